@@ -1,0 +1,19 @@
+/**
+ * Jest runs the TypeScript sources as native ESM (got 16 is ESM-only), transformed
+ * by SWC: TypeScript 7 has no compiler API, so ts-jest cannot be used.
+ * @type {import('jest').Config}
+ */
+export default {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'typescript' }, target: 'es2023' }, module: { type: 'es6' } },
+    ],
+  },
+  testTimeout: 20000,
+};

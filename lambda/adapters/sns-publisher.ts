@@ -1,0 +1,40 @@
+/** Publishes a report message to the SNS topic. */
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { CheckpointGuardError } from '../core/errors.js';
+import type { SnsMessage } from '../core/sns-message.js';
+import { type AwsRetryOptions, describeAwsError, withAwsRetry } from './aws-retry.js';
+
+export interface SnsPublisherOptions {
+  readonly sns: SNSClient;
+  readonly topicArn: string;
+  readonly retry?: AwsRetryOptions;
+}
+
+export class SnsPublisher {
+  constructor(private readonly options: SnsPublisherOptions) {}
+
+  /** Publishes once (with retries on throttling). Throws `ERR_SNS_PUBLISH` when every attempt failed. */
+  async publish(message: SnsMessage): Promise<string | undefined> {
+    try {
+      const output = await withAwsRetry(
+        () =>
+          this.options.sns.send(
+            new PublishCommand({
+              TopicArn: this.options.topicArn,
+              Subject: message.Subject,
+              Message: message.Message,
+              MessageStructure: message.MessageStructure,
+              MessageAttributes: message.MessageAttributes,
+            }),
+          ),
+        this.options.retry,
+      );
+      return output.MessageId;
+    } catch (error) {
+      throw new CheckpointGuardError(
+        'ERR_SNS_PUBLISH',
+        `publishing the report to ${this.options.topicArn} failed: ${describeAwsError(error)}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,426 @@
+/**
+ * The audit engine: walks every checkpoint's permission list, classifies each
+ * grant against the policy, plans and (in enforce mode) applies revocations.
+ *
+ * Pure core: all I/O goes through the injected `PermissionSource`, all time
+ * through the injected `Clock`. The run has two phases so the halt rule can see
+ * the whole plan before anything is revoked:
+ *   1. list every checkpoint (bounded concurrency, deadline-aware);
+ *   2. plan revocations over complete listings only, halt if the plan exceeds
+ *      `maxRevocationsPerRun`, otherwise revoke.
+ */
+import { mapWithConcurrency } from './concurrency.js';
+import { CheckpointGuardError } from './errors.js';
+import type { PermissionSource } from './permission-source.js';
+import { type AuditMode, type CheckpointPolicy, type Policy, standingOf } from './policy.js';
+import {
+  type Action,
+  type AuditReport,
+  type CheckpointResult,
+  computeRunStatus,
+  computeTotals,
+  type EnforcementSummary,
+  type Finding,
+  needsAction,
+  REPORT_SCHEMA_VERSION,
+} from './report.js';
+
+/** Milliseconds since the epoch. Injected so tests control time. */
+export interface Clock {
+  now(): number;
+}
+
+/** Callbacks for progress display and structured logs; all optional. */
+export interface AuditObserver {
+  onCheckpointListed?(result: CheckpointResult): void;
+  onActionDone?(checkpointId: string, finding: Finding): void;
+}
+
+export interface AuditOptions {
+  readonly runId: string;
+  /** The mode to run in, already decided by the caller (CLI flag, dry run). */
+  readonly mode: AuditMode;
+  /** Checkpoints listed at once. @default 8 */
+  readonly concurrency?: number;
+  /** Revocations in flight at once. @default 4 */
+  readonly revocationConcurrency?: number;
+  /** `limit` of each page request. @default 100 */
+  readonly pageSize?: number;
+  /** A walk longer than this is stopped and reported incomplete. @default 1000 */
+  readonly maxPagesPerCheckpoint?: number;
+  /** Epoch ms after which no new request starts; unreached work is reported incomplete. */
+  readonly deadline?: number;
+  /** Policy warnings to carry into the report. */
+  readonly warnings?: readonly string[];
+  readonly observer?: AuditObserver;
+}
+
+export const DEFAULT_CONCURRENCY = 8;
+export const DEFAULT_REVOCATION_CONCURRENCY = 4;
+export const DEFAULT_PAGE_SIZE = 100;
+export const DEFAULT_MAX_PAGES_PER_CHECKPOINT = 1000;
+
+/** Mutable state of one checkpoint while its listing is walked. */
+interface Listing {
+  readonly checkpoint: CheckpointPolicy;
+  status: 'complete' | 'incomplete' | 'error';
+  reason?: string;
+  reasonCode?: string;
+  pagesRead: number;
+  permissionsSeen: number;
+  allowed: number;
+  readonly findings: Finding[];
+}
+
+/** Runs one audit. Never throws for API failures: they become statuses in the report. */
+export async function runAudit(
+  policy: Policy,
+  source: PermissionSource,
+  clock: Clock,
+  options: AuditOptions,
+): Promise<AuditReport> {
+  const startedAt = clock.now();
+  const pastDeadline = (): boolean => options.deadline !== undefined && clock.now() >= options.deadline;
+  let runError: string | undefined;
+
+  const listings = await mapWithConcurrency(
+    policy.checkpoints,
+    options.concurrency ?? DEFAULT_CONCURRENCY,
+    async (checkpoint) => {
+      const listing = await walkCheckpoint(policy, checkpoint, source, clock, options, pastDeadline);
+      if (listing.reasonCode === 'ERR_OPENAI_AUTH' && runError === undefined) {
+        // A rejected key fails every call: stop starting new checkpoints.
+        runError = `the admin key was rejected: ${listing.reason ?? ''}`.trim();
+      }
+      options.observer?.onCheckpointListed?.(toResult(listing));
+      return listing;
+    },
+    {
+      shouldStart: () => runError === undefined && !pastDeadline(),
+      onSkipped: (checkpoint) => {
+        const listing = newListing(checkpoint);
+        listing.status = 'incomplete';
+        if (runError !== undefined) {
+          listing.reasonCode = 'RUN_ABORTED';
+          listing.reason = 'not audited: the run stopped because the admin key was rejected';
+        } else {
+          listing.reasonCode = 'DEADLINE';
+          listing.reason = "not audited: the run's deadline was reached first";
+        }
+        options.observer?.onCheckpointListed?.(toResult(listing));
+        return listing;
+      },
+    },
+  );
+
+  const enforcement = await enforce(policy, listings, source, clock, options, pastDeadline, runError);
+  const checkpoints = listings.map(toResult);
+  const totals = computeTotals(checkpoints);
+  const finishedAt = clock.now();
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    runId: options.runId,
+    mode: options.mode,
+    policyMode: policy.mode,
+    status: computeRunStatus(checkpoints, totals, runError),
+    ...(runError !== undefined ? { runError } : {}),
+    startedAt: new Date(startedAt).toISOString(),
+    finishedAt: new Date(finishedAt).toISOString(),
+    durationMs: finishedAt - startedAt,
+    enforcement,
+    totals,
+    checkpoints,
+    warnings: options.warnings ?? [],
+  };
+}
+
+function newListing(checkpoint: CheckpointPolicy): Listing {
+  return { checkpoint, status: 'complete', pagesRead: 0, permissionsSeen: 0, allowed: 0, findings: [] };
+}
+
+/**
+ * Walks every page of one checkpoint. A page that claims more data but cannot
+ * lead to it (no data, no cursor, a cursor already used) ends the walk as
+ * incomplete rather than looping.
+ */
+async function walkCheckpoint(
+  policy: Policy,
+  checkpoint: CheckpointPolicy,
+  source: PermissionSource,
+  clock: Clock,
+  options: AuditOptions,
+  pastDeadline: () => boolean,
+): Promise<Listing> {
+  const listing = newListing(checkpoint);
+  const maxPages = options.maxPagesPerCheckpoint ?? DEFAULT_MAX_PAGES_PER_CHECKPOINT;
+  const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  const seenPermissions = new Set<string>();
+  const usedCursors = new Set<string>();
+  let after: string | undefined;
+  const stop = (reasonCode: string, reason: string): Listing => {
+    listing.status = 'incomplete';
+    listing.reasonCode = reasonCode;
+    listing.reason = reason;
+    return listing;
+  };
+
+  for (;;) {
+    if (listing.pagesRead >= maxPages) {
+      return stop('PAGE_CAP', `listing stopped after ${maxPages} pages (maxPagesPerCheckpoint)`);
+    }
+    if (pastDeadline()) {
+      return stop('DEADLINE', `the run's deadline was reached after ${listing.pagesRead} page(s)`);
+    }
+    let page: Awaited<ReturnType<PermissionSource['listPermissionsPage']>>;
+    try {
+      page = await source.listPermissionsPage(
+        checkpoint.id,
+        after === undefined ? { limit } : { after, limit },
+      );
+    } catch (error) {
+      return recordListingFailure(listing, error);
+    }
+    listing.pagesRead++;
+    const nowMs = clock.now();
+    for (const permission of page.permissions) {
+      // A created_at outside the Date range would make toISOString() throw and sink the whole run.
+      if (!Number.isFinite(new Date(permission.createdAt * 1000).getTime())) {
+        return stop(
+          'ERR_OPENAI_INVALID_RESPONSE',
+          `permission ${permission.id} has an impossible created_at (${permission.createdAt})`,
+        );
+      }
+      // A permission repeated on a later page is the same grant: count and act on it once.
+      if (seenPermissions.has(permission.id)) continue;
+      seenPermissions.add(permission.id);
+      listing.permissionsSeen++;
+      const standing = standingOf(checkpoint, policy.exemptions, permission.projectId, nowMs);
+      if (standing.kind === 'allowed') {
+        listing.allowed++;
+        continue;
+      }
+      listing.findings.push({
+        permissionId: permission.id,
+        projectId: permission.projectId,
+        createdAt: new Date(permission.createdAt * 1000).toISOString(),
+        verdict: standing.kind,
+        action: 'none',
+        ...(standing.kind === 'unexpected'
+          ? {}
+          : { exemption: { reason: standing.exemption.reason, expiresAt: standing.exemption.expiresAt } }),
+        projectName: null,
+        grantedBy: null,
+      });
+    }
+    if (!page.hasMore) return listing;
+    if (page.permissions.length === 0) {
+      return stop('EMPTY_PAGE', 'the API said more pages follow but sent an empty page');
+    }
+    if (page.lastId === null) {
+      return stop('NULL_CURSOR', 'the API said more pages follow but gave no cursor (last_id: null)');
+    }
+    if (page.lastId === after || usedCursors.has(page.lastId)) {
+      return stop(
+        'CURSOR_REPEATED',
+        `the pagination cursor did not advance (last_id ${page.lastId} repeated)`,
+      );
+    }
+    usedCursors.add(page.lastId);
+    after = page.lastId;
+  }
+}
+
+/** Refusals by the API are `error`; failures to finish (transport, bad data) are `incomplete`. */
+const REFUSAL_CODES = new Set([
+  'ERR_OPENAI_AUTH',
+  'ERR_OPENAI_FORBIDDEN',
+  'ERR_OPENAI_NOT_FOUND',
+  'ERR_OPENAI_BAD_REQUEST',
+  'ERR_INVALID_ID',
+]);
+
+function recordListingFailure(listing: Listing, error: unknown): Listing {
+  const code = error instanceof CheckpointGuardError ? error.code : 'ERR_UNEXPECTED';
+  listing.status = REFUSAL_CODES.has(code) ? 'error' : 'incomplete';
+  listing.reasonCode = code;
+  const message = error instanceof Error ? error.message : String(error);
+  listing.reason =
+    code === 'ERR_OPENAI_NOT_FOUND'
+      ? `checkpoint not found: ${message}`
+      : listing.pagesRead > 0
+        ? `${message} (after ${listing.pagesRead} page(s))`
+        : message;
+  return listing;
+}
+
+function toResult(listing: Listing): CheckpointResult {
+  const actionable = listing.findings.some(needsAction);
+  const status =
+    listing.status === 'complete'
+      ? actionable
+        ? 'findings'
+        : 'clean'
+      : listing.status === 'error'
+        ? 'error'
+        : 'incomplete';
+  return {
+    id: listing.checkpoint.id,
+    status,
+    ...(listing.reason !== undefined ? { reason: listing.reason } : {}),
+    ...(listing.reasonCode !== undefined ? { reasonCode: listing.reasonCode } : {}),
+    pagesRead: listing.pagesRead,
+    permissionsSeen: listing.permissionsSeen,
+    allowed: listing.allowed,
+    findings: listing.findings,
+  };
+}
+
+function setAction(listing: Listing, index: number, action: Action, actionReason?: string): Finding {
+  const finding = listing.findings[index] as Finding;
+  const updated: Finding = { ...finding, action, ...(actionReason !== undefined ? { actionReason } : {}) };
+  listing.findings[index] = updated;
+  return updated;
+}
+
+interface PlannedRevocation {
+  readonly listing: Listing;
+  readonly index: number;
+}
+
+/**
+ * Decides and applies the action of every finding. Only findings that need
+ * action on completely listed checkpoints are candidates; if there are more
+ * than the policy's cap, none is revoked.
+ */
+async function enforce(
+  policy: Policy,
+  listings: Listing[],
+  source: PermissionSource,
+  clock: Clock,
+  options: AuditOptions,
+  pastDeadline: () => boolean,
+  runError: string | undefined,
+): Promise<EnforcementSummary> {
+  const enforcing = options.mode === 'enforce';
+  const planned: PlannedRevocation[] = [];
+  for (const listing of listings) {
+    listing.findings.forEach((finding, index) => {
+      if (!needsAction(finding)) return;
+      if (listing.status !== 'complete') {
+        const reason = 'listing incomplete: nothing is revoked on this checkpoint';
+        const action = enforcing ? 'halted' : 'none';
+        // Not inside the optional call: `a?.b?.(f())` skips f() when there is no observer.
+        const updated = setAction(listing, index, action, reason);
+        options.observer?.onActionDone?.(listing.checkpoint.id, updated);
+        return;
+      }
+      planned.push({ listing, index });
+    });
+  }
+  const max = policy.maxRevocationsPerRun;
+  const report = (finding: Finding, listing: Listing): void =>
+    options.observer?.onActionDone?.(listing.checkpoint.id, finding);
+
+  if (!enforcing) {
+    for (const { listing, index } of planned) report(setAction(listing, index, 'would-revoke'), listing);
+    return { state: 'not-requested', planned: planned.length, maxRevocationsPerRun: max };
+  }
+  if (planned.length === 0) return { state: 'nothing-to-do', planned: 0, maxRevocationsPerRun: max };
+  if (runError !== undefined || planned.length > max) {
+    // A run that failed (a rejected key) revokes nothing, even on checkpoints it finished listing.
+    const reason =
+      runError !== undefined
+        ? `enforcement halted: the run failed (${runError}); nothing was revoked`
+        : `enforcement halted: ${planned.length} revocations planned, more than maxRevocationsPerRun (${max}); nothing was revoked`;
+    for (const { listing, index } of planned) report(setAction(listing, index, 'halted', reason), listing);
+    return { state: 'halted', reason, planned: planned.length, maxRevocationsPerRun: max };
+  }
+
+  await mapWithConcurrency(
+    planned,
+    options.revocationConcurrency ?? DEFAULT_REVOCATION_CONCURRENCY,
+    async ({ listing, index }) => report(await revoke(policy, listing, index, source, clock), listing),
+    {
+      shouldStart: () => !pastDeadline(),
+      onSkipped: ({ listing, index }) =>
+        report(
+          setAction(listing, index, 'halted', "the run's deadline was reached before this revocation"),
+          listing,
+        ),
+    },
+  );
+  return { state: 'applied', planned: planned.length, maxRevocationsPerRun: max };
+}
+
+async function revoke(
+  policy: Policy,
+  listing: Listing,
+  index: number,
+  source: PermissionSource,
+  clock: Clock,
+): Promise<Finding> {
+  const finding = listing.findings[index] as Finding;
+  // Last line of defence before an irreversible call: re-derive the standing from the policy alone.
+  const standing = standingOf(listing.checkpoint, policy.exemptions, finding.projectId, clock.now());
+  if (standing.kind === 'allowed' || standing.kind === 'exempt') {
+    return setAction(listing, index, 'none', `not revoked: ${finding.projectId} is ${standing.kind}`);
+  }
+  try {
+    const outcome = await source.deletePermission(listing.checkpoint.id, finding.permissionId);
+    return outcome === 'deleted'
+      ? setAction(listing, index, 'revoked')
+      : setAction(listing, index, 'already-gone', 'the grant no longer existed (404)');
+  } catch (error) {
+    return setAction(listing, index, 'revoke-failed', error instanceof Error ? error.message : String(error));
+  }
+}
+
+/**
+ * The report of a run that failed before it could audit (no admin key, an
+ * invalid policy): every configured checkpoint is listed as not audited, so the
+ * alert still says what was left unchecked.
+ */
+export function failedRunReport(
+  failure: {
+    readonly runId: string;
+    readonly runError: string;
+    readonly mode: AuditMode;
+    readonly startedAt: number;
+  },
+  policy: Policy | undefined,
+  clock: Clock,
+  warnings: readonly string[] = [],
+): AuditReport {
+  const checkpoints: CheckpointResult[] = (policy?.checkpoints ?? []).map((checkpoint) => ({
+    id: checkpoint.id,
+    status: 'incomplete',
+    reason: `not audited: ${failure.runError}`,
+    reasonCode: 'RUN_ABORTED',
+    pagesRead: 0,
+    permissionsSeen: 0,
+    allowed: 0,
+    findings: [],
+  }));
+  const finishedAt = clock.now();
+  const totals = computeTotals(checkpoints);
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    runId: failure.runId,
+    mode: failure.mode,
+    policyMode: policy?.mode ?? failure.mode,
+    status: computeRunStatus(checkpoints, totals, failure.runError),
+    runError: failure.runError,
+    startedAt: new Date(failure.startedAt).toISOString(),
+    finishedAt: new Date(finishedAt).toISOString(),
+    durationMs: finishedAt - failure.startedAt,
+    enforcement: {
+      state: failure.mode === 'enforce' ? 'halted' : 'not-requested',
+      ...(failure.mode === 'enforce' ? { reason: 'the run failed before auditing' } : {}),
+      planned: 0,
+      maxRevocationsPerRun: policy?.maxRevocationsPerRun ?? 0,
+    },
+    totals,
+    checkpoints,
+    warnings,
+  };
+}

@@ -1,0 +1,295 @@
+/**
+ * The policy an operator writes: which checkpoints to audit, which projects may
+ * hold a grant, which grants are temporarily exempt, and whether to revoke.
+ *
+ * Validation happens in two passes: a zod schema for shape (unknown keys are
+ * rejected, every issue reported with its path), then the rules zod cannot
+ * express well (duplicates, exemptions that already expired). Both passes report
+ * every problem at once, so an operator fixes a file in one edit.
+ */
+import { z } from 'zod';
+import { type ConfigIssue, PolicyError } from './errors.js';
+
+/** `proj_` followed by the characters OpenAI project ids use. */
+export const PROJECT_ID_PATTERN = /^proj_[A-Za-z0-9_-]{1,64}$/;
+/**
+ * A fine-tuned model or checkpoint id: `ft:` then the characters OpenAI uses in
+ * model names (`ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd:ckpt-step-100`).
+ * `/`, `?`, `#`, whitespace and control characters are refused here, before they
+ * could change the meaning of a URL.
+ */
+export const CHECKPOINT_ID_PATTERN = /^ft:[A-Za-z0-9._:@+-]{1,250}$/;
+
+/** Default cap on revocations in one run: a larger plan halts enforcement. */
+export const DEFAULT_MAX_REVOCATIONS_PER_RUN = 10;
+
+const comment = z.string().optional().describe('Free text for readers of the policy; ignored by the audit.');
+
+const projectId = z
+  .string()
+  .regex(PROJECT_ID_PATTERN, 'must be an OpenAI project id such as "proj_abc123" (letters, digits, _ and -)')
+  .describe('An OpenAI project id.');
+
+const checkpointId = z
+  .string()
+  .regex(
+    CHECKPOINT_ID_PATTERN,
+    'must be a fine-tuned model checkpoint id such as "ft:gpt-4o-mini-2024-07-18:org:name:abc123" (no spaces, "/", "?" or "#")',
+  )
+  .describe('A fine-tuned model checkpoint id.');
+
+const expiry = z
+  .union([z.iso.date(), z.iso.datetime({ offset: true })], {
+    error: 'must be a date "YYYY-MM-DD" or an ISO 8601 date-time with a time zone',
+  })
+  .describe('Last day (UTC) the exemption applies, or an exact ISO 8601 instant.');
+
+const checkpointEntry = z.union(
+  [
+    checkpointId,
+    z.strictObject({
+      $comment: comment,
+      id: checkpointId,
+      allowedProjects: z
+        .array(projectId)
+        .optional()
+        .describe('Projects allowed on this checkpoint, added to the global allowedProjects.'),
+      replaceGlobalAllowlist: z
+        .boolean()
+        .optional()
+        .describe('When true, allowedProjects here replaces the global list for this checkpoint.'),
+    }),
+  ],
+  { error: 'must be a checkpoint id string or an object { "id": ..., "allowedProjects": [...] }' },
+);
+
+const exemption = z.strictObject({
+  $comment: comment,
+  projectId,
+  checkpoint: checkpointId
+    .optional()
+    .describe('Limit the exemption to one checkpoint; all checkpoints when absent.'),
+  reason: z
+    .string({ error: 'is required: say why this grant is allowed (a ticket, an owner)' })
+    .trim()
+    .min(3, 'is required: say why this grant is allowed (a ticket, an owner)')
+    .max(500),
+  expiresAt: expiry,
+});
+
+/** The JSON shape of a policy file, as an operator writes it. */
+export const policyFileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  $comment: comment,
+  mode: z
+    .enum(['report', 'enforce'])
+    .default('report')
+    .describe('report: only report unexpected grants. enforce: also revoke them.'),
+  allowedProjects: z.array(projectId).default([]).describe('Projects allowed on every checkpoint.'),
+  checkpoints: z.array(checkpointEntry).min(1, 'must list at least one checkpoint to audit'),
+  exemptions: z.array(exemption).default([]),
+  maxRevocationsPerRun: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(DEFAULT_MAX_REVOCATIONS_PER_RUN)
+    .describe('If a run plans more revocations than this, it revokes none and reports why.'),
+});
+
+export type PolicyFile = z.input<typeof policyFileSchema>;
+export type AuditMode = 'report' | 'enforce';
+
+/** One checkpoint to audit, with its effective allowlist. */
+export interface CheckpointPolicy {
+  readonly id: string;
+  readonly allowedProjects: ReadonlySet<string>;
+}
+
+export interface Exemption {
+  readonly projectId: string;
+  /** Absent: the exemption applies to every checkpoint. */
+  readonly checkpoint?: string;
+  readonly reason: string;
+  /** As written in the policy. */
+  readonly expiresAt: string;
+  /** First instant (epoch ms) at which the exemption no longer applies. */
+  readonly expiresAtMs: number;
+}
+
+/** A validated policy, ready for the audit engine. */
+export interface Policy {
+  readonly mode: AuditMode;
+  readonly checkpoints: readonly CheckpointPolicy[];
+  readonly exemptions: readonly Exemption[];
+  readonly maxRevocationsPerRun: number;
+}
+
+export interface LoadedPolicy {
+  readonly policy: Policy;
+  /** Problems that do not stop a run, each located like an error. */
+  readonly warnings: readonly ConfigIssue[];
+}
+
+/**
+ * A date-only expiry covers that whole day in UTC: `"2026-12-31"` applies until
+ * 2027-01-01T00:00:00Z. A date-time applies until that instant.
+ */
+export function expiryInstant(expiresAt: string): number {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(expiresAt)) {
+    return Date.parse(`${expiresAt}T00:00:00Z`) + 24 * 60 * 60 * 1000;
+  }
+  return Date.parse(expiresAt);
+}
+
+/** `checkpoints[3].allowedProjects[0]` from a zod path. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out;
+}
+
+/** Parses a policy file's text. Throws `PolicyError` naming `source` and every problem. */
+export function parsePolicyText(text: string, source: string, now: Date): LoadedPolicy {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new PolicyError(source, [{ path: '', message: `not valid JSON: ${detail}` }]);
+  }
+  return parsePolicy(raw, source, now);
+}
+
+/** Validates a parsed policy object. Throws `PolicyError` naming `source` and every problem. */
+export function parsePolicy(raw: unknown, source: string, now: Date): LoadedPolicy {
+  const parsed = policyFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new PolicyError(
+      source,
+      parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
+    );
+  }
+  const file = parsed.data;
+  const errors: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [];
+
+  warnDuplicates(file.allowedProjects, 'allowedProjects', warnings);
+
+  const globalAllowed = new Set(file.allowedProjects);
+  const checkpoints: CheckpointPolicy[] = [];
+  const firstIndexOf = new Map<string, number>();
+  file.checkpoints.forEach((entry, index) => {
+    const spec = typeof entry === 'string' ? { id: entry } : entry;
+    const first = firstIndexOf.get(spec.id);
+    if (first !== undefined) {
+      errors.push({
+        path: `checkpoints[${index}]`,
+        message: `duplicate of checkpoints[${first}] (${spec.id})`,
+      });
+      return;
+    }
+    firstIndexOf.set(spec.id, index);
+    if (spec.replaceGlobalAllowlist && spec.allowedProjects === undefined) {
+      errors.push({
+        path: `checkpoints[${index}].allowedProjects`,
+        message: 'is required when replaceGlobalAllowlist is true (use [] to allow no project)',
+      });
+      return;
+    }
+    const own = spec.allowedProjects ?? [];
+    warnDuplicates(own, `checkpoints[${index}].allowedProjects`, warnings);
+    const allowed = spec.replaceGlobalAllowlist ? new Set(own) : new Set([...globalAllowed, ...own]);
+    checkpoints.push({ id: spec.id, allowedProjects: allowed });
+  });
+
+  const exemptions: Exemption[] = [];
+  const exemptionKeys = new Map<string, number>();
+  file.exemptions.forEach((entry, index) => {
+    const path = `exemptions[${index}]`;
+    const key = `${entry.projectId} ${entry.checkpoint ?? '*'}`;
+    const first = exemptionKeys.get(key);
+    if (first !== undefined) {
+      errors.push({ path, message: `duplicate of exemptions[${first}] (same projectId and checkpoint)` });
+      return;
+    }
+    exemptionKeys.set(key, index);
+    if (entry.checkpoint !== undefined && !firstIndexOf.has(entry.checkpoint)) {
+      warnings.push({
+        path: `${path}.checkpoint`,
+        message: `${entry.checkpoint} is not among the audited checkpoints`,
+      });
+    }
+    const expiresAtMs = expiryInstant(entry.expiresAt);
+    if (expiresAtMs <= now.getTime()) {
+      warnings.push({
+        path: `${path}.expiresAt`,
+        message: `expired on ${entry.expiresAt}: grants to ${entry.projectId} are findings again`,
+      });
+    }
+    const target =
+      entry.checkpoint === undefined ? checkpoints : checkpoints.filter((c) => c.id === entry.checkpoint);
+    if (target.length > 0 && target.every((c) => c.allowedProjects.has(entry.projectId))) {
+      warnings.push({
+        path: `${path}.projectId`,
+        message: `${entry.projectId} is already allowed; the exemption has no effect`,
+      });
+    }
+    exemptions.push({
+      projectId: entry.projectId,
+      ...(entry.checkpoint !== undefined ? { checkpoint: entry.checkpoint } : {}),
+      reason: entry.reason,
+      expiresAt: entry.expiresAt,
+      expiresAtMs,
+    });
+  });
+
+  if (errors.length > 0) throw new PolicyError(source, errors);
+  return {
+    policy: { mode: file.mode, checkpoints, exemptions, maxRevocationsPerRun: file.maxRevocationsPerRun },
+    warnings,
+  };
+}
+
+function warnDuplicates(values: readonly string[], path: string, warnings: ConfigIssue[]): void {
+  const seen = new Map<string, number>();
+  values.forEach((value, index) => {
+    const first = seen.get(value);
+    if (first !== undefined) {
+      warnings.push({ path: `${path}[${index}]`, message: `${value} is listed twice (also at [${first}])` });
+    } else {
+      seen.set(value, index);
+    }
+  });
+}
+
+/** What the policy says about one grant of one checkpoint. */
+export type GrantStanding =
+  | { readonly kind: 'allowed' }
+  | { readonly kind: 'exempt'; readonly exemption: Exemption }
+  | { readonly kind: 'exemption-expired'; readonly exemption: Exemption }
+  | { readonly kind: 'unexpected' };
+
+/**
+ * Classifies a grant. Allowed wins over exempt; an active exemption wins over an
+ * expired one; when every matching exemption has expired, the latest is named.
+ */
+export function standingOf(
+  checkpoint: CheckpointPolicy,
+  exemptions: readonly Exemption[],
+  projectId: string,
+  nowMs: number,
+): GrantStanding {
+  if (checkpoint.allowedProjects.has(projectId)) return { kind: 'allowed' };
+  let expired: Exemption | undefined;
+  for (const exemption of exemptions) {
+    if (exemption.projectId !== projectId) continue;
+    if (exemption.checkpoint !== undefined && exemption.checkpoint !== checkpoint.id) continue;
+    if (exemption.expiresAtMs > nowMs) return { kind: 'exempt', exemption };
+    if (!expired || exemption.expiresAtMs > expired.expiresAtMs) expired = exemption;
+  }
+  return expired ? { kind: 'exemption-expired', exemption: expired } : { kind: 'unexpected' };
+}

@@ -1,0 +1,218 @@
+/**
+ * The plain-text report, as the alert email shows it: the verdict first, then
+ * what needs attention, then the figures. Long lines are wrapped at 80 columns;
+ * only a single word longer than that (an id) can exceed it. Every untrusted
+ * value is escaped and bounded, so it can neither start a line nor run on.
+ */
+import type { AuditReport, CheckpointResult, Finding } from './report.js';
+import { needsAction } from './report.js';
+import { printable } from './sanitize.js';
+
+function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : pluralForm}`;
+}
+
+/**
+ * One line saying what the run found, used as the first line of the text report
+ * and (made ASCII) as the SNS subject.
+ */
+export function verdictLine(report: AuditReport): string {
+  const { totals } = report;
+  const mode = `(${report.mode} mode)`;
+  const withFindings = report.checkpoints.filter((c) => c.findings.some(needsAction)).length;
+  const grants = `${plural(totals.findings, 'unexpected grant')} on ${plural(withFindings, 'checkpoint')}`;
+  const actions =
+    report.enforcement.state === 'halted'
+      ? ', enforcement HALTED'
+      : totals.revoked > 0
+        ? `, ${totals.revoked} revoked`
+        : '';
+  switch (report.status) {
+    case 'clean':
+      return `checkpoint-guard: no unexpected grants on ${plural(totals.checkpoints, 'checkpoint')} ${mode}`;
+    case 'findings':
+      return `checkpoint-guard: ${grants}${actions} ${mode}`;
+    case 'partial': {
+      const notAudited = totals.incomplete + totals.error;
+      const parts = [
+        notAudited > 0
+          ? `${notAudited} of ${plural(totals.checkpoints, 'checkpoint')} not fully audited`
+          : '',
+        totals.revokeFailed > 0 ? `${plural(totals.revokeFailed, 'revocation')} failed` : '',
+        totals.findings > 0 ? grants + actions : '',
+      ].filter(Boolean);
+      return `checkpoint-guard: PARTIAL, ${parts.join(', ')} ${mode}`;
+    }
+    case 'error':
+      return `checkpoint-guard: ERROR, ${report.runError !== undefined ? printable(report.runError, 120) : 'no checkpoint could be audited'} ${mode}`;
+  }
+}
+
+const ACTION_LABEL: Record<Finding['action'], string> = {
+  none: 'no action',
+  'would-revoke': 'would revoke (report mode)',
+  revoked: 'REVOKED',
+  'already-gone': 'already gone',
+  'revoke-failed': 'REVOKE FAILED',
+  halted: 'not revoked (enforcement halted)',
+};
+
+function findingLines(finding: Finding): string[] {
+  const marker = needsAction(finding) ? '!' : '~';
+  const name = finding.projectName !== null ? ` "${printable(finding.projectName, 60)}"` : '';
+  const lines = [`  ${marker} ${printable(finding.projectId, 70)}${name}`];
+  const granted = finding.grantedBy ? ` by ${printable(finding.grantedBy.actor, 60)}` : '';
+  lines.push(
+    `      ${printable(finding.permissionId, 40)}, granted ${finding.createdAt.slice(0, 16).replace('T', ' ')}Z${granted}`,
+  );
+  if (finding.verdict === 'exempt' && finding.exemption) {
+    lines.push(
+      `      exempt until ${printable(finding.exemption.expiresAt, 30)}: ${printable(finding.exemption.reason, 120)}`,
+    );
+  } else if (finding.verdict === 'exemption-expired' && finding.exemption) {
+    lines.push(
+      `      exemption EXPIRED ${printable(finding.exemption.expiresAt, 30)}: ${printable(finding.exemption.reason, 120)}`,
+    );
+  } else {
+    lines.push('      not on the allowlist');
+  }
+  if (needsAction(finding) || finding.action !== 'none') {
+    const reason = finding.actionReason !== undefined ? `: ${printable(finding.actionReason, 160)}` : '';
+    lines.push(`      -> ${ACTION_LABEL[finding.action]}${reason}`);
+  }
+  return lines;
+}
+
+function checkpointHeading(checkpoint: CheckpointResult): string {
+  const actionable = checkpoint.findings.filter(needsAction).length;
+  const exempt = checkpoint.findings.length - actionable;
+  const counts = [
+    actionable > 0 ? `${actionable} to act on` : '',
+    exempt > 0 ? `${exempt} exempt` : '',
+    checkpoint.status === 'incomplete' || checkpoint.status === 'error'
+      ? checkpoint.status.toUpperCase()
+      : '',
+  ].filter(Boolean);
+  return `${printable(checkpoint.id)}${counts.length > 0 ? `  (${counts.join(', ')})` : ''}`;
+}
+
+function section(title: string, body: string[]): string[] {
+  return body.length === 0 ? [] : ['', title, '-'.repeat(title.length), ...body];
+}
+
+/** Column limit of the text report. */
+export const TEXT_WIDTH = 80;
+
+/**
+ * Breaks a line longer than `TEXT_WIDTH` at spaces, continuing 4 columns deeper
+ * than the line's own indent. A word that would not fit on a continuation line
+ * either (a long id, an over-long untrusted value) is never split or moved, so
+ * it cannot push the lines after it around.
+ */
+function wrap(line: string): string[] {
+  if (line.length <= TEXT_WIDTH) return [line];
+  const indent = line.length - line.trimStart().length;
+  const continuation = ' '.repeat(indent + 4);
+  // Words keep their trailing spaces, so runs of spaces inside a line survive.
+  const words = line.slice(indent).split(/(?<= )(?=[^ ])/);
+  const out: string[] = [];
+  let current = line.slice(0, indent);
+  let empty = true;
+  for (const word of words) {
+    const fits = (current + word).trimEnd().length <= TEXT_WIDTH;
+    const fitsAlone = continuation.length + word.trimEnd().length <= TEXT_WIDTH;
+    if (empty || fits || !fitsAlone) {
+      current += word;
+    } else {
+      out.push(current.trimEnd());
+      current = continuation + word;
+    }
+    empty = false;
+  }
+  out.push(current.trimEnd());
+  return out;
+}
+
+function formatDuration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** The whole text report. */
+export function renderText(report: AuditReport): string {
+  const { totals } = report;
+  const lines: string[] = [verdictLine(report), ''];
+  lines.push(`Status:  ${report.status.toUpperCase()}`);
+  lines.push(
+    `Mode:    ${report.mode}${report.policyMode !== report.mode ? ` (policy says ${report.policyMode})` : ''}`,
+  );
+  lines.push(`Run:     ${report.runId}`);
+  lines.push(`Started: ${report.startedAt}  (${formatDuration(report.durationMs)})`);
+  if (report.runError !== undefined) lines.push(`Error:   ${printable(report.runError, 300)}`);
+
+  const findings: string[] = [];
+  for (const checkpoint of report.checkpoints) {
+    if (checkpoint.findings.length === 0 && !checkpoint.findingsOmitted) continue;
+    if (findings.length > 0) findings.push('');
+    findings.push(checkpointHeading(checkpoint));
+    for (const finding of checkpoint.findings) findings.push(...findingLines(finding));
+    if (checkpoint.findingsOmitted)
+      findings.push(`  ... ${plural(checkpoint.findingsOmitted, 'more finding')} not shown`);
+  }
+  const omitted = report.checkpoints.reduce((sum, c) => sum + (c.findingsOmitted ?? 0), 0);
+  if (omitted > 0) {
+    findings.push(
+      '',
+      `${plural(omitted, 'more finding')} not shown to fit the message size; the figures below count them all.`,
+    );
+  }
+  if (report.checkpointsOmitted) {
+    findings.push(
+      '',
+      `${plural(report.checkpointsOmitted, 'checkpoint')} not listed to fit the message size.`,
+    );
+  }
+  lines.push(...section('Findings', findings));
+
+  const enforcement: string[] = [];
+  const e = report.enforcement;
+  if (e.state === 'halted') enforcement.push(`HALTED: ${printable(e.reason ?? '', 300)}`);
+  if (e.state === 'applied') {
+    enforcement.push(
+      `revoked ${totals.revoked}, already gone ${totals.alreadyGone}, failed ${totals.revokeFailed}`,
+    );
+  }
+  if (e.state === 'not-requested' && totals.wouldRevoke > 0) {
+    enforcement.push(`report mode: ${plural(totals.wouldRevoke, 'grant')} would be revoked in enforce mode.`);
+  }
+  if (e.state !== 'halted' && totals.halted > 0) {
+    enforcement.push(`${plural(totals.halted, 'grant')} not revoked: listing incomplete or deadline reached`);
+  }
+  lines.push(...section('Enforcement', enforcement));
+
+  const problems = report.checkpoints
+    .filter((c) => c.status === 'incomplete' || c.status === 'error')
+    .flatMap((c) => [
+      `${printable(c.id)}: ${c.status.toUpperCase()}`,
+      `  ${printable(c.reason ?? 'no reason given', 300)}`,
+    ]);
+  lines.push(...section('Problems', problems));
+
+  lines.push(
+    ...section(
+      'Warnings',
+      report.warnings.map((w) => `- ${printable(w, 300)}`),
+    ),
+  );
+
+  lines.push(
+    ...section('Figures', [
+      `checkpoints   ${totals.checkpoints} (clean ${totals.clean}, with findings ${totals.withFindings}, incomplete ${totals.incomplete}, error ${totals.error})`,
+      `permissions   ${totals.permissionsSeen} seen, ${totals.allowed} allowed`,
+      `findings      ${totals.unexpected} unexpected, ${totals.exemptionExpired} exemption expired, ${totals.exempt} exempt`,
+      `actions       ${totals.wouldRevoke} would revoke, ${totals.revoked} revoked, ${totals.alreadyGone} already gone, ${totals.revokeFailed} failed, ${totals.halted} halted`,
+    ]),
+  );
+  // The first line is the verdict, also the email subject: it stays whole.
+  const [verdict, ...rest] = lines;
+  return `${[verdict, ...rest.flatMap(wrap)].join('\n')}\n`;
+}

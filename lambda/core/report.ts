@@ -1,0 +1,188 @@
+/**
+ * The report model: what one run found and did. Everything here is plain data,
+ * serialisable as it is; the renderers are pure functions of it.
+ */
+import type { AuditMode } from './policy.js';
+
+/** Version of the JSON report's shape. Bump on any breaking change to field names or meanings. */
+export const REPORT_SCHEMA_VERSION = 1;
+
+/**
+ * `clean`: complete, nothing needing action. `findings`: complete, some grant
+ * needs action. `incomplete`: the listing could not be finished (cursor guard,
+ * deadline, transport failure, unexpected response). `error`: the API refused
+ * (unknown checkpoint, key not allowed).
+ */
+export type CheckpointStatus = 'clean' | 'findings' | 'incomplete' | 'error';
+
+/** `partial`: some checkpoint incomplete or failed, or a revocation failed. `error`: the run itself failed. */
+export type RunStatus = 'clean' | 'findings' | 'partial' | 'error';
+
+export type Verdict = 'unexpected' | 'exempt' | 'exemption-expired';
+
+/**
+ * What happened to a finding. `none`: nothing to do (exempt) or nothing allowed
+ * (report mode on an incomplete listing). `would-revoke`: report mode.
+ * `halted`: enforce mode, but enforcement stopped before this grant (see `actionReason`).
+ */
+export type Action = 'none' | 'would-revoke' | 'revoked' | 'already-gone' | 'revoke-failed' | 'halted';
+
+/** Who created a grant, when attribution is available (filled by a later lookup). */
+export interface GrantedBy {
+  readonly actor: string;
+  readonly at: string;
+}
+
+export interface Finding {
+  readonly permissionId: string;
+  readonly projectId: string;
+  /** ISO 8601, from the API's `created_at`. */
+  readonly createdAt: string;
+  readonly verdict: Verdict;
+  readonly action: Action;
+  /** Why the action is what it is, when not obvious (halt reason, revoke error). */
+  readonly actionReason?: string;
+  /** The exemption that applies (`exempt`) or applied until it expired (`exemption-expired`). */
+  readonly exemption?: { readonly reason: string; readonly expiresAt: string };
+  /** Project display name, when known. */
+  readonly projectName: string | null;
+  readonly grantedBy: GrantedBy | null;
+}
+
+export interface CheckpointResult {
+  readonly id: string;
+  readonly status: CheckpointStatus;
+  /** Present when status is `incomplete` or `error`. */
+  readonly reason?: string;
+  /** Stable machine code of the reason (`ERR_OPENAI_NOT_FOUND`, `CURSOR_REPEATED`, ...). */
+  readonly reasonCode?: string;
+  readonly pagesRead: number;
+  /** Distinct permissions seen (a permission repeated across pages counts once). */
+  readonly permissionsSeen: number;
+  /** Grants to allowed projects: counted, not listed, so memory stays flat on large checkpoints. */
+  readonly allowed: number;
+  readonly findings: readonly Finding[];
+  /**
+   * Findings left out of this copy of the report to fit a size limit (an SNS
+   * message); the totals still count them. Absent in a complete report.
+   */
+  readonly findingsOmitted?: number;
+}
+
+export type EnforcementState = 'not-requested' | 'applied' | 'halted' | 'nothing-to-do';
+
+export interface EnforcementSummary {
+  readonly state: EnforcementState;
+  /** Why enforcement was halted. */
+  readonly reason?: string;
+  /** Revocations the run planned. */
+  readonly planned: number;
+  readonly maxRevocationsPerRun: number;
+}
+
+export interface Totals {
+  readonly checkpoints: number;
+  readonly clean: number;
+  readonly withFindings: number;
+  readonly incomplete: number;
+  readonly error: number;
+  readonly permissionsSeen: number;
+  readonly allowed: number;
+  /** Grants needing action: `unexpected` plus `exemption-expired`. */
+  readonly findings: number;
+  readonly unexpected: number;
+  readonly exempt: number;
+  readonly exemptionExpired: number;
+  readonly wouldRevoke: number;
+  readonly revoked: number;
+  readonly alreadyGone: number;
+  readonly revokeFailed: number;
+  readonly halted: number;
+}
+
+export interface AuditReport {
+  readonly schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  readonly runId: string;
+  /** The mode the run used (report unless enforcement was both configured and allowed). */
+  readonly mode: AuditMode;
+  /** The mode the policy asked for. */
+  readonly policyMode: AuditMode;
+  readonly status: RunStatus;
+  /** Why the whole run failed or stopped early, when it did. */
+  readonly runError?: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+  readonly enforcement: EnforcementSummary;
+  readonly totals: Totals;
+  readonly checkpoints: readonly CheckpointResult[];
+  /**
+   * Checkpoints left out of this copy of the report to fit a size limit (an SNS
+   * message); the totals still count them. Absent in a complete report.
+   */
+  readonly checkpointsOmitted?: number;
+  /** Policy warnings, as `path: message`. */
+  readonly warnings: readonly string[];
+}
+
+/** Grants that need action: the ones enforce mode would revoke. */
+export function needsAction(finding: Pick<Finding, 'verdict'>): boolean {
+  return finding.verdict !== 'exempt';
+}
+
+/** Totals derived from checkpoint results, so they always add up. */
+export function computeTotals(checkpoints: readonly CheckpointResult[]): Totals {
+  const totals = {
+    checkpoints: checkpoints.length,
+    clean: 0,
+    withFindings: 0,
+    incomplete: 0,
+    error: 0,
+    permissionsSeen: 0,
+    allowed: 0,
+    findings: 0,
+    unexpected: 0,
+    exempt: 0,
+    exemptionExpired: 0,
+    wouldRevoke: 0,
+    revoked: 0,
+    alreadyGone: 0,
+    revokeFailed: 0,
+    halted: 0,
+  };
+  for (const checkpoint of checkpoints) {
+    if (checkpoint.status === 'clean') totals.clean++;
+    else if (checkpoint.status === 'findings') totals.withFindings++;
+    else if (checkpoint.status === 'incomplete') totals.incomplete++;
+    else totals.error++;
+    totals.permissionsSeen += checkpoint.permissionsSeen;
+    totals.allowed += checkpoint.allowed;
+    for (const finding of checkpoint.findings) {
+      if (finding.verdict === 'unexpected') totals.unexpected++;
+      else if (finding.verdict === 'exempt') totals.exempt++;
+      else totals.exemptionExpired++;
+      if (needsAction(finding)) totals.findings++;
+      if (finding.action === 'would-revoke') totals.wouldRevoke++;
+      else if (finding.action === 'revoked') totals.revoked++;
+      else if (finding.action === 'already-gone') totals.alreadyGone++;
+      else if (finding.action === 'revoke-failed') totals.revokeFailed++;
+      else if (finding.action === 'halted') totals.halted++;
+    }
+  }
+  return totals;
+}
+
+/**
+ * The run's verdict. `error` when the run itself failed or no checkpoint could
+ * be audited; `partial` when some could not, or a revocation failed.
+ */
+export function computeRunStatus(
+  checkpoints: readonly CheckpointResult[],
+  totals: Totals,
+  runError?: string,
+): RunStatus {
+  const completed = totals.clean + totals.withFindings;
+  if (runError !== undefined || (checkpoints.length > 0 && completed === 0)) return 'error';
+  if (completed < checkpoints.length || totals.revokeFailed > 0) return 'partial';
+  return totals.findings > 0 ? 'findings' : 'clean';
+}

@@ -1,0 +1,134 @@
+/**
+ * The SNS form of a report: one message that email subscribers read as text
+ * and machine subscribers (SQS, Lambda, HTTPS, email-json) receive as JSON,
+ * with attributes for subscription filter policies, within SNS's size limit.
+ *
+ * With `MessageStructure: "json"` SNS picks the `email` value for email
+ * subscriptions and `default` for every other protocol, so the text and the
+ * JSON report each appear once.
+ */
+import { renderJson } from './render-json.js';
+import { renderText, verdictLine } from './render-text.js';
+import type { AuditReport, CheckpointResult } from './report.js';
+import { asciiOnly } from './sanitize.js';
+
+/** SNS's limit on a whole message, attributes included. */
+export const SNS_MAX_MESSAGE_BYTES = 256 * 1024;
+/** SNS's limit on a subject. */
+export const SNS_MAX_SUBJECT_LENGTH = 100;
+
+export interface SnsAttribute {
+  readonly DataType: 'String' | 'Number';
+  readonly StringValue: string;
+}
+
+/** The fields of an SNS `Publish` input this module decides (the caller adds `TopicArn`). */
+export interface SnsMessage {
+  readonly Subject: string;
+  readonly Message: string;
+  readonly MessageStructure: 'json';
+  readonly MessageAttributes: Readonly<Record<string, SnsAttribute>>;
+}
+
+/** Attributes for filter policies: strings for the verdict, numbers for the counts. */
+export function messageAttributes(report: AuditReport): Record<string, SnsAttribute> {
+  const number = (value: number): SnsAttribute => ({ DataType: 'Number', StringValue: String(value) });
+  const { totals } = report;
+  return {
+    status: { DataType: 'String', StringValue: report.status },
+    mode: { DataType: 'String', StringValue: report.mode },
+    findings: number(totals.findings),
+    revocations: number(totals.revoked),
+    revokeFailures: number(totals.revokeFailed),
+    incompleteCheckpoints: number(totals.incomplete + totals.error),
+  };
+}
+
+/** The subject: the verdict line, printable ASCII, at most 100 characters. */
+export function subjectOf(report: AuditReport): string {
+  return asciiOnly(verdictLine(report), SNS_MAX_SUBJECT_LENGTH);
+}
+
+function utf8Bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/** Bytes SNS counts: message body, subject and every attribute's name, type and value. */
+export function messageBytes(message: SnsMessage): number {
+  let bytes = utf8Bytes(message.Message) + utf8Bytes(message.Subject);
+  for (const [name, attribute] of Object.entries(message.MessageAttributes)) {
+    bytes += utf8Bytes(name) + utf8Bytes(attribute.DataType) + utf8Bytes(attribute.StringValue);
+  }
+  return bytes;
+}
+
+/** A copy of the report keeping only the first `keep` findings (in report order); totals unchanged. */
+export function keepFirstFindings(report: AuditReport, keep: number): AuditReport {
+  let left = keep;
+  const checkpoints = report.checkpoints.map((checkpoint): CheckpointResult => {
+    const shown = Math.max(0, Math.min(left, checkpoint.findings.length));
+    left -= shown;
+    if (shown === checkpoint.findings.length) return checkpoint;
+    return {
+      ...checkpoint,
+      findings: checkpoint.findings.slice(0, shown),
+      findingsOmitted: checkpoint.findings.length - shown,
+    };
+  });
+  return { ...report, checkpoints };
+}
+
+function compose(report: AuditReport, attributes: Record<string, SnsAttribute>, subject: string): SnsMessage {
+  return {
+    Subject: subject,
+    Message: JSON.stringify({ default: renderJson(report, 0), email: renderText(report) }),
+    MessageStructure: 'json',
+    MessageAttributes: attributes,
+  };
+}
+
+/** The report without its clean checkpoints (the text never lists them; the JSON is the bulk). */
+function withoutCleanCheckpoints(report: AuditReport): AuditReport {
+  const kept = report.checkpoints.filter((c) => c.status !== 'clean' || c.findings.length > 0);
+  const omitted = report.checkpoints.length - kept.length;
+  return omitted === 0 ? report : { ...report, checkpoints: kept, checkpointsOmitted: omitted };
+}
+
+/**
+ * Builds the message. When the whole report does not fit in `maxBytes`, the
+ * message first drops clean checkpoints from the listing, then keeps the
+ * largest prefix of findings that fits (found by binary search), and as a last
+ * resort lists no checkpoint at all. Each rendering says what it left out;
+ * totals and attributes always count everything.
+ */
+export function buildSnsMessage(report: AuditReport, maxBytes = SNS_MAX_MESSAGE_BYTES): SnsMessage {
+  const attributes = messageAttributes(report);
+  const subject = subjectOf(report);
+  const fits = (candidate: SnsMessage): boolean => messageBytes(candidate) <= maxBytes;
+  const full = compose(report, attributes, subject);
+  if (fits(full)) return full;
+
+  const trimmed = withoutCleanCheckpoints(report);
+  const total = trimmed.checkpoints.reduce((sum, c) => sum + c.findings.length, 0);
+  let best: SnsMessage | undefined;
+  let low = 0;
+  let high = total;
+  while (low <= high) {
+    const mid = Math.floor((low + high) / 2);
+    const candidate = compose(keepFirstFindings(trimmed, mid), attributes, subject);
+    if (fits(candidate)) {
+      best = candidate;
+      low = mid + 1;
+    } else {
+      high = mid - 1;
+    }
+  }
+  if (best) return best;
+  const bare: AuditReport = {
+    ...report,
+    checkpoints: [],
+    checkpointsOmitted: report.checkpoints.length,
+    warnings: report.warnings.slice(0, 10),
+  };
+  return compose(bare, attributes, subject);
+}

@@ -1,0 +1,87 @@
+/**
+ * The Lambda's settings: environment variables the CDK stack sets, validated at
+ * cold start. The stack imports `ENV` so the two sides cannot drift apart.
+ */
+import { z } from 'zod';
+import { CheckpointGuardError } from './core/errors.js';
+import { formatPath } from './core/policy.js';
+
+/** Environment variable names, shared with the stack (lib/). */
+export const ENV = {
+  adminKeyParameterName: 'ADMIN_KEY_PARAMETER_NAME',
+  topicArn: 'TOPIC_ARN',
+  policyFile: 'POLICY_FILE',
+  openAIBaseUrl: 'OPENAI_BASE_URL',
+  notify: 'NOTIFY',
+  concurrency: 'AUDIT_CONCURRENCY',
+  deadlineMarginMs: 'DEADLINE_MARGIN_MS',
+  adminKeyMaxAgeSeconds: 'ADMIN_KEY_MAX_AGE_SECONDS',
+} as const;
+
+/** File name of the policy inside the deployed bundle, next to the handler. */
+export const BUNDLED_POLICY_FILE = 'policy.json';
+
+export type NotifySetting = 'always' | 'findings-only';
+
+const intFromEnv = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const settingsSchema = z.object({
+  [ENV.adminKeyParameterName]: z
+    .string({ error: 'is required: the SSM parameter name of the OpenAI admin key' })
+    .regex(
+      /^\/?[A-Za-z0-9_.\-/]{1,2048}$/,
+      'must be an SSM parameter name such as /checkpoint-guard/openai-admin-key',
+    ),
+  [ENV.topicArn]: z
+    .string({ error: 'is required: the ARN of the SNS topic for reports' })
+    .regex(
+      /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/,
+      'must be an SNS topic ARN',
+    ),
+  [ENV.policyFile]: z.string().min(1).default(BUNDLED_POLICY_FILE),
+  [ENV.openAIBaseUrl]: z.string().optional(),
+  [ENV.notify]: z
+    .enum(['always', 'findings-only'], { error: 'must be "always" or "findings-only"' })
+    .default('always'),
+  [ENV.concurrency]: intFromEnv(1, 64).optional(),
+  [ENV.deadlineMarginMs]: intFromEnv(1_000, 600_000).default(30_000),
+  [ENV.adminKeyMaxAgeSeconds]: intFromEnv(0, 3_600).default(300),
+});
+
+export interface HandlerSettings {
+  readonly adminKeyParameterName: string;
+  readonly topicArn: string;
+  readonly policyFile: string;
+  readonly openAIBaseUrl: string | undefined;
+  readonly notify: NotifySetting;
+  readonly concurrency: number | undefined;
+  /** Time kept back from Lambda's limit to publish the report. */
+  readonly deadlineMarginMs: number;
+  /** A cached admin key older than this is fetched again, so a rotation is picked up. */
+  readonly adminKeyMaxAgeMs: number;
+}
+
+/** Reads and validates the settings. Throws `ERR_CONFIG` naming every bad variable. */
+export function readHandlerSettings(env: Readonly<Record<string, string | undefined>>): HandlerSettings {
+  const parsed = settingsSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${formatPath(issue.path)} ${issue.message}`);
+    throw new CheckpointGuardError('ERR_CONFIG', `invalid Lambda settings: ${problems.join('; ')}`);
+  }
+  const s = parsed.data;
+  return {
+    adminKeyParameterName: s[ENV.adminKeyParameterName],
+    topicArn: s[ENV.topicArn],
+    policyFile: s[ENV.policyFile],
+    openAIBaseUrl: s[ENV.openAIBaseUrl],
+    notify: s[ENV.notify],
+    concurrency: s[ENV.concurrency],
+    deadlineMarginMs: s[ENV.deadlineMarginMs],
+    adminKeyMaxAgeMs: s[ENV.adminKeyMaxAgeSeconds] * 1000,
+  };
+}

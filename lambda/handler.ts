@@ -1,0 +1,92 @@
+/**
+ * The Lambda composition root. At cold start it reads the settings, loads and
+ * validates the bundled policy, and builds the AWS clients once; each
+ * invocation then runs `runScheduledAudit`.
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { resolveBaseUrl } from './adapters/openai-client.js';
+import { SnsPublisher } from './adapters/sns-publisher.js';
+import { AdminKeyLoader } from './adapters/ssm-admin-key.js';
+import { CheckpointGuardError, PolicyError } from './core/errors.js';
+import { type LoadedPolicy, parsePolicyText } from './core/policy.js';
+import { readHandlerSettings } from './handler-settings.js';
+import {
+  type InvocationContext,
+  type RunResult,
+  runScheduledAudit,
+  type ScheduledAuditDeps,
+} from './scheduled-audit.js';
+
+const SERVICE = 'checkpoint-guard';
+
+/** Reads the policy file; relative paths are resolved next to the handler (the bundle's root). */
+export function loadBundledPolicy(policyFile: string, now: Date): LoadedPolicy | CheckpointGuardError {
+  const path = isAbsolute(policyFile)
+    ? policyFile
+    : join(fileURLToPath(new URL('.', import.meta.url)), policyFile);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    return new PolicyError(policyFile, [{ path: '', message: `cannot read: ${(error as Error).message}` }]);
+  }
+  try {
+    return parsePolicyText(text, policyFile, now);
+  } catch (error) {
+    if (error instanceof CheckpointGuardError) return error;
+    throw error;
+  }
+}
+
+/** Builds the dependencies of a run from the environment. Throws `ERR_CONFIG` on bad settings. */
+export function createDeps(env: Readonly<Record<string, string | undefined>>): ScheduledAuditDeps {
+  const settings = readHandlerSettings(env);
+  // Checked once here so a bad URL fails the cold start with a clear message.
+  const baseUrl = resolveBaseUrl(settings.openAIBaseUrl);
+  const logger = new Logger({ serviceName: SERVICE });
+  const policy = loadBundledPolicy(settings.policyFile, new Date());
+  if (policy instanceof CheckpointGuardError)
+    logger.error('the bundled policy is invalid', { error: policy.message });
+  // Endpoints come from the SDK's own resolution (AWS_ENDPOINT_URL_SSM, ...): never hard-coded.
+  const ssm = new SSMClient({});
+  const sns = new SNSClient({});
+  return {
+    settings: { ...settings, openAIBaseUrl: baseUrl },
+    policy,
+    adminKey: new AdminKeyLoader({
+      ssm,
+      parameterName: settings.adminKeyParameterName,
+      maxAgeMs: settings.adminKeyMaxAgeMs,
+    }),
+    publisher: new SnsPublisher({ sns, topicArn: settings.topicArn }),
+    logger,
+    metrics: new Metrics({
+      serviceName: SERVICE,
+      namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? 'CheckpointGuard',
+    }),
+    now: Date.now,
+    recentEvents: new Map(),
+  };
+}
+
+/** A handler over the given environment; `handler` below uses the process's. */
+export function createHandler(env: Readonly<Record<string, string | undefined>>) {
+  let deps: ScheduledAuditDeps | undefined;
+  return async (event: unknown, context: InvocationContext): Promise<RunResult> => {
+    deps ??= createDeps(env);
+    deps.logger.addContext(context as Parameters<Logger['addContext']>[0]);
+    try {
+      return await runScheduledAudit(deps, event, context);
+    } finally {
+      deps.logger.resetKeys();
+    }
+  };
+}
+
+export const handler = createHandler(process.env);

@@ -1,0 +1,315 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { type CliIo, main } from '../../lambda/cli.js';
+import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai-emulator.js';
+
+const ADMIN_KEY = 'sk-admin-cli-test-9f8e7d6c5b4a3210';
+const WEATHER = 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd';
+const SUPPORT = 'ft:gpt-4o-2024-08-06:org:support:Q1w2E3r4';
+const repoRoot = new URL('../..', import.meta.url).pathname;
+
+interface Captured {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function runCli(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  stderrIsTty = false,
+): Promise<Captured> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    env,
+    stderrIsTty,
+  };
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
+}
+
+let dir: string;
+let emulator: OpenAIEmulator;
+let env: Record<string, string>;
+
+async function writePolicy(policy: unknown, name = 'policy.json'): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, typeof policy === 'string' ? policy : JSON.stringify(policy));
+  return path;
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'checkpoint-guard-cli-'));
+  emulator = await startOpenAIEmulator({ adminKey: ADMIN_KEY });
+  env = { OPENAI_ADMIN_KEY: ADMIN_KEY, OPENAI_BASE_URL: emulator.baseUrl };
+  emulator.grant(WEATHER, ['proj_core', 'proj_stranger']);
+  emulator.grant(SUPPORT, ['proj_core']);
+});
+
+afterEach(async () => {
+  await emulator.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const basePolicy = { allowedProjects: ['proj_core'], checkpoints: [WEATHER, SUPPORT] };
+
+describe('checkpoint-guard validate', () => {
+  it('when the policy is valid, it says so and exits 0', async () => {
+    const policy = await writePolicy(basePolicy);
+
+    const result = await runCli(['validate', '--policy', policy], {});
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('valid (2 checkpoints, 0 exemptions, mode report');
+  });
+
+  it('when the policy is invalid, it names the file and every field at fault, and exits 2', async () => {
+    const policy = await writePolicy({
+      checkpoints: ['gpt-4o', WEATHER],
+      allowedProjects: ['core'],
+      colour: 'red',
+    });
+
+    const result = await runCli(['validate', '--policy', policy], {});
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(policy);
+    expect(result.stderr).toContain('checkpoints[0]');
+    expect(result.stderr).toContain('allowedProjects[0]');
+    expect(result.stderr).toMatch(/colour/);
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace without --debug
+  });
+
+  it('when the policy file does not exist, it says so in one line and exits 2', async () => {
+    const result = await runCli(['validate', '--policy', join(dir, 'missing.json')], {});
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('missing.json');
+    expect(result.stderr).toContain('file not found');
+  });
+
+  it('when the policy is not JSON, it says where the JSON breaks', async () => {
+    const policy = await writePolicy('{ "checkpoints": [ ');
+
+    const result = await runCli(['validate', '--policy', policy], {});
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('not valid JSON');
+  });
+
+  it('validates the shipped policy.example.json', async () => {
+    const result = await runCli(['validate', '--policy', join(repoRoot, 'policy.example.json')], {});
+
+    expect(result.stderr).not.toContain('invalid');
+    expect(result.code).toBe(0);
+  });
+});
+
+describe('checkpoint-guard audit', () => {
+  it('when a grant is unexpected, it prints the text report on stdout and exits 1', async () => {
+    const policy = await writePolicy(basePolicy);
+
+    const result = await runCli(['audit', '--policy', policy], env);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n')[0]).toBe(
+      'checkpoint-guard: 1 unexpected grant on 1 checkpoint (report mode)',
+    );
+    expect(result.stdout).toContain('proj_stranger');
+    expect(result.stdout).toContain('would revoke');
+  });
+
+  it('when every grant is allowed, it exits 0', async () => {
+    const policy = await writePolicy({ ...basePolicy, allowedProjects: ['proj_core', 'proj_stranger'] });
+
+    const result = await runCli(['audit', '--policy', policy], env);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^checkpoint-guard: no unexpected grants on 2 checkpoints/);
+  });
+
+  it('with --format json, it prints the JSON report', async () => {
+    const policy = await writePolicy(basePolicy);
+
+    const result = await runCli(['audit', '--policy', policy, '--format', 'json'], env);
+
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({ schemaVersion: 1, mode: 'report', status: 'findings' });
+    expect(report.checkpoints.map((c: { id: string }) => c.id)).toEqual([WEATHER, SUPPORT]);
+  });
+
+  it('with --output, it writes the report to the file and the verdict to stderr', async () => {
+    const policy = await writePolicy(basePolicy);
+    const output = join(dir, 'report.json');
+
+    const result = await runCli(['audit', '--policy', policy, '--format', 'json', '--output', output], env);
+
+    expect(result.stdout).toBe('');
+    expect(JSON.parse(await readFile(output, 'utf8')).status).toBe('findings');
+    expect(result.stderr).toContain('report written to');
+  });
+
+  it('revokes only when the policy says enforce and --enforce is given', async () => {
+    const policy = await writePolicy({ ...basePolicy, mode: 'enforce' });
+
+    const withoutFlag = await runCli(['audit', '--policy', policy], env);
+    const stillThere = emulator.permissionsOf(WEATHER).map((p) => p.project_id);
+    const withFlag = await runCli(['audit', '--policy', policy, '--enforce'], env);
+
+    expect(withoutFlag.stderr).toContain('--enforce was not given');
+    expect(stillThere).toContain('proj_stranger');
+    expect(withFlag.stdout).toContain('REVOKED');
+    expect(emulator.permissionsOf(WEATHER).map((p) => p.project_id)).toEqual(['proj_core']);
+  });
+
+  it('--enforce on a report-mode policy revokes nothing', async () => {
+    const policy = await writePolicy(basePolicy);
+
+    const result = await runCli(['audit', '--policy', policy, '--enforce'], env);
+
+    expect(result.stdout).toContain('would revoke');
+    expect(emulator.permissionsOf(WEATHER)).toHaveLength(2);
+  });
+
+  it('when OPENAI_ADMIN_KEY is missing, it says so in one line and exits 2', async () => {
+    const policy = await writePolicy(basePolicy);
+
+    const result = await runCli(['audit', '--policy', policy], { OPENAI_BASE_URL: emulator.baseUrl });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe(
+      'checkpoint-guard: OPENAI_ADMIN_KEY is not set: export the organization admin API key',
+    );
+    expect(emulator.requests).toHaveLength(0);
+  });
+
+  it('when the base URL is plain http to a remote host, it refuses before any request', async () => {
+    const policy = await writePolicy(basePolicy);
+
+    const result = await runCli(['audit', '--policy', policy], {
+      ...env,
+      OPENAI_BASE_URL: 'http://api.example.com/v1',
+    });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('http://api.example.com/v1');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('when the base URL is unreachable, the report says so and the run exits 2', async () => {
+    const policy = await writePolicy(basePolicy);
+    const closed = await startOpenAIEmulator();
+    const unreachable = closed.baseUrl;
+    await closed.close();
+
+    const result = await runCli(['audit', '--policy', policy, '--max-retries', '0'], {
+      ...env,
+      OPENAI_BASE_URL: unreachable,
+    });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^checkpoint-guard: ERROR/);
+    expect(result.stdout).toContain('INCOMPLETE');
+  });
+
+  it('when the key is rejected, the run fails with "the admin key was rejected"', async () => {
+    const policy = await writePolicy(basePolicy);
+
+    const result = await runCli(['audit', '--policy', policy], {
+      ...env,
+      OPENAI_ADMIN_KEY: 'sk-admin-wrong-key-000000',
+    });
+
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain('the admin key was rejected');
+  });
+
+  it('shows progress on stderr only when stderr is a terminal', async () => {
+    const policy = await writePolicy(basePolicy);
+
+    const onTty = await runCli(['audit', '--policy', policy], env, true);
+    const onPipe = await runCli(['audit', '--policy', policy], env, false);
+
+    expect(onTty.stderr).toContain('auditing checkpoints: 2/2');
+    expect(onPipe.stderr).not.toContain('auditing checkpoints');
+  });
+
+  it.each([
+    [['frobnicate'], 'unknown command "frobnicate"'],
+    [[], 'a command is required'],
+    [['audit', '--policy', 'x.json', '--format', 'xml'], '--format must be text or json'],
+    [['audit', '--policy', 'x.json', '--concurrency', '0'], '--concurrency must be an integer of at least 1'],
+    [['audit', '--bogus'], "Unknown option '--bogus'"],
+  ])('rejects bad arguments %j with a clear message and exit 2', async (argv, message) => {
+    const result = await runCli(argv, env);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+  });
+});
+
+describe('checkpoint-guard demo', () => {
+  it('audits the seeded organization offline and prints the text report', async () => {
+    const result = await runCli(['demo'], {});
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^checkpoint-guard: 4 unexpected grants on 3 checkpoints \(report mode\)/);
+    expect(result.stdout).toContain('proj_marketing_sandbox');
+    expect(result.stdout).toContain('exemption EXPIRED');
+    expect(result.stdout).toContain('exempt until');
+    // The support checkpoint has more than 250 grants: the walk crossed pages.
+    expect(result.stdout).toMatch(/permissions\s+27\d seen/);
+  });
+});
+
+describe('the admin key never leaves the process', () => {
+  const execFileAsync = promisify(execFile);
+
+  it('is absent from stdout, stderr and the report when the API fails and echoes it', async () => {
+    const policy = await writePolicy(basePolicy);
+    const output = join(dir, 'report.txt');
+    emulator.injectFault({
+      kind: 'error',
+      status: 400,
+      message: `Invalid header: Authorization: Bearer ${ADMIN_KEY}`,
+      match: { checkpointId: WEATHER },
+      times: Number.POSITIVE_INFINITY,
+    });
+    emulator.injectFault({
+      kind: 'drop',
+      match: { checkpointId: SUPPORT },
+      times: Number.POSITIVE_INFINITY,
+    });
+
+    const run: { code?: number; stdout: string; stderr: string } = await execFileAsync(
+      process.execPath,
+      [
+        join(repoRoot, 'bin/checkpoint-guard.js'),
+        'audit',
+        '--policy',
+        policy,
+        '--output',
+        output,
+        '--max-retries',
+        '1',
+        '--debug',
+      ],
+      { env: { ...process.env, ...env, NODE_OPTIONS: '' } },
+    ).catch((error: { code: number; stdout: string; stderr: string }) => error);
+    const report = await readFile(output, 'utf8');
+
+    expect(run.code).toBe(2);
+    expect(report).toContain('Invalid header: Authorization: Bearer [REDACTED]');
+    for (const text of [run.stdout, run.stderr, report]) expect(text).not.toContain(ADMIN_KEY);
+  });
+});

@@ -1,0 +1,441 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { jest } from '@jest/globals';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai-emulator.js';
+import { createHandler } from '../../lambda/handler.js';
+import { ENV } from '../../lambda/handler-settings.js';
+
+const ADMIN_KEY = 'sk-admin-handler-test-1a2b3c4d5e6f7a8b';
+const PARAMETER = '/checkpoint-guard/openai-admin-key';
+const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:checkpoint-guard-reports';
+const WEATHER = 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd';
+const SUPPORT = 'ft:gpt-4o-2024-08-06:org:support:Q1w2E3r4';
+
+const ssm = mockClient(SSMClient);
+const sns = mockClient(SNSClient);
+
+let dir: string;
+let emulator: OpenAIEmulator;
+let logs: string[];
+
+function context(remainingMs = 600_000, awsRequestId = `req-${Math.random()}`) {
+  return { awsRequestId, getRemainingTimeInMillis: () => remainingMs, functionName: 'checkpoint-guard' };
+}
+
+async function handlerFor(policy: object, extraEnv: Record<string, string> = {}) {
+  const policyFile = join(dir, 'policy.json');
+  await writeFile(policyFile, JSON.stringify(policy));
+  return createHandler({
+    [ENV.adminKeyParameterName]: PARAMETER,
+    [ENV.topicArn]: TOPIC,
+    [ENV.policyFile]: policyFile,
+    [ENV.openAIBaseUrl]: emulator.baseUrl,
+    ...extraEnv,
+  });
+}
+
+function publishedInput() {
+  const calls = sns.commandCalls(PublishCommand);
+  expect(calls).toHaveLength(1);
+  const input = calls[0]?.args[0].input;
+  if (!input?.Message) throw new Error('no message published');
+  return { input, message: JSON.parse(input.Message) as { default: string; email: string } };
+}
+
+function logLines(): Record<string, unknown>[] {
+  return logs
+    .join('')
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line));
+}
+
+const policy = { allowedProjects: ['proj_core'], checkpoints: [WEATHER, SUPPORT] };
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'checkpoint-guard-handler-'));
+  emulator = await startOpenAIEmulator({ adminKey: ADMIN_KEY });
+  emulator.grant(WEATHER, ['proj_core']);
+  emulator.grant(SUPPORT, ['proj_core']);
+  ssm.reset();
+  sns.reset();
+  ssm
+    .on(GetParameterCommand)
+    .resolves({ Parameter: { Name: PARAMETER, Type: 'SecureString', Value: ADMIN_KEY } });
+  sns.on(PublishCommand).resolves({ MessageId: 'message-1' });
+  logs = [];
+  // Powertools writes INFO and WARN lines to stdout, ERROR lines to stderr.
+  for (const stream of [process.stdout, process.stderr]) {
+    jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      logs.push(String(chunk));
+      return true;
+    });
+  }
+});
+
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await emulator.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('a scheduled run', () => {
+  it('reads the key with GetParameter WithDecryption and publishes a clean summary', async () => {
+    const handler = await handlerFor(policy);
+
+    const result = await handler(
+      { id: 'event-1', 'detail-type': 'Scheduled Event', source: 'aws.events' },
+      context(),
+    );
+
+    expect(result.status).toBe('clean');
+    expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 1);
+    expect(ssm).toHaveReceivedCommandWith(GetParameterCommand, { Name: PARAMETER, WithDecryption: true });
+    expect(sns).toHaveReceivedCommandWith(PublishCommand, {
+      TopicArn: TOPIC,
+      Subject: 'checkpoint-guard: no unexpected grants on 2 checkpoints (report mode)',
+      MessageStructure: 'json',
+      MessageAttributes: {
+        status: { DataType: 'String', StringValue: 'clean' },
+        mode: { DataType: 'String', StringValue: 'report' },
+        findings: { DataType: 'Number', StringValue: '0' },
+        revocations: { DataType: 'Number', StringValue: '0' },
+        revokeFailures: { DataType: 'Number', StringValue: '0' },
+        incompleteCheckpoints: { DataType: 'Number', StringValue: '0' },
+      },
+    });
+  });
+
+  it('sends the text report to email subscribers and the JSON report to every other protocol', async () => {
+    emulator.grant(WEATHER, ['proj_stranger']);
+    const handler = await handlerFor(policy);
+
+    await handler({ id: 'event-2' }, context());
+
+    const { input, message } = publishedInput();
+    expect(input.Subject).toBe('checkpoint-guard: 1 unexpected grant on 1 checkpoint (report mode)');
+    expect(Object.keys(message).sort()).toEqual(['default', 'email']);
+    expect(message.email.split('\n')[0]).toBe(input.Subject);
+    expect(message.email).toContain('proj_stranger');
+    const json = JSON.parse(message.default);
+    expect(json).toMatchObject({ schemaVersion: 1, status: 'findings', totals: { findings: 1 } });
+  });
+
+  it('with notify findings-only, a clean run publishes nothing', async () => {
+    const handler = await handlerFor(policy, { [ENV.notify]: 'findings-only' });
+
+    const result = await handler({ id: 'event-3' }, context());
+
+    expect(result.status).toBe('clean');
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
+  });
+
+  it('a dryRun invocation of an enforce policy revokes nothing', async () => {
+    emulator.grant(WEATHER, ['proj_stranger']);
+    const handler = await handlerFor({ ...policy, mode: 'enforce' });
+
+    const result = await handler({ dryRun: true }, context());
+
+    expect(result).toMatchObject({ status: 'findings', revoked: 0 });
+    expect(emulator.permissionsOf(WEATHER).map((p) => p.project_id)).toContain('proj_stranger');
+    expect(publishedInput().input.Subject).toContain('(report mode)');
+  });
+
+  it('an enforce policy revokes unexpected grants on a scheduled run', async () => {
+    emulator.grant(WEATHER, ['proj_stranger']);
+    const handler = await handlerFor({ ...policy, mode: 'enforce' });
+
+    const result = await handler({ id: 'event-4' }, context());
+
+    expect(result).toMatchObject({ status: 'findings', revoked: 1 });
+    expect(emulator.permissionsOf(WEATHER).map((p) => p.project_id)).toEqual(['proj_core']);
+    expect(publishedInput().input.MessageAttributes?.revocations).toEqual({
+      DataType: 'Number',
+      StringValue: '1',
+    });
+  });
+
+  it('ignores unknown payload fields with a log line', async () => {
+    const handler = await handlerFor(policy);
+
+    const result = await handler({ id: 'event-5', colour: 'red' }, context());
+
+    expect(result.status).toBe('clean');
+    expect(logLines()).toContainEqual(
+      expect.objectContaining({ message: 'ignoring unknown payload fields', fields: ['colour'] }),
+    );
+  });
+
+  it('logs one line per finding and per action, with the run id and the request id', async () => {
+    emulator.grant(WEATHER, ['proj_stranger']);
+    const handler = await handlerFor(policy);
+
+    const result = await handler({ id: 'event-6' }, context(600_000, 'request-42'));
+
+    const findings = logLines().filter((line) => line.message === 'finding');
+    const actions = logLines().filter((line) => line.message === 'action');
+    expect(findings).toEqual([
+      expect.objectContaining({
+        projectId: 'proj_stranger',
+        runId: result.runId,
+        function_request_id: 'request-42',
+      }),
+    ]);
+    expect(actions).toEqual([
+      expect.objectContaining({ projectId: 'proj_stranger', action: 'would-revoke' }),
+    ]);
+  });
+
+  it('emits the run metrics in EMF', async () => {
+    const handler = await handlerFor(policy);
+
+    await handler({ id: 'event-7' }, context());
+
+    const emf = logLines().find((line) => '_aws' in line) as Record<string, unknown>;
+    expect(emf).toMatchObject({
+      CheckpointsAudited: 2,
+      PermissionsSeen: 2,
+      Findings: 0,
+      Revocations: 0,
+      FailedRevocations: 0,
+      IncompleteCheckpoints: 0,
+      SuccessfulRuns: 1,
+    });
+    expect(emf.RunDuration).toEqual(expect.any(Number));
+  });
+});
+
+describe('retried and duplicate invocations', () => {
+  it('a second delivery of the same event id is skipped: no second audit, no second alert', async () => {
+    emulator.grant(WEATHER, ['proj_stranger']);
+    const handler = await handlerFor({ ...policy, mode: 'enforce' });
+
+    const first = await handler({ id: 'event-dup' }, context());
+    const second = await handler({ id: 'event-dup' }, context());
+
+    expect(first.status).toBe('findings');
+    expect(second.status).toBe('duplicate');
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+  });
+
+  it('a manual invoke retried by Lambda (same request id) is skipped', async () => {
+    const handler = await handlerFor(policy);
+
+    await handler({ dryRun: true }, context(600_000, 'same-request'));
+    const retry = await handler({ dryRun: true }, context(600_000, 'same-request'));
+
+    expect(retry.status).toBe('duplicate');
+  });
+
+  it('the admin key is cached across warm invocations', async () => {
+    const handler = await handlerFor(policy);
+
+    await handler({ id: 'a' }, context());
+    await handler({ id: 'b' }, context());
+
+    expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 1);
+  });
+
+  it('a cached key older than its maximum age is fetched again', async () => {
+    const handler = await handlerFor(policy, { [ENV.adminKeyMaxAgeSeconds]: '0' });
+
+    await handler({ id: 'a' }, context());
+    await handler({ id: 'b' }, context());
+
+    expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 2);
+  });
+});
+
+describe('failures', () => {
+  it.each([
+    [Object.assign(new Error('Parameter not found'), { name: 'ParameterNotFound' }), 'not found'],
+    [
+      Object.assign(new Error('User is not authorized to perform ssm:GetParameter'), {
+        name: 'AccessDeniedException',
+      }),
+      'access to SSM parameter',
+    ],
+    [
+      Object.assign(new Error('The ciphertext refers to a KMS key that is not accessible'), {
+        name: 'AccessDeniedException',
+      }),
+      'could not be decrypted (KMS)',
+    ],
+  ])(
+    'an SSM failure (%s) is alerted with a distinct message and fails the invocation',
+    async (error, expected) => {
+      ssm.on(GetParameterCommand).rejects(error);
+      const handler = await handlerFor(policy);
+
+      await expect(handler({ id: 'event-ssm' }, context())).rejects.toThrow(/ERROR/);
+
+      const { input, message } = publishedInput();
+      expect(input.MessageAttributes?.status?.StringValue).toBe('error');
+      expect(message.email.replace(/\s+/g, ' ')).toContain(expected);
+      expect(JSON.parse(message.default).checkpoints.map((c: { status: string }) => c.status)).toEqual([
+        'incomplete',
+        'incomplete',
+      ]);
+      expect(emulator.requests).toHaveLength(0);
+    },
+  );
+
+  it('an empty SSM parameter is its own error', async () => {
+    ssm
+      .on(GetParameterCommand)
+      .resolves({ Parameter: { Name: PARAMETER, Type: 'SecureString', Value: ' ' } });
+    const handler = await handlerFor(policy);
+
+    await expect(handler({ id: 'event-empty' }, context())).rejects.toThrow();
+
+    expect(publishedInput().message.email).toContain(`SSM parameter ${PARAMETER} is empty`);
+  });
+
+  it('SSM throttling is retried and the run succeeds', async () => {
+    ssm
+      .on(GetParameterCommand)
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
+      .resolves({ Parameter: { Name: PARAMETER, Type: 'SecureString', Value: ADMIN_KEY } });
+    const handler = await handlerFor(policy);
+
+    const result = await handler({ id: 'event-throttle' }, context());
+
+    expect(result.status).toBe('clean');
+    expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 2);
+  });
+
+  it('SNS throttling is retried and the summary is published once', async () => {
+    sns
+      .on(PublishCommand)
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
+      .resolves({ MessageId: 'message-2' });
+    const handler = await handlerFor(policy);
+
+    const result = await handler({ id: 'event-sns-throttle' }, context());
+
+    expect(result.status).toBe('clean');
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 2);
+  });
+
+  it('when SNS keeps failing, the full report is logged as one line and the invocation fails', async () => {
+    sns
+      .on(PublishCommand)
+      .rejects(Object.assign(new Error('Topic does not exist'), { name: 'NotFoundException' }));
+    emulator.grant(WEATHER, ['proj_stranger']);
+    const handler = await handlerFor(policy);
+
+    await expect(handler({ id: 'event-sns-fail' }, context())).rejects.toThrow(
+      'the report could not be published',
+    );
+
+    const line = logLines().find(
+      (l) => l.message === 'publishing the report failed; full report follows',
+    ) as {
+      report: { totals: { findings: number }; checkpoints: unknown[] };
+    };
+    expect(line.report.totals.findings).toBe(1);
+    expect(line.report.checkpoints).toHaveLength(2);
+  });
+
+  it('a 401 from OpenAI says the admin key was rejected, is not retried, and fails the run', async () => {
+    ssm.on(GetParameterCommand).resolves({
+      Parameter: { Name: PARAMETER, Type: 'SecureString', Value: 'sk-admin-revoked-0000000000' },
+    });
+    const handler = await handlerFor(policy);
+
+    await expect(handler({ id: 'event-401' }, context())).rejects.toThrow(/admin key was rejected/);
+
+    expect(publishedInput().message.email).toContain('the admin key was rejected');
+    const rejected = emulator.requests.filter((r) => r.status === 401).map((r) => r.checkpointId);
+    expect(rejected.length).toBeGreaterThan(0);
+    expect(new Set(rejected).size).toBe(rejected.length); // one attempt per checkpoint: no retry
+  });
+
+  it('a checkpoint that does not exist makes the run partial: published, then failed', async () => {
+    const missing = 'ft:gpt-4o-2024-08-06:org:gone:Zz9Yy8Xx';
+    const handler = await handlerFor({ ...policy, checkpoints: [WEATHER, missing, SUPPORT] });
+
+    await expect(handler({ id: 'event-404' }, context())).rejects.toThrow(/PARTIAL/);
+
+    const json = JSON.parse(publishedInput().message.default);
+    expect(json.status).toBe('partial');
+    expect(json.checkpoints.map((c: { status: string }) => c.status)).toEqual(['clean', 'error', 'clean']);
+  });
+
+  it('near the end of its time, the run stops starting work, publishes, and marks the rest incomplete', async () => {
+    emulator.injectFault({ kind: 'delay', ms: 300, match: { checkpointId: WEATHER } });
+    const handler = await handlerFor(policy, { [ENV.concurrency]: '1', [ENV.deadlineMarginMs]: '1000' });
+
+    await expect(handler({ id: 'event-deadline' }, context(1_200))).rejects.toThrow(/PARTIAL/);
+
+    const json = JSON.parse(publishedInput().message.default);
+    expect(json.checkpoints.map((c: { reasonCode?: string }) => c.reasonCode)).toEqual([
+      undefined,
+      'DEADLINE',
+    ]);
+  });
+
+  it('an invalid bundled policy fails every run loudly and still alerts', async () => {
+    const handler = await handlerFor({ checkpoints: ['not-a-checkpoint'] });
+
+    await expect(handler({ id: 'event-bad-policy' }, context())).rejects.toThrow(/ERROR/);
+
+    expect(publishedInput().message.email).toContain('checkpoints[0]');
+    expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 0);
+  });
+
+  it('a missing setting fails with an error naming the variable', async () => {
+    const handler = createHandler({ [ENV.topicArn]: TOPIC });
+
+    await expect(handler({}, context())).rejects.toThrow(ENV.adminKeyParameterName);
+  });
+
+  it('an oversized report is cut to fit SNS with exact counts', async () => {
+    const strangers = Array.from({ length: 3000 }, (_, i) => `proj_stranger${i}`);
+    emulator.grant(WEATHER, strangers);
+    const handler = await handlerFor(policy);
+
+    await handler({ id: 'event-big' }, context());
+
+    const { input, message } = publishedInput();
+    const bytes =
+      Buffer.byteLength(input.Message ?? '') +
+      Buffer.byteLength(input.Subject ?? '') +
+      Object.entries(input.MessageAttributes ?? {}).reduce(
+        (sum, [name, a]) =>
+          sum +
+          Buffer.byteLength(name) +
+          Buffer.byteLength(a.DataType ?? '') +
+          Buffer.byteLength(a.StringValue ?? ''),
+        0,
+      );
+    expect(bytes).toBeLessThanOrEqual(256 * 1024);
+    expect(input.MessageAttributes?.findings?.StringValue).toBe('3000');
+    expect(message.email).toMatch(/\d+ more findings not shown/);
+    expect(JSON.parse(message.default).totals.findings).toBe(3000);
+  });
+});
+
+describe('the admin key', () => {
+  it('appears in no log line and no SNS message, even when the API echoes it', async () => {
+    emulator.injectFault({
+      kind: 'error',
+      status: 400,
+      message: `bad header Authorization: Bearer ${ADMIN_KEY}`,
+      match: { checkpointId: SUPPORT },
+    });
+    const handler = await handlerFor(policy);
+
+    await expect(handler({ id: 'event-leak' }, context())).rejects.toThrow();
+
+    const published = JSON.stringify(sns.commandCalls(PublishCommand).map((call) => call.args[0].input));
+    expect(published).toContain('[REDACTED]');
+    expect(published).not.toContain(ADMIN_KEY);
+    expect(logs.join('')).not.toContain(ADMIN_KEY);
+  });
+});

@@ -1,0 +1,719 @@
+import { PolicyError } from '../../lambda/core/errors.js';
+import {
+  type CheckpointPolicy,
+  DEFAULT_MAX_REVOCATIONS_PER_RUN,
+  type Exemption,
+  type LoadedPolicy,
+  type PolicyFile,
+  parsePolicy,
+  parsePolicyText,
+  standingOf,
+} from '../../lambda/core/policy.js';
+import { NOW, SUPPORT, WEATHER } from './fixtures.js';
+
+const SOURCE = 'policies/prod.json';
+
+function load(raw: unknown, now: string = NOW): LoadedPolicy {
+  return parsePolicy(raw, SOURCE, new Date(now));
+}
+
+/** The `PolicyError` that loading `raw` throws; fails the test if it loads. */
+function rejection(raw: unknown, now: string = NOW): PolicyError {
+  try {
+    load(raw, now);
+  } catch (error) {
+    if (error instanceof PolicyError) return error;
+    throw error;
+  }
+  throw new Error('expected the policy to be rejected');
+}
+
+function issuesOf(raw: unknown): { path: string; message: string }[] {
+  return rejection(raw).issues.map((issue) => ({ path: issue.path, message: issue.message }));
+}
+
+function allowedOn(loaded: LoadedPolicy, checkpointId: string): string[] {
+  const checkpoint = loaded.policy.checkpoints.find((c) => c.id === checkpointId);
+  if (!checkpoint) throw new Error(`${checkpointId} is not in the policy`);
+  return [...checkpoint.allowedProjects].sort();
+}
+
+const exemption = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
+  projectId: 'proj_vendor',
+  reason: 'vendor evaluation, ticket SEC-142',
+  expiresAt: '2026-12-31',
+  ...overrides,
+});
+
+describe('the spec example', () => {
+  const SPEC_EXAMPLE = `{"mode":"report","allowedProjects":["proj_core","proj_research"],"checkpoints":["ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd",{"id":"ft:gpt-4o-2024-08-06:org:support:Q1w2E3r4","allowedProjects":["proj_support"]}],"exemptions":[{"projectId":"proj_vendor","checkpoint":"ft:gpt-4o-2024-08-06:org:support:Q1w2E3r4","reason":"vendor evaluation, ticket SEC-142","expiresAt":"2026-12-31"}],"maxRevocationsPerRun":10}`;
+
+  it('is accepted as written, without warnings', () => {
+    const loaded = parsePolicyText(SPEC_EXAMPLE, SOURCE, new Date(NOW));
+
+    expect(loaded.warnings).toEqual([]);
+    expect(loaded.policy.mode).toBe('report');
+    expect(loaded.policy.maxRevocationsPerRun).toBe(10);
+  });
+
+  it('gives each checkpoint its effective allowlist', () => {
+    const loaded = parsePolicyText(SPEC_EXAMPLE, SOURCE, new Date(NOW));
+
+    expect(loaded.policy.checkpoints.map((c) => c.id)).toEqual([
+      'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd',
+      'ft:gpt-4o-2024-08-06:org:support:Q1w2E3r4',
+    ]);
+    expect(allowedOn(loaded, 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd')).toEqual([
+      'proj_core',
+      'proj_research',
+    ]);
+    expect(allowedOn(loaded, 'ft:gpt-4o-2024-08-06:org:support:Q1w2E3r4')).toEqual([
+      'proj_core',
+      'proj_research',
+      'proj_support',
+    ]);
+  });
+
+  it('keeps the exemption with the end of its expiry day as the instant it lapses', () => {
+    const loaded = parsePolicyText(SPEC_EXAMPLE, SOURCE, new Date(NOW));
+
+    expect(loaded.policy.exemptions).toEqual([
+      {
+        projectId: 'proj_vendor',
+        checkpoint: 'ft:gpt-4o-2024-08-06:org:support:Q1w2E3r4',
+        reason: 'vendor evaluation, ticket SEC-142',
+        expiresAt: '2026-12-31',
+        expiresAtMs: Date.parse('2027-01-01T00:00:00Z'),
+      },
+    ]);
+  });
+});
+
+describe('defaults', () => {
+  it('when only checkpoints are given, the policy reports, caps revocations at 10 and allows nobody', () => {
+    const loaded = load({ checkpoints: [WEATHER] });
+
+    expect(loaded.policy).toEqual({
+      mode: 'report',
+      checkpoints: [{ id: WEATHER, allowedProjects: new Set() }],
+      exemptions: [],
+      maxRevocationsPerRun: DEFAULT_MAX_REVOCATIONS_PER_RUN,
+    });
+    expect(DEFAULT_MAX_REVOCATIONS_PER_RUN).toBe(10);
+  });
+
+  it('$schema and $comment are accepted at every level that documents them', () => {
+    const raw = {
+      $schema: './policy.schema.json',
+      $comment: 'owned by security',
+      checkpoints: [{ $comment: 'weather bot', id: WEATHER }],
+      exemptions: [exemption({ $comment: 'until the vendor signs' })],
+    };
+
+    expect(() => load(raw)).not.toThrow();
+  });
+});
+
+describe('unknown keys', () => {
+  it.each([
+    {
+      where: 'the top level',
+      raw: { checkpoints: [WEATHER], allowedProject: ['proj_a'] },
+      path: '',
+      key: 'allowedProject',
+    },
+    {
+      where: 'a checkpoint object',
+      raw: { checkpoints: [WEATHER, { id: SUPPORT, allowed: ['proj_a'] }] },
+      path: 'checkpoints[1]',
+      key: 'allowed',
+    },
+    {
+      where: 'an exemption',
+      raw: {
+        checkpoints: [WEATHER],
+        exemptions: [exemption(), exemption({ projectId: 'proj_b', expires: 'x' })],
+      },
+      path: 'exemptions[1]',
+      key: 'expires',
+    },
+  ])('an unknown key in $where is rejected, located and named', ({ raw, path, key }) => {
+    const issues = issuesOf(raw);
+
+    expect(issues).toEqual([{ path, message: expect.stringContaining(`"${key}"`) }]);
+  });
+});
+
+describe('shape errors', () => {
+  it('every shape error is reported at once, each with its path', () => {
+    const raw = {
+      mode: 'audit',
+      allowedProjects: ['proj_core', 'core'],
+      checkpoints: [WEATHER, SUPPORT, 'ft:x', 'gpt-4o'],
+      exemptions: [exemption({ reason: undefined })],
+      maxRevocationsPerRun: 0,
+    };
+
+    const paths = issuesOf(raw).map((issue) => issue.path);
+
+    expect(paths.sort()).toEqual(
+      ['mode', 'allowedProjects[1]', 'checkpoints[3]', 'exemptions[0].reason', 'maxRevocationsPerRun'].sort(),
+    );
+  });
+
+  it('the error message names the source and lists every problem as "path: message"', () => {
+    const error = rejection({ checkpoints: [WEATHER, SUPPORT, 'ft:x', 'not a checkpoint'], mode: 'audit' });
+
+    expect(error.code).toBe('ERR_POLICY_INVALID');
+    expect(error.source).toBe(SOURCE);
+    expect(error.message).toMatch(/^invalid policy policies\/prod\.json \(2 problems\):\n/);
+    expect(error.message).toContain('\n  checkpoints[3]: must be a fine-tuned model checkpoint id');
+    expect(error.message).toContain('\n  mode: ');
+  });
+
+  it.each([
+    { what: 'an array', raw: [WEATHER] },
+    { what: 'null', raw: null },
+    { what: 'a string', raw: WEATHER },
+  ])('a policy that is $what is rejected', ({ raw }) => {
+    expect(() => load(raw)).toThrow(PolicyError);
+  });
+
+  it.each([
+    { what: 'missing', raw: {} },
+    { what: 'empty', raw: { checkpoints: [] } },
+  ])('when the checkpoint list is $what, the policy is rejected at "checkpoints"', ({ raw }) => {
+    expect(issuesOf(raw).map((issue) => issue.path)).toEqual(['checkpoints']);
+  });
+
+  it.each([{ value: 'audit' }, { value: 'ENFORCE' }, { value: true }])(
+    'mode $value is rejected',
+    ({ value }) => {
+      expect(issuesOf({ checkpoints: [WEATHER], mode: value }).map((issue) => issue.path)).toEqual(['mode']);
+    },
+  );
+
+  it.each([{ value: 0 }, { value: -1 }, { value: 1.5 }, { value: 10_001 }, { value: '10' }, { value: null }])(
+    'maxRevocationsPerRun $value is rejected',
+    ({ value }) => {
+      const issues = issuesOf({ checkpoints: [WEATHER], maxRevocationsPerRun: value });
+
+      expect(issues.map((issue) => issue.path)).toEqual(['maxRevocationsPerRun']);
+    },
+  );
+
+  it.each([{ value: 1 }, { value: 10_000 }])('maxRevocationsPerRun $value is accepted', ({ value }) => {
+    expect(load({ checkpoints: [WEATHER], maxRevocationsPerRun: value }).policy.maxRevocationsPerRun).toBe(
+      value,
+    );
+  });
+
+  it('a checkpoint entry that is neither a string nor an object is rejected at its index', () => {
+    expect(issuesOf({ checkpoints: [WEATHER, 42] })).toEqual([
+      { path: 'checkpoints[1]', message: expect.stringContaining('checkpoint id string or an object') },
+    ]);
+  });
+});
+
+describe('ids', () => {
+  const BAD_PROJECT_IDS = [
+    'proj_',
+    'project_abc',
+    'abc',
+    '',
+    'proj_a/../b',
+    '/../proj_a',
+    'proj_a?x=1',
+    'proj_a#frag',
+    'proj_a\nproj_b',
+    'proj_a\n',
+    'proj_a b',
+    ' proj_a',
+    'proj_a\u2028',
+    'proj_a.b',
+    `proj_${'a'.repeat(65)}`,
+  ];
+  const BAD_CHECKPOINT_IDS = [
+    'gpt-4o-mini',
+    'ft:',
+    'FT:gpt-4o:org:x:abc',
+    'ft:gpt-4o:org/../x:abc',
+    '../ft:gpt-4o:org:x:abc',
+    'ft:gpt-4o:org:x:abc?limit=1',
+    'ft:gpt-4o:org:x:abc#frag',
+    'ft:gpt-4o:org:x:abc\n',
+    'ft:gpt-4o:org:x\nabc',
+    'ft:gpt-4o:org:x abc',
+    'ft:gpt-4o:org:x:abc\t',
+    'ft:gpt-4o:org:x:abc%2F',
+    'ft:gpt-4o:org:x:abc\u0000',
+    `ft:${'a'.repeat(251)}`,
+  ];
+
+  // JSON.stringify so a test name never holds a raw newline or NUL.
+  const projectCases = BAD_PROJECT_IDS.map((id) => ({ id, shown: JSON.stringify(id) }));
+  const checkpointCases = BAD_CHECKPOINT_IDS.map((id) => ({ id, shown: JSON.stringify(id) }));
+
+  it.each(projectCases)('project id $shown is rejected in allowedProjects', ({ id }) => {
+    expect(issuesOf({ checkpoints: [WEATHER], allowedProjects: ['proj_ok', id] })).toEqual([
+      { path: 'allowedProjects[1]', message: expect.stringContaining('OpenAI project id') },
+    ]);
+  });
+
+  it.each(projectCases)('project id $shown is rejected in a checkpoint allowlist', ({ id }) => {
+    const issues = issuesOf({ checkpoints: [{ id: WEATHER, allowedProjects: [id] }] });
+
+    expect(issues.map((issue) => issue.path)).toEqual(['checkpoints[0].allowedProjects[0]']);
+  });
+
+  it.each(projectCases)('project id $shown is rejected in an exemption', ({ id }) => {
+    const issues = issuesOf({ checkpoints: [WEATHER], exemptions: [exemption({ projectId: id })] });
+
+    expect(issues.map((issue) => issue.path)).toEqual(['exemptions[0].projectId']);
+  });
+
+  it.each(checkpointCases)('checkpoint id $shown is rejected as a string entry', ({ id }) => {
+    expect(issuesOf({ checkpoints: [WEATHER, id] })).toEqual([
+      { path: 'checkpoints[1]', message: expect.stringContaining('fine-tuned model checkpoint id') },
+    ]);
+  });
+
+  it.each(checkpointCases)('checkpoint id $shown is rejected as an object id', ({ id }) => {
+    expect(issuesOf({ checkpoints: [{ id }] })).toEqual([
+      { path: 'checkpoints[0].id', message: expect.stringContaining('fine-tuned model checkpoint id') },
+    ]);
+  });
+
+  it.each(checkpointCases)('checkpoint id $shown is rejected in an exemption', ({ id }) => {
+    const issues = issuesOf({ checkpoints: [WEATHER], exemptions: [exemption({ checkpoint: id })] });
+
+    expect(issues.map((issue) => issue.path)).toEqual(['exemptions[0].checkpoint']);
+  });
+
+  it.each([
+    { id: 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd' },
+    { id: 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd:ckpt-step-100' },
+    { id: 'ft:gpt-3.5-turbo-0125:my-org::8abc123' },
+    { id: `ft:${'a'.repeat(250)}` },
+  ])('checkpoint id $id is accepted', ({ id }) => {
+    expect(load({ checkpoints: [id] }).policy.checkpoints.map((c) => c.id)).toEqual([id]);
+  });
+
+  it.each([{ id: 'proj_a' }, { id: 'proj_AbC-123_x' }, { id: `proj_${'a'.repeat(64)}` }])(
+    'project id $id is accepted',
+    ({ id }) => {
+      expect(allowedOn(load({ checkpoints: [WEATHER], allowedProjects: [id] }), WEATHER)).toEqual([id]);
+    },
+  );
+});
+
+describe('rule errors', () => {
+  it.each([
+    { how: 'as two strings', entries: [WEATHER, SUPPORT, WEATHER] },
+    {
+      how: 'as a string and an object',
+      entries: [WEATHER, SUPPORT, { id: WEATHER, allowedProjects: ['proj_a'] }],
+    },
+  ])('a checkpoint listed twice $how is an error at the second entry', ({ entries }) => {
+    expect(issuesOf({ checkpoints: entries })).toEqual([
+      { path: 'checkpoints[2]', message: `duplicate of checkpoints[0] (${WEATHER})` },
+    ]);
+  });
+
+  it.each([
+    { scope: 'for every checkpoint', checkpoint: undefined },
+    { scope: 'for one checkpoint', checkpoint: WEATHER },
+  ])('two exemptions for the same project $scope are an error at the second', ({ checkpoint }) => {
+    const entry = exemption(checkpoint === undefined ? {} : { checkpoint });
+    const raw = { checkpoints: [WEATHER], exemptions: [entry, { ...entry, reason: 'a second reason' }] };
+
+    expect(issuesOf(raw)).toEqual([
+      { path: 'exemptions[1]', message: expect.stringContaining('duplicate of exemptions[0]') },
+    ]);
+  });
+
+  it('exemptions for the same project on different scopes are not duplicates', () => {
+    const raw = {
+      checkpoints: [WEATHER, SUPPORT],
+      exemptions: [exemption(), exemption({ checkpoint: WEATHER }), exemption({ checkpoint: SUPPORT })],
+    };
+
+    expect(load(raw).policy.exemptions).toHaveLength(3);
+  });
+
+  it('replaceGlobalAllowlist without allowedProjects is an error at that checkpoint', () => {
+    const raw = {
+      allowedProjects: ['proj_core'],
+      checkpoints: [WEATHER, { id: SUPPORT, replaceGlobalAllowlist: true }],
+    };
+
+    expect(issuesOf(raw)).toEqual([
+      { path: 'checkpoints[1].allowedProjects', message: expect.stringContaining('replaceGlobalAllowlist') },
+    ]);
+  });
+
+  it('every rule error is reported at once', () => {
+    const raw = {
+      checkpoints: [WEATHER, { id: SUPPORT, replaceGlobalAllowlist: true }, WEATHER],
+      exemptions: [exemption(), exemption()],
+    };
+
+    expect(issuesOf(raw).map((issue) => issue.path)).toEqual([
+      'checkpoints[1].allowedProjects',
+      'checkpoints[2]',
+      'exemptions[1]',
+    ]);
+  });
+});
+
+describe('exemption reasons', () => {
+  it.each([
+    { what: 'missing', reason: undefined },
+    { what: 'empty', reason: '' },
+    { what: 'blank', reason: '     ' },
+    { what: 'too short to say anything', reason: ' ok ' },
+    { what: 'not a string', reason: 42 },
+  ])('an exemption whose reason is $what is an error at its reason', ({ reason }) => {
+    const issues = issuesOf({ checkpoints: [WEATHER], exemptions: [exemption({ reason })] });
+
+    expect(issues).toEqual([{ path: 'exemptions[0].reason', message: expect.stringContaining('say why') }]);
+  });
+
+  it('a reason longer than 500 characters is an error at its reason', () => {
+    const issues = issuesOf({ checkpoints: [WEATHER], exemptions: [exemption({ reason: 'x'.repeat(501) })] });
+
+    expect(issues.map((issue) => issue.path)).toEqual(['exemptions[0].reason']);
+  });
+
+  it('a reason is kept without its surrounding whitespace', () => {
+    const loaded = load({ checkpoints: [WEATHER], exemptions: [exemption({ reason: '  ticket SEC-9  ' })] });
+
+    expect(loaded.policy.exemptions[0]?.reason).toBe('ticket SEC-9');
+  });
+});
+
+describe('exemption expiry', () => {
+  it.each(
+    [
+      undefined,
+      '',
+      'tomorrow',
+      '31/12/2026',
+      '2026-12-31 10:00:00Z',
+      '2026-12-31T10:00:00',
+      '2026-13-01',
+      '2026-02-30',
+      '2026-12-32',
+      '20261231',
+      '2026-12-31T25:00:00Z',
+      1_798_761_600,
+    ].map((expiresAt) => ({ expiresAt, shown: JSON.stringify(expiresAt) ?? 'missing' })),
+  )('expiresAt $shown is an error at its path', ({ expiresAt }) => {
+    const issues = issuesOf({ checkpoints: [WEATHER], exemptions: [exemption({ expiresAt })] });
+
+    expect(issues.map((issue) => issue.path)).toEqual(['exemptions[0].expiresAt']);
+  });
+
+  it.each([
+    { expiresAt: '2026-12-31', lapsesAt: '2027-01-01T00:00:00.000Z' },
+    { expiresAt: '2028-02-29', lapsesAt: '2028-03-01T00:00:00.000Z' },
+    { expiresAt: '2026-12-31T10:00:00Z', lapsesAt: '2026-12-31T10:00:00.000Z' },
+    { expiresAt: '2026-12-31T10:00:00.250Z', lapsesAt: '2026-12-31T10:00:00.250Z' },
+    { expiresAt: '2026-12-31T10:00:00+02:00', lapsesAt: '2026-12-31T08:00:00.000Z' },
+    { expiresAt: '2026-12-31T10:00:00-05:30', lapsesAt: '2026-12-31T15:30:00.000Z' },
+  ])('expiresAt $expiresAt lapses at $lapsesAt', ({ expiresAt, lapsesAt }) => {
+    const loaded = load({ checkpoints: [WEATHER], exemptions: [exemption({ expiresAt })] });
+
+    expect(new Date(loaded.policy.exemptions[0]?.expiresAtMs ?? Number.NaN).toISOString()).toBe(lapsesAt);
+  });
+
+  it('an exemption that already expired is a warning, not an error, and is kept', () => {
+    const loaded = load(
+      { checkpoints: [WEATHER], exemptions: [exemption({ expiresAt: '2025-05-31' })] },
+      NOW,
+    );
+
+    expect(loaded.warnings).toEqual([
+      {
+        path: 'exemptions[0].expiresAt',
+        message: 'expired on 2025-05-31: grants to proj_vendor are findings again',
+      },
+    ]);
+    expect(loaded.policy.exemptions).toHaveLength(1);
+  });
+
+  it('a date-only expiry of today is not yet expired', () => {
+    const loaded = load(
+      { checkpoints: [WEATHER], exemptions: [exemption({ expiresAt: '2025-06-01' })] },
+      NOW,
+    );
+
+    expect(loaded.warnings).toEqual([]);
+  });
+
+  it('a date-time expiry equal to now is already expired', () => {
+    const loaded = load(
+      { checkpoints: [WEATHER], exemptions: [exemption({ expiresAt: '2025-06-01T12:00:00Z' })] },
+      NOW,
+    );
+
+    expect(loaded.warnings.map((warning) => warning.path)).toEqual(['exemptions[0].expiresAt']);
+  });
+});
+
+describe('warnings', () => {
+  it('an exemption on a checkpoint that is not audited is a warning at its checkpoint', () => {
+    const loaded = load({ checkpoints: [WEATHER], exemptions: [exemption({ checkpoint: SUPPORT })] });
+
+    expect(loaded.warnings).toEqual([
+      { path: 'exemptions[0].checkpoint', message: `${SUPPORT} is not among the audited checkpoints` },
+    ]);
+  });
+
+  it('a project allowed twice globally is a warning at the second mention', () => {
+    const loaded = load({ checkpoints: [WEATHER], allowedProjects: ['proj_a', 'proj_b', 'proj_a'] });
+
+    expect(loaded.warnings).toEqual([
+      { path: 'allowedProjects[2]', message: 'proj_a is listed twice (also at [0])' },
+    ]);
+  });
+
+  it('a project allowed twice on one checkpoint is a warning at the second mention', () => {
+    const loaded = load({ checkpoints: [{ id: WEATHER, allowedProjects: ['proj_a', 'proj_a'] }] });
+
+    expect(loaded.warnings).toEqual([
+      { path: 'checkpoints[0].allowedProjects[1]', message: 'proj_a is listed twice (also at [0])' },
+    ]);
+  });
+
+  it('an exemption for a project that is already allowed is a warning at its projectId', () => {
+    const loaded = load({
+      checkpoints: [WEATHER],
+      allowedProjects: ['proj_vendor'],
+      exemptions: [exemption()],
+    });
+
+    expect(loaded.warnings).toEqual([
+      {
+        path: 'exemptions[0].projectId',
+        message: 'proj_vendor is already allowed; the exemption has no effect',
+      },
+    ]);
+  });
+
+  it('every warning is reported at once, in file order', () => {
+    const loaded = load({
+      checkpoints: [WEATHER],
+      allowedProjects: ['proj_a', 'proj_a'],
+      exemptions: [exemption({ checkpoint: SUPPORT, expiresAt: '2024-01-01' })],
+    });
+
+    expect(loaded.warnings.map((warning) => warning.path)).toEqual([
+      'allowedProjects[1]',
+      'exemptions[0].checkpoint',
+      'exemptions[0].expiresAt',
+    ]);
+  });
+});
+
+describe('allowlists', () => {
+  it.each([
+    {
+      rule: 'a checkpoint without its own list gets the global list',
+      entry: WEATHER,
+      expected: ['proj_core', 'proj_research'],
+    },
+    {
+      rule: "a checkpoint's own list adds to the global list",
+      entry: { id: WEATHER, allowedProjects: ['proj_support'] },
+      expected: ['proj_core', 'proj_research', 'proj_support'],
+    },
+    {
+      rule: 'replaceGlobalAllowlist false still adds',
+      entry: { id: WEATHER, allowedProjects: ['proj_support'], replaceGlobalAllowlist: false },
+      expected: ['proj_core', 'proj_research', 'proj_support'],
+    },
+    {
+      rule: 'replaceGlobalAllowlist true replaces the global list',
+      entry: { id: WEATHER, allowedProjects: ['proj_support'], replaceGlobalAllowlist: true },
+      expected: ['proj_support'],
+    },
+    {
+      rule: 'replaceGlobalAllowlist true with an empty list allows no project',
+      entry: { id: WEATHER, allowedProjects: [], replaceGlobalAllowlist: true },
+      expected: [],
+    },
+  ])('$rule', ({ entry, expected }) => {
+    const loaded = load({ allowedProjects: ['proj_core', 'proj_research'], checkpoints: [entry] });
+
+    expect(allowedOn(loaded, WEATHER)).toEqual(expected);
+  });
+
+  it("one checkpoint's list does not leak into another's", () => {
+    const loaded = load({
+      allowedProjects: ['proj_core'],
+      checkpoints: [{ id: WEATHER, allowedProjects: ['proj_x'] }, SUPPORT],
+    });
+
+    expect(allowedOn(loaded, SUPPORT)).toEqual(['proj_core']);
+  });
+});
+
+describe('parsePolicyText', () => {
+  it.each([
+    { what: 'truncated JSON', text: '{"checkpoints": [' },
+    { what: 'an empty file', text: '' },
+    { what: 'YAML', text: 'checkpoints:\n  - ft:gpt-4o:org:x:abc\n' },
+    { what: 'JSON with a trailing comma', text: `{"checkpoints": ["${WEATHER}",]}` },
+  ])('$what is rejected as invalid JSON naming the source', ({ text }) => {
+    let thrown: unknown;
+    try {
+      parsePolicyText(text, SOURCE, new Date(NOW));
+    } catch (error) {
+      thrown = error;
+    }
+
+    expect(thrown).toBeInstanceOf(PolicyError);
+    expect((thrown as PolicyError).source).toBe(SOURCE);
+    expect((thrown as PolicyError).message).toContain(`invalid policy ${SOURCE}`);
+    expect((thrown as PolicyError).issues).toEqual([
+      { path: '', message: expect.stringMatching(/^not valid JSON: /) },
+    ]);
+  });
+
+  it('valid JSON goes through the same validation as an object', () => {
+    const text = JSON.stringify({ checkpoints: [WEATHER], extra: true });
+
+    expect(() => parsePolicyText(text, SOURCE, new Date(NOW))).toThrow(/Unrecognized key: "extra"/);
+  });
+});
+
+describe('standingOf', () => {
+  const DAY_END = Date.parse('2027-01-01T00:00:00Z');
+  const checkpoint = (id: string, allowed: string[] = ['proj_core']): CheckpointPolicy => ({
+    id,
+    allowedProjects: new Set(allowed),
+  });
+  const exempt = (projectId: string, expiresAt: string, scope?: string): Exemption => {
+    const file: PolicyFile = {
+      checkpoints: [WEATHER, SUPPORT],
+      exemptions: [
+        { projectId, reason: `reason for ${projectId}`, expiresAt, ...(scope ? { checkpoint: scope } : {}) },
+      ],
+    };
+    const [loaded] = parsePolicy(file, SOURCE, new Date('2000-01-01T00:00:00Z')).policy.exemptions;
+    if (!loaded) throw new Error('exemption did not load');
+    return loaded;
+  };
+
+  it.each([
+    {
+      rule: 'an allowed project is allowed even when also exempt',
+      exemptions: [exempt('proj_core', '2026-12-31')],
+      projectId: 'proj_core',
+      now: Date.parse('2026-06-01T00:00:00Z'),
+      expected: { kind: 'allowed' },
+    },
+    {
+      rule: 'a project neither allowed nor exempt is unexpected',
+      exemptions: [exempt('proj_vendor', '2026-12-31')],
+      projectId: 'proj_other',
+      now: Date.parse('2026-06-01T00:00:00Z'),
+      expected: { kind: 'unexpected' },
+    },
+    {
+      rule: 'an active exemption makes a grant exempt',
+      exemptions: [exempt('proj_vendor', '2026-12-31')],
+      projectId: 'proj_vendor',
+      now: Date.parse('2026-06-01T00:00:00Z'),
+      expected: { kind: 'exempt', exemption: expect.objectContaining({ expiresAt: '2026-12-31' }) },
+    },
+    {
+      rule: 'a date-only exemption still applies in the last millisecond of its day (UTC)',
+      exemptions: [exempt('proj_vendor', '2026-12-31')],
+      projectId: 'proj_vendor',
+      now: DAY_END - 1,
+      expected: { kind: 'exempt', exemption: expect.objectContaining({ expiresAt: '2026-12-31' }) },
+    },
+    {
+      rule: 'a date-only exemption has expired at midnight UTC after its day',
+      exemptions: [exempt('proj_vendor', '2026-12-31')],
+      projectId: 'proj_vendor',
+      now: DAY_END,
+      expected: {
+        kind: 'exemption-expired',
+        exemption: expect.objectContaining({ expiresAt: '2026-12-31' }),
+      },
+    },
+    {
+      rule: 'a date-time exemption has expired at its exact instant',
+      exemptions: [exempt('proj_vendor', '2026-12-31T10:00:00Z')],
+      projectId: 'proj_vendor',
+      now: Date.parse('2026-12-31T10:00:00Z'),
+      expected: {
+        kind: 'exemption-expired',
+        exemption: expect.objectContaining({ expiresAt: '2026-12-31T10:00:00Z' }),
+      },
+    },
+    {
+      rule: 'an exemption scoped to this checkpoint applies',
+      exemptions: [exempt('proj_vendor', '2026-12-31', WEATHER)],
+      projectId: 'proj_vendor',
+      now: Date.parse('2026-06-01T00:00:00Z'),
+      expected: { kind: 'exempt', exemption: expect.objectContaining({ checkpoint: WEATHER }) },
+    },
+    {
+      rule: 'an exemption scoped to another checkpoint does not apply',
+      exemptions: [exempt('proj_vendor', '2026-12-31', SUPPORT)],
+      projectId: 'proj_vendor',
+      now: Date.parse('2026-06-01T00:00:00Z'),
+      expected: { kind: 'unexpected' },
+    },
+    {
+      rule: 'an expired exemption scoped to another checkpoint is not named',
+      exemptions: [exempt('proj_vendor', '2025-01-01', SUPPORT)],
+      projectId: 'proj_vendor',
+      now: Date.parse('2026-06-01T00:00:00Z'),
+      expected: { kind: 'unexpected' },
+    },
+    {
+      rule: 'a global exemption applies to every checkpoint',
+      exemptions: [exempt('proj_vendor', '2026-12-31')],
+      projectId: 'proj_vendor',
+      now: Date.parse('2026-06-01T00:00:00Z'),
+      expected: { kind: 'exempt', exemption: expect.not.objectContaining({ checkpoint: expect.anything() }) },
+    },
+    {
+      rule: 'an active scoped exemption wins over an expired global one listed first',
+      exemptions: [exempt('proj_vendor', '2025-01-01'), exempt('proj_vendor', '2026-12-31', WEATHER)],
+      projectId: 'proj_vendor',
+      now: Date.parse('2026-06-01T00:00:00Z'),
+      expected: { kind: 'exempt', exemption: expect.objectContaining({ checkpoint: WEATHER }) },
+    },
+    {
+      rule: 'an active global exemption wins over an expired scoped one listed first',
+      exemptions: [exempt('proj_vendor', '2025-01-01', WEATHER), exempt('proj_vendor', '2026-12-31')],
+      projectId: 'proj_vendor',
+      now: Date.parse('2026-06-01T00:00:00Z'),
+      expected: { kind: 'exempt', exemption: expect.objectContaining({ expiresAt: '2026-12-31' }) },
+    },
+    {
+      rule: 'when every matching exemption expired, the one that lapsed last is named',
+      exemptions: [
+        exempt('proj_vendor', '2025-01-01'),
+        exempt('proj_vendor', '2025-03-01', WEATHER),
+        exempt('proj_vendor', '2025-02-01', WEATHER),
+      ],
+      projectId: 'proj_vendor',
+      now: Date.parse('2026-06-01T00:00:00Z'),
+      expected: {
+        kind: 'exemption-expired',
+        exemption: expect.objectContaining({ expiresAt: '2025-03-01' }),
+      },
+    },
+  ])('$rule', ({ exemptions, projectId, now, expected }) => {
+    const standing = standingOf(checkpoint(WEATHER), exemptions, projectId, now);
+
+    expect(standing).toEqual(expected);
+  });
+});

@@ -1,0 +1,353 @@
+import { renderText, TEXT_WIDTH, verdictLine } from '../../lambda/core/render-text.js';
+import type { AuditReport } from '../../lambda/core/report.js';
+import { apiError, MemorySource, permission } from '../support/memory-source.js';
+import {
+  audit,
+  CP_1,
+  CP_2,
+  CP_3,
+  LEGAL,
+  mixedRun,
+  PROJ_INTRUDER,
+  policyOf,
+  SUPPORT,
+  TRIAGE,
+  WEATHER,
+} from './fixtures.js';
+
+function linesOf(text: string): string[] {
+  return text.replace(/\n$/, '').split('\n');
+}
+
+/** The lines of one section, between its underlined title and the blank line before the next title. */
+function section(text: string, title: string): string[] {
+  const lines = linesOf(text);
+  const start = lines.findIndex((line, i) => line === title && lines[i + 1] === '-'.repeat(title.length));
+  if (start < 0) return [];
+  const body: string[] = [];
+  for (let i = start + 2; i < lines.length; i++) {
+    if (lines[i] === '' && /^-+$/.test(lines[i + 2] ?? '')) break;
+    body.push(lines[i] as string);
+  }
+  return body;
+}
+
+async function singleCheckpoint(
+  source: MemorySource,
+  mode: 'report' | 'enforce' = 'report',
+): Promise<AuditReport> {
+  return audit(policyOf({ mode, allowedProjects: ['proj_core'], checkpoints: [WEATHER] }), source);
+}
+
+describe('the verdict line', () => {
+  it.each([
+    {
+      status: 'clean',
+      run: () =>
+        audit(
+          policyOf({ allowedProjects: ['proj_core'], checkpoints: [WEATHER, SUPPORT] }),
+          new MemorySource({
+            [WEATHER]: [permission(CP_1, 'proj_core')],
+            [SUPPORT]: [],
+          }),
+        ),
+      verdict: 'checkpoint-guard: no unexpected grants on 2 checkpoints (report mode)',
+    },
+    {
+      status: 'findings',
+      run: () =>
+        singleCheckpoint(
+          new MemorySource({ [WEATHER]: [permission(CP_1, 'proj_a'), permission(CP_2, 'proj_b')] }),
+        ),
+      verdict: 'checkpoint-guard: 2 unexpected grants on 1 checkpoint (report mode)',
+    },
+    {
+      status: 'findings',
+      run: () => singleCheckpoint(new MemorySource({ [WEATHER]: [permission(CP_1, 'proj_a')] }), 'enforce'),
+      verdict: 'checkpoint-guard: 1 unexpected grant on 1 checkpoint, 1 revoked (enforce mode)',
+    },
+    {
+      status: 'partial',
+      run: () =>
+        audit(
+          policyOf({ allowedProjects: ['proj_core'], checkpoints: [WEATHER, LEGAL] }),
+          new MemorySource({ [WEATHER]: [permission(CP_1, 'proj_a')] }),
+        ),
+      verdict:
+        'checkpoint-guard: PARTIAL, 1 of 2 checkpoints not fully audited, 1 unexpected grant on 1 checkpoint (report mode)',
+    },
+    {
+      status: 'error',
+      run: () =>
+        singleCheckpoint(new MemorySource().failList(WEATHER, apiError('ERR_OPENAI_AUTH', 'bad key', 401))),
+      verdict: 'checkpoint-guard: ERROR, the admin key was rejected: bad key (report mode)',
+    },
+    {
+      status: 'error',
+      run: () => audit(policyOf({ checkpoints: [WEATHER] }), new MemorySource(), { deadline: 0 }),
+      verdict: 'checkpoint-guard: ERROR, no checkpoint could be audited (report mode)',
+    },
+  ])('a $status run starts with its verdict: "$verdict"', async ({ status, run, verdict }) => {
+    const report = await run();
+
+    const lines = linesOf(renderText(report));
+    // Everything before the first blank line, unwrapped.
+    const opening = lines.slice(0, lines.indexOf('')).map((line) => line.trim());
+
+    expect(report.status).toBe(status);
+    expect(verdictLine(report)).toBe(verdict);
+    expect(opening.join(' ')).toBe(verdict);
+  });
+});
+
+describe('findings', () => {
+  it('findings are grouped under a heading for their checkpoint, in policy order', async () => {
+    const text = renderText(await mixedRun('report'));
+
+    const headings = section(text, 'Findings').filter((line) => line.startsWith('ft:'));
+
+    expect(headings).toEqual([
+      `${WEATHER}  (1 to act on)`,
+      `${SUPPORT}  (1 to act on, 1`,
+      `${TRIAGE}  (1 to act on, INCOMPLETE)`,
+    ]);
+  });
+
+  it('a checkpoint without findings has no heading', async () => {
+    const text = renderText(await mixedRun('report'));
+
+    expect(section(text, 'Findings').some((line) => line.startsWith(LEGAL))).toBe(false);
+  });
+
+  it('each finding shows the project, the grant and why it is a finding', async () => {
+    const text = renderText(await mixedRun('report'));
+
+    const findings = section(text, 'Findings');
+    const at = findings.indexOf(`  ! ${PROJ_INTRUDER}`);
+
+    expect(findings.slice(at, at + 4)).toEqual([
+      `  ! ${PROJ_INTRUDER}`,
+      `      ${CP_2}, granted 2024-08-06 12:00Z`,
+      '      not on the allowlist',
+      '      -> would revoke (report mode)',
+    ]);
+  });
+
+  it('an exempt grant shows its exemption reason and expiry and no action', async () => {
+    const text = renderText(await mixedRun('report'));
+
+    const findings = section(text, 'Findings');
+    const at = findings.indexOf('  ~ proj_vendor');
+
+    expect(findings.slice(at, at + 4)).toEqual([
+      '  ~ proj_vendor',
+      `      ${CP_3}, granted 2024-08-06 12:00Z`,
+      '      exempt until 2026-12-31: vendor evaluation, ticket SEC-142',
+      '  ! proj_pilot',
+    ]);
+  });
+
+  it('a grant whose exemption expired says so, with the old reason', async () => {
+    const text = renderText(await mixedRun('report'));
+
+    expect(section(text, 'Findings')).toContain(
+      '      exemption EXPIRED 2025-05-01: pilot with data science, SEC-77',
+    );
+  });
+
+  it.each([
+    { action: 'revoked', line: '      -> REVOKED', step: 'deleted' as const },
+    {
+      action: 'already-gone',
+      line: '      -> already gone: the grant no longer existed (404)',
+      step: 'not-found' as const,
+    },
+    {
+      action: 'revoke-failed',
+      line: '      -> REVOKE FAILED: 500 Internal Server Error',
+      step: apiError('ERR_OPENAI_SERVER', '500 Internal Server Error'),
+    },
+  ])('a finding that was $action says so', async ({ line, step }) => {
+    const report = await singleCheckpoint(
+      new MemorySource({ [WEATHER]: [permission(CP_1, 'proj_a')] }).onDelete(CP_1, step),
+      'enforce',
+    );
+
+    expect(section(renderText(report), 'Findings')).toContain(line);
+  });
+
+  it('a finding held back by the revocation cap says enforcement halted, and why', async () => {
+    const policy = policyOf({ mode: 'enforce', checkpoints: [WEATHER], maxRevocationsPerRun: 1 });
+    const report = await audit(
+      policy,
+      new MemorySource({ [WEATHER]: [permission(CP_1, 'proj_a'), permission(CP_2, 'proj_b')] }),
+    );
+
+    const text = renderText(report);
+
+    expect(section(text, 'Findings').join('\n')).toContain(
+      '-> not revoked (enforcement halted): enforcement halted: 2',
+    );
+    expect(section(text, 'Enforcement').join(' ')).toMatch(
+      /^HALTED: enforcement halted: 2 revocations planned/,
+    );
+  });
+});
+
+describe('problems, warnings and figures', () => {
+  it('every incomplete or failed checkpoint is listed under Problems with its reason', async () => {
+    const text = renderText(await mixedRun('report'));
+
+    expect(section(text, 'Problems')).toEqual([
+      `${TRIAGE}: INCOMPLETE`,
+      '  the API said more pages follow but gave no cursor (last_id: null)',
+      `${LEGAL}: ERROR`,
+      '  checkpoint not found: The model',
+      `      '${LEGAL}' does not`,
+      '      exist',
+    ]);
+  });
+
+  it('a clean run has no Findings, Enforcement or Problems section', async () => {
+    const report = await singleCheckpoint(new MemorySource({ [WEATHER]: [permission(CP_1, 'proj_core')] }));
+
+    const text = renderText(report);
+
+    expect(linesOf(text).filter((line) => /^(Findings|Enforcement|Problems)$/.test(line))).toEqual([]);
+  });
+
+  it('policy warnings are listed under Warnings', async () => {
+    const text = renderText(await mixedRun('report'));
+
+    expect(section(text, 'Warnings').join(' ')).toMatch(
+      /^- exemptions\[1\]\.expiresAt: expired on 2025-05-01: grants to proj_pilot are\s+findings again$/,
+    );
+  });
+
+  it('the figures repeat the totals', async () => {
+    const text = renderText(await mixedRun('enforce'));
+
+    expect(section(text, 'Figures')).toEqual([
+      'checkpoints   4 (clean 0, with findings 2, incomplete 1, error 1)',
+      'permissions   5 seen, 1 allowed',
+      'findings      2 unexpected, 1 exemption expired, 1 exempt',
+      'actions       0 would revoke, 2 revoked, 0 already gone, 0 failed, 1 halted',
+    ]);
+  });
+});
+
+describe('layout', () => {
+  it.each([{ mode: 'report' as const }, { mode: 'enforce' as const }])(
+    'no line of a normal $mode report is wider than 80 columns',
+    async ({ mode }) => {
+      const text = renderText(await mixedRun(mode));
+
+      // The first line is the verdict (the email subject): kept whole, by design.
+      const wide = linesOf(text)
+        .slice(1)
+        .filter((line) => line.length > TEXT_WIDTH);
+
+      expect(TEXT_WIDTH).toBe(80);
+      expect(wide).toEqual([]);
+    },
+  );
+
+  it('a wrapped line continues deeper than the line it continues', async () => {
+    const report = await singleCheckpoint(
+      new MemorySource({ [WEATHER]: [permission(CP_1, 'proj_a')] }).onDelete(
+        CP_1,
+        apiError(
+          'ERR_OPENAI_SERVER',
+          'The server had an error while processing your request. Sorry about that!',
+        ),
+      ),
+      'enforce',
+    );
+
+    const findings = section(renderText(report), 'Findings');
+    const at = findings.findIndex((line) => line.startsWith('      -> REVOKE FAILED'));
+
+    expect(findings.slice(at)).toEqual([
+      '      -> REVOKE FAILED: The server had an error while processing your request.',
+      '          Sorry about that!',
+    ]);
+  });
+
+  it('the text ends with exactly one newline', async () => {
+    const text = renderText(await mixedRun('report'));
+
+    expect(text.endsWith('\n')).toBe(true);
+    expect(text.endsWith('\n\n')).toBe(false);
+  });
+});
+
+describe('untrusted values', () => {
+  /** Control characters, line separators, ANSI escapes and bidi overrides, without a space. */
+  const HOSTILE = 'proj_evil\n!_proj_forged\r\n\u2028\u2029\u0085\x1b[2J\x1b[31mRED\x1b[0m\u202e\t\x00\x7f';
+  /** The same, as the escapes the renderer shows for it. */
+  const HOSTILE_SHOWN =
+    'proj_evil\\n!_proj_forged\\r\\n\\u2028\\u2029\\x85\\x1b[2J\\x1b[31mRED\\x1b[0m\\u202e\\t\\x00\\x7f';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  const UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+  /** A report in which the API sent `projectId`, and failed with `listError` and `deleteError`. */
+  async function reportWith(projectId: string, listError: string, deleteError: string): Promise<AuditReport> {
+    const source = new MemorySource({ [WEATHER]: [permission(CP_1, projectId)], [SUPPORT]: [] })
+      .failList(SUPPORT, apiError('ERR_OPENAI_SERVER', listError))
+      .onDelete(CP_1, apiError('ERR_OPENAI_SERVER', deleteError));
+    return audit(policyOf({ mode: 'enforce', checkpoints: [WEATHER, SUPPORT] }), source);
+  }
+
+  it('control characters from the API are shown escaped, exactly as if sent escaped', async () => {
+    const hostile = renderText(await reportWith(HOSTILE, HOSTILE, HOSTILE));
+    const escaped = renderText(await reportWith(HOSTILE_SHOWN, HOSTILE_SHOWN, HOSTILE_SHOWN));
+
+    expect(hostile).toBe(escaped);
+  });
+
+  it('control characters from the API never add a line', async () => {
+    const before = linesOf(renderText(await reportWith('proj_evil', 'boom', 'boom')));
+
+    const after = linesOf(renderText(await reportWith(HOSTILE, HOSTILE, HOSTILE)));
+
+    expect(after).toHaveLength(before.length);
+    expect(after.filter((line) => UNSAFE.test(line))).toEqual([]);
+  });
+
+  it('a 10 000-character value adds no line and is cut to its bound', async () => {
+    const before = linesOf(renderText(await reportWith('proj_evil', 'boom', 'boom')));
+    const huge = `proj_${'A'.repeat(10_000)}`;
+
+    const after = linesOf(renderText(await reportWith(huge, huge, huge)));
+
+    expect(after).toHaveLength(before.length);
+    expect(after).toContain(`  ! ${huge.slice(0, 69)}…`);
+    expect(Math.max(...after.map((line) => line.length))).toBeLessThanOrEqual(2 + 300);
+  });
+
+  it('a 10 000-character message of words is wrapped within the width and bounded', async () => {
+    const before = linesOf(renderText(await reportWith('proj_evil', 'boom', 'boom')));
+    const words = 'lorem ipsum '.repeat(900);
+
+    const after = linesOf(renderText(await reportWith('proj_evil', words, words)));
+
+    expect(after.slice(1).filter((line) => line.length > TEXT_WIDTH)).toEqual([]);
+    expect(after[0]?.length).toBeLessThanOrEqual(200);
+    // Two messages, each cut to at most 300 characters, wrap to a handful of lines each.
+    expect(after.length - before.length).toBeLessThanOrEqual(2 * Math.ceil(300 / 60));
+  });
+
+  it('a rejected key with a hostile message cannot forge lines in the verdict or the error', async () => {
+    const report = await singleCheckpoint(
+      new MemorySource().failList(WEATHER, apiError('ERR_OPENAI_AUTH', HOSTILE, 401)),
+    );
+
+    const lines = linesOf(renderText(report));
+
+    expect(lines[0]?.startsWith('checkpoint-guard: ERROR, the admin key was rejected: proj_evil\\n')).toBe(
+      true,
+    );
+    expect(lines.filter((line) => UNSAFE.test(line))).toEqual([]);
+    expect(lines.filter((line) => line.startsWith('!_proj_forged'))).toEqual([]);
+  });
+});
