@@ -40,8 +40,8 @@ const settingsSchema = z.object({
   [ENV.topicArn]: z
     .string({ error: 'is required: the ARN of the SNS topic for reports' })
     .regex(
-      /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/,
-      'must be an SNS topic ARN',
+      /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
+      'must be the ARN of a standard (not FIFO) SNS topic',
     ),
   [ENV.policyFile]: z.string().min(1).default(BUNDLED_POLICY_FILE),
   [ENV.openAIBaseUrl]: z.string().optional(),

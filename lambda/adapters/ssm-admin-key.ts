@@ -76,7 +76,10 @@ function classifySsmError(name: string, error: unknown): CheckpointGuardError {
       `SSM parameter ${name} not found: create it with "aws ssm put-parameter --type SecureString --name ${name} ..."`,
     );
   }
-  if (errorName === 'InvalidKeyId' || /\bKMS\b|kms:|ciphertext|decrypt/i.test(detail)) {
+  // The parameter's own name (in the ARN of an access-denied message) must not pass for a KMS
+  // failure: a denied read of /app/kms/openai-key is an ssm:GetParameter problem.
+  const detailWithoutName = detail.split(name).join('');
+  if (errorName === 'InvalidKeyId' || /\bKMS\b|kms:|ciphertext|decrypt/i.test(detailWithoutName)) {
     return new CheckpointGuardError(
       'ERR_SSM_KMS',
       `SSM parameter ${name} could not be decrypted (KMS): ${detail}. Check kms:Decrypt on the parameter's key`,

@@ -46,7 +46,12 @@ export function messageAttributes(report: AuditReport): Record<string, SnsAttrib
 
 /** The subject: the verdict line, printable ASCII, at most 100 characters. */
 export function subjectOf(report: AuditReport): string {
-  return asciiOnly(verdictLine(report), SNS_MAX_SUBJECT_LENGTH);
+  const verdict = asciiOnly(verdictLine(report), Number.POSITIVE_INFINITY);
+  if (verdict.length <= SNS_MAX_SUBJECT_LENGTH) return verdict;
+  // Shorten the middle, never the "(report mode)" / "(enforce mode)" at the end.
+  const suffix = ` (${report.mode} mode)`;
+  const body = verdict.endsWith(suffix) ? verdict.slice(0, -suffix.length) : verdict;
+  return `${body.slice(0, SNS_MAX_SUBJECT_LENGTH - suffix.length - 3)}...${suffix}`;
 }
 
 function utf8Bytes(text: string): number {
@@ -78,12 +83,24 @@ export function keepFirstFindings(report: AuditReport, keep: number): AuditRepor
   return { ...report, checkpoints };
 }
 
-function compose(report: AuditReport, attributes: Record<string, SnsAttribute>, subject: string): SnsMessage {
+/** The parts of a message that always describe the whole report, however much of it is listed. */
+interface WholeReportParts {
+  readonly attributes: Record<string, SnsAttribute>;
+  readonly subject: string;
+  readonly verdict: string;
+}
+
+function compose(shown: AuditReport, whole: WholeReportParts): SnsMessage {
+  const text = renderText(shown);
+  // The verdict line counts checkpoints with findings from the listing, so a cut listing would
+  // undercount them ("5000 unexpected grants on 1 checkpoint"): the email opens with the whole
+  // report's verdict, like the subject.
+  const email = `${whole.verdict}${text.slice(text.indexOf('\n'))}`;
   return {
-    Subject: subject,
-    Message: JSON.stringify({ default: renderJson(report, 0), email: renderText(report) }),
+    Subject: whole.subject,
+    Message: JSON.stringify({ default: renderJson(shown, 0), email }),
     MessageStructure: 'json',
-    MessageAttributes: attributes,
+    MessageAttributes: whole.attributes,
   };
 }
 
@@ -102,10 +119,13 @@ function withoutCleanCheckpoints(report: AuditReport): AuditReport {
  * totals and attributes always count everything.
  */
 export function buildSnsMessage(report: AuditReport, maxBytes = SNS_MAX_MESSAGE_BYTES): SnsMessage {
-  const attributes = messageAttributes(report);
-  const subject = subjectOf(report);
+  const whole: WholeReportParts = {
+    attributes: messageAttributes(report),
+    subject: subjectOf(report),
+    verdict: verdictLine(report),
+  };
   const fits = (candidate: SnsMessage): boolean => messageBytes(candidate) <= maxBytes;
-  const full = compose(report, attributes, subject);
+  const full = compose(report, whole);
   if (fits(full)) return full;
 
   const trimmed = withoutCleanCheckpoints(report);
@@ -115,7 +135,7 @@ export function buildSnsMessage(report: AuditReport, maxBytes = SNS_MAX_MESSAGE_
   let high = total;
   while (low <= high) {
     const mid = Math.floor((low + high) / 2);
-    const candidate = compose(keepFirstFindings(trimmed, mid), attributes, subject);
+    const candidate = compose(keepFirstFindings(trimmed, mid), whole);
     if (fits(candidate)) {
       best = candidate;
       low = mid + 1;
@@ -130,5 +150,5 @@ export function buildSnsMessage(report: AuditReport, maxBytes = SNS_MAX_MESSAGE_
     checkpointsOmitted: report.checkpoints.length,
     warnings: report.warnings.slice(0, 10),
   };
-  return compose(bare, attributes, subject);
+  return compose(bare, whole);
 }

@@ -1,3 +1,4 @@
+import { failedRunReport } from '../../lambda/core/audit.js';
 import type { Permission } from '../../lambda/core/permission-source.js';
 import type { PolicyFile } from '../../lambda/core/policy.js';
 import { computeTotals, type Finding } from '../../lambda/core/report.js';
@@ -752,5 +753,125 @@ describe('the report', () => {
       `${WEATHER} ${permissionId(1)} revoked`,
       `${WEATHER} ${permissionId(2)} revoked`,
     ]);
+  });
+});
+
+describe('a run that failed', () => {
+  const keyRejected = (): MemorySource =>
+    new MemorySource({
+      [SUPPORT]: grants('proj_intruder', 2),
+      [TRIAGE]: grants('proj_intruder', 1, 10),
+    }).failList(WEATHER, apiError('ERR_OPENAI_AUTH', 'Incorrect API key provided', 401));
+
+  /** SUPPORT and TRIAGE are listed in full before WEATHER's listing is refused. */
+  const runRejected = (source: MemorySource) =>
+    audit(enforcePolicy({ checkpoints: [SUPPORT, TRIAGE, WEATHER], maxRevocationsPerRun: 100 }), source, {
+      concurrency: 1,
+    });
+
+  it('when the key is rejected in enforce mode, nothing is deleted on checkpoints that finished listing', async () => {
+    const source = keyRejected();
+
+    const report = await runRejected(source);
+
+    expect(report.checkpoints.map((c) => [c.id, c.status])).toEqual([
+      [SUPPORT, 'findings'],
+      [TRIAGE, 'findings'],
+      [WEATHER, 'error'],
+    ]);
+    expect(source.deleteCalls).toEqual([]);
+  });
+
+  it('when the key is rejected in enforce mode, the findings of finished checkpoints are halted, naming the failed run', async () => {
+    const report = await runRejected(keyRejected());
+
+    const findings = [...findingsOf(report, SUPPORT), ...findingsOf(report, TRIAGE)];
+    expect(findings).toHaveLength(3);
+    for (const finding of findings) {
+      expect(finding).toMatchObject({
+        action: 'halted',
+        actionReason: expect.stringMatching(/the run failed \(the admin key was rejected: Incorrect API key/),
+      });
+    }
+  });
+
+  it('when the key is rejected in enforce mode, enforcement is halted and says why', async () => {
+    const report = await runRejected(keyRejected());
+
+    expect(report.enforcement).toEqual({
+      state: 'halted',
+      reason: expect.stringMatching(/the run failed .*nothing was revoked/),
+      planned: 3,
+      maxRevocationsPerRun: 100,
+    });
+    expect(report.totals).toMatchObject({ halted: 3, revoked: 0 });
+  });
+
+  const failure = {
+    runId: 'run-failed-1',
+    runError: 'SSM parameter /checkpoint-guard/openai-admin-key not found',
+    mode: 'enforce',
+    startedAt: START,
+  } as const;
+
+  it('failedRunReport lists every policy checkpoint as not audited (RUN_ABORTED)', () => {
+    const policy = enforcePolicy({ checkpoints: [WEATHER, SUPPORT, TRIAGE] });
+
+    const report = failedRunReport(failure, policy, new FakeClock(NOW).advance(40));
+
+    expect(report.checkpoints).toEqual(
+      [WEATHER, SUPPORT, TRIAGE].map((id) => ({
+        id,
+        status: 'incomplete',
+        reason: `not audited: ${failure.runError}`,
+        reasonCode: 'RUN_ABORTED',
+        pagesRead: 0,
+        permissionsSeen: 0,
+        allowed: 0,
+        findings: [],
+      })),
+    );
+  });
+
+  it('failedRunReport is an error carrying the run error, its times and the policy mode', () => {
+    const policy = enforcePolicy({ checkpoints: [WEATHER, SUPPORT, TRIAGE] });
+
+    const report = failedRunReport(failure, policy, new FakeClock(NOW).advance(40));
+
+    expect(report).toMatchObject({
+      schemaVersion: 1,
+      runId: 'run-failed-1',
+      status: 'error',
+      runError: failure.runError,
+      mode: 'enforce',
+      policyMode: 'enforce',
+      startedAt: '2025-06-01T12:00:00.000Z',
+      finishedAt: '2025-06-01T12:00:00.040Z',
+      durationMs: 40,
+      enforcement: { state: 'halted', planned: 0, maxRevocationsPerRun: 10 },
+    });
+  });
+
+  it('failedRunReport totals count every checkpoint as incomplete', () => {
+    const policy = enforcePolicy({ checkpoints: [WEATHER, SUPPORT, TRIAGE] });
+
+    const report = failedRunReport(failure, policy, new FakeClock(NOW));
+
+    expect(report.totals).toEqual(computeTotals(report.checkpoints));
+    expect(report.totals).toMatchObject({ checkpoints: 3, incomplete: 3, clean: 0, error: 0, findings: 0 });
+  });
+
+  it('failedRunReport without a policy lists no checkpoint and is still an error', () => {
+    const report = failedRunReport({ ...failure, mode: 'report' }, undefined, new FakeClock(NOW));
+
+    expect(report).toMatchObject({
+      status: 'error',
+      runError: failure.runError,
+      mode: 'report',
+      policyMode: 'report',
+      checkpoints: [],
+      enforcement: { state: 'not-requested', planned: 0, maxRevocationsPerRun: 0 },
+    });
+    expect(report.totals).toEqual(computeTotals([]));
   });
 });
