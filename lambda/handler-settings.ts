@@ -18,6 +18,18 @@ export const ENV = {
   adminKeyMaxAgeSeconds: 'ADMIN_KEY_MAX_AGE_SECONDS',
 } as const;
 
+/** `POWERTOOLS_SERVICE_NAME`, and the value of the `service` dimension of every metric. */
+export const SERVICE_NAME = 'checkpoint-guard';
+
+/** `POWERTOOLS_METRICS_NAMESPACE`. */
+export const METRICS_NAMESPACE = 'CheckpointGuard';
+
+/**
+ * Emitted once per run (1 when a clean or findings run was published); the
+ * stack's dead-man's switch alarms on its absence.
+ */
+export const SUCCESSFUL_RUNS_METRIC = 'SuccessfulRuns';
+
 /** File name of the policy inside the deployed bundle, next to the handler. */
 export const BUNDLED_POLICY_FILE = 'policy.json';
 

@@ -15,15 +15,13 @@ import { SnsPublisher } from './adapters/sns-publisher.js';
 import { AdminKeyLoader } from './adapters/ssm-admin-key.js';
 import { CheckpointGuardError, PolicyError } from './core/errors.js';
 import { type LoadedPolicy, parsePolicyText } from './core/policy.js';
-import { readHandlerSettings } from './handler-settings.js';
+import { METRICS_NAMESPACE, readHandlerSettings, SERVICE_NAME } from './handler-settings.js';
 import {
   type InvocationContext,
   type RunResult,
   runScheduledAudit,
   type ScheduledAuditDeps,
 } from './scheduled-audit.js';
-
-const SERVICE = 'checkpoint-guard';
 
 /** Reads the policy file; relative paths are resolved next to the handler (the bundle's root). */
 export function loadBundledPolicy(policyFile: string, now: Date): LoadedPolicy | CheckpointGuardError {
@@ -49,7 +47,7 @@ export function createDeps(env: Readonly<Record<string, string | undefined>>): S
   const settings = readHandlerSettings(env);
   // Checked once here so a bad URL fails the cold start with a clear message.
   const baseUrl = resolveBaseUrl(settings.openAIBaseUrl);
-  const logger = new Logger({ serviceName: SERVICE });
+  const logger = new Logger({ serviceName: SERVICE_NAME });
   const policy = loadBundledPolicy(settings.policyFile, new Date());
   if (policy instanceof CheckpointGuardError)
     logger.error('the bundled policy is invalid', { error: policy.message });
@@ -67,8 +65,8 @@ export function createDeps(env: Readonly<Record<string, string | undefined>>): S
     publisher: new SnsPublisher({ sns, topicArn: settings.topicArn }),
     logger,
     metrics: new Metrics({
-      serviceName: SERVICE,
-      namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? 'CheckpointGuard',
+      serviceName: SERVICE_NAME,
+      namespace: METRICS_NAMESPACE,
     }),
     now: Date.now,
     recentEvents: new Map(),

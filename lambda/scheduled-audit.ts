@@ -17,7 +17,7 @@ import { toJsonReport } from './core/render-json.js';
 import { verdictLine } from './core/render-text.js';
 import type { AuditReport } from './core/report.js';
 import { buildSnsMessage } from './core/sns-message.js';
-import type { HandlerSettings } from './handler-settings.js';
+import { type HandlerSettings, SUCCESSFUL_RUNS_METRIC } from './handler-settings.js';
 
 /** Metric names the stack's alarms and dashboards rely on. */
 export const METRICS = {
@@ -28,7 +28,7 @@ export const METRICS = {
   failedRevocations: 'FailedRevocations',
   incompleteCheckpoints: 'IncompleteCheckpoints',
   runDuration: 'RunDuration',
-  successfulRuns: 'SuccessfulRuns',
+  successfulRuns: SUCCESSFUL_RUNS_METRIC,
 } as const;
 
 /** A duplicate delivery of the same event within this window is skipped. */

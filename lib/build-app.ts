@@ -1,0 +1,45 @@
+/**
+ * Builds the CDK app from its context: shared by bin/app.ts (the CLI's app)
+ * and the infra tests, so both synthesize the same thing.
+ */
+import { type App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { PROJECT_ROOT } from './checkpoint-guard.js';
+import { CheckpointGuardStack } from './checkpoint-guard-stack.js';
+import { readDeploySettings } from './deploy-settings.js';
+
+export const STACK_NAME = 'CheckpointGuard';
+
+export interface BuildAppOptions {
+  /**
+   * Directory a relative `policyFile` setting is resolved against.
+   * @default - the repository root (where cdk.json is)
+   */
+  readonly projectRoot?: string;
+  /**
+   * The instant the policy is validated at.
+   * @default - now
+   */
+  readonly now?: Date;
+}
+
+/**
+ * Reads the deploy settings from `app`'s context, adds the stack and the
+ * cdk-nag AwsSolutions checks. Throws `DeploySettingsError` or `PolicyError`
+ * when the settings or the policy are invalid.
+ */
+export function buildApp(app: App, options: BuildAppOptions = {}): CheckpointGuardStack {
+  const settings = readDeploySettings((key) => app.node.tryGetContext(key));
+  const stack = new CheckpointGuardStack(app, STACK_NAME, {
+    settings,
+    projectRoot: options.projectRoot ?? PROJECT_ROOT,
+    ...(options.now !== undefined ? { now: options.now } : {}),
+  });
+  // cdk-nag 3 runs as a CDK policy-validation plugin: any unacknowledged finding fails synth.
+  // Acknowledged findings are copied into the template's Metadata (cdk_nag.rules_to_suppress)
+  // so each suppression and its reason stay visible to auditors of the deployed template.
+  Validations.of(app).addPlugins(
+    new AwsSolutionsChecks(app, { verbose: true, writeSuppressionsToCloudFormation: true }),
+  );
+  return stack;
+}

@@ -1,0 +1,85 @@
+/**
+ * The policy on its way into the Lambda bundle: read, validated with the same
+ * parser the handler runs (so an invalid policy fails `cdk synth` with the
+ * runtime's message), and staged as a content-addressed file that the bundling
+ * hook copies next to the handler.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { ConfigIssue } from '../lambda/core/errors.js';
+import { type Policy, parsePolicyText } from '../lambda/core/policy.js';
+import { DeploySettingsError } from './deploy-settings.js';
+
+/**
+ * A validated policy, ready to be copied into the bundle. Only `fromText` (or
+ * `loadPolicyFile`) makes one, so holding one means the policy passed the
+ * handler's own validation.
+ */
+export class BundledPolicy {
+  /**
+   * Validates policy text as of `now` with the handler's parser. Throws its
+   * `PolicyError`, naming `source` and every problem.
+   */
+  static fromText(original: string, source: string, now: Date): BundledPolicy {
+    const { policy, warnings } = parsePolicyText(original, source, now);
+    return new BundledPolicy(source, `${JSON.stringify(JSON.parse(original))}\n`, policy, warnings);
+  }
+
+  /** SHA-256 of `text`, hex. */
+  readonly sha256: string;
+
+  private constructor(
+    /** The policy file as the operator named it, for messages. */
+    readonly source: string,
+    /**
+     * The operator's JSON, re-serialised without insignificant whitespace: the
+     * same document (comments and all), so the handler validates exactly what
+     * was validated here.
+     */
+    readonly text: string,
+    readonly policy: Policy,
+    /** Problems that do not stop a run (an expired exemption, a duplicate project). */
+    readonly warnings: readonly ConfigIssue[],
+  ) {
+    this.sha256 = createHash('sha256').update(text).digest('hex');
+  }
+}
+
+/**
+ * Reads `policyFile` (relative to `projectRoot` unless absolute) and validates it
+ * as of `now`. Throws `DeploySettingsError` naming `policyFile` when the file
+ * cannot be read, and the runtime's `PolicyError` when it is invalid.
+ */
+export function loadPolicyFile(policyFile: string, projectRoot: string, now: Date): BundledPolicy {
+  const path = isAbsolute(policyFile) ? policyFile : resolve(projectRoot, policyFile);
+  let original: string;
+  try {
+    original = readFileSync(path, 'utf8');
+  } catch (error) {
+    // Not `instanceof Error`: fs errors may come from another realm (jest's VM modules).
+    const reason =
+      typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : String(error);
+    throw new DeploySettingsError([
+      { path: 'policyFile', message: `cannot read ${policyFile} (${path}): ${reason}` },
+    ]);
+  }
+  return BundledPolicy.fromText(original, policyFile, now);
+}
+
+/**
+ * Writes the policy to `dir` under a name carrying its hash and returns the
+ * path. The name matters: it is part of the bundling command, which CDK uses as
+ * the asset cache key, so a changed policy can never reuse a stale bundle.
+ */
+export function stagePolicy(policy: BundledPolicy, dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `policy-${policy.sha256}.json`);
+  writeFileSync(file, policy.text, { mode: 0o644 });
+  return file;
+}
+
+/** Quotes one argument for a POSIX shell: `'...'`, with each `'` written as `'\''`. */
+export function posixQuote(argument: string): string {
+  return `'${argument.replaceAll("'", `'\\''`)}'`;
+}

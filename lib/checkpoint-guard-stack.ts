@@ -1,0 +1,53 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { loadPolicyFile } from './bundled-policy.js';
+import { CheckpointGuard } from './checkpoint-guard.js';
+import type { DeploySettings } from './deploy-settings.js';
+
+export interface CheckpointGuardStackProps extends StackProps {
+  /** Validated deploy settings (see `readDeploySettings`). */
+  readonly settings: DeploySettings;
+  /** Directory that a relative `settings.policyFile` is resolved against: the one holding cdk.json. */
+  readonly projectRoot: string;
+  /**
+   * The instant the policy is validated at (exemption expiry warnings).
+   * @default - now
+   */
+  readonly now?: Date;
+}
+
+/**
+ * The checkpoint-guard stack. Environment-agnostic: it synthesizes without AWS
+ * credentials, and deploys to the account and region of the deploying profile.
+ */
+export class CheckpointGuardStack extends Stack {
+  readonly guard: CheckpointGuard;
+
+  constructor(scope: Construct, id: string, props: CheckpointGuardStackProps) {
+    const { settings, projectRoot, now, ...stackProps } = props;
+    super(scope, id, {
+      description: 'checkpoint-guard: nightly audit of OpenAI fine-tuned checkpoint permissions',
+      ...stackProps,
+    });
+    const policy = loadPolicyFile(settings.policyFile, projectRoot, now ?? new Date());
+    this.guard = new CheckpointGuard(this, 'Guard', {
+      policy,
+      schedule: settings.schedule,
+      adminKeyParameterName: settings.adminKeyParameterName,
+      alertEmails: settings.alertEmails,
+      notify: settings.notify,
+      maxHoursWithoutSuccess: settings.maxHoursWithoutSuccess,
+      ...(settings.adminKeyKmsKeyArn !== undefined ? { adminKeyKmsKeyArn: settings.adminKeyKmsKeyArn } : {}),
+      ...(settings.openAIBaseUrl !== undefined ? { openAIBaseUrl: settings.openAIBaseUrl } : {}),
+    });
+    // What an operator needs after deploying: the function to invoke by hand, the topic to subscribe to.
+    new CfnOutput(this, 'FunctionName', {
+      value: this.guard.function.functionName,
+      description: 'Invoke by hand: aws lambda invoke --function-name <this> --payload \'{"dryRun": true}\'',
+    });
+    new CfnOutput(this, 'TopicArn', {
+      value: this.guard.topic.topicArn,
+      description: 'Reports and alarms: subscribe email, SQS, Lambda or HTTPS endpoints here',
+    });
+  }
+}

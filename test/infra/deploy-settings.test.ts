@@ -1,0 +1,361 @@
+/**
+ * Deploy settings and synth-time validation: everything that must fail `cdk
+ * synth` with a message naming what to fix. None of these bundle the function.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { CheckpointGuardError, PolicyError } from '../../lambda/core/errors.js';
+import { buildApp } from '../../lib/build-app.js';
+import { BundledPolicy } from '../../lib/bundled-policy.js';
+import { CheckpointGuard, type CheckpointGuardProps, PROJECT_ROOT } from '../../lib/checkpoint-guard.js';
+import type { CheckpointGuardStack } from '../../lib/checkpoint-guard-stack.js';
+import {
+  type DeploySettings,
+  DeploySettingsError,
+  readDeploySettings,
+  type SettingKey,
+} from '../../lib/deploy-settings.js';
+import { parseSchedule } from '../../lib/schedule.js';
+import { cdkJsonContext } from './synth.js';
+
+const NOW = new Date('2026-06-01T00:00:00Z');
+
+let scratch: string;
+beforeAll(() => {
+  scratch = mkdtempSync(join(tmpdir(), 'checkpoint-guard-settings-'));
+});
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function settingsFrom(context: Partial<Record<SettingKey, unknown>>): DeploySettings {
+  return readDeploySettings((key) => context[key]);
+}
+
+/** The error `readDeploySettings` throws for `context`; fails the test if it accepts it. */
+function rejection(context: Partial<Record<SettingKey, unknown>>): DeploySettingsError {
+  try {
+    settingsFrom(context);
+  } catch (error) {
+    if (error instanceof DeploySettingsError) return error;
+    throw error;
+  }
+  throw new Error('expected the settings to be rejected');
+}
+
+/**
+ * Builds the app from cdk.json plus `context` without bundling the function
+ * (`aws:cdk:bundling-stacks: []`, as `cdk synth --exclusively` of another stack would).
+ */
+function build(context: Record<string, unknown>): { app: App; stack: CheckpointGuardStack } {
+  const app = new App({
+    outdir: join(scratch, `out-${Math.random().toString(36).slice(2)}`),
+    autoSynth: false,
+    context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], ...context },
+  });
+  return { app, stack: buildApp(app, { now: NOW }) };
+}
+
+function buildError(context: Record<string, unknown>): Error {
+  try {
+    build(context);
+  } catch (error) {
+    if (error instanceof Error) return error;
+    throw error;
+  }
+  throw new Error('expected the build to fail');
+}
+
+/** Warnings recorded on the stack's constructs (what `cdk synth` prints), without synthesizing. */
+function warningsOf(stack: CheckpointGuardStack): string[] {
+  return stack.node
+    .findAll()
+    .flatMap((construct) => construct.node.metadata)
+    .filter((entry) => entry.type === 'aws:cdk:warning')
+    .map((entry) => String(entry.data));
+}
+
+function writePolicy(name: string, policy: unknown): string {
+  const file = join(scratch, name);
+  writeFileSync(file, typeof policy === 'string' ? policy : JSON.stringify(policy, null, 2));
+  return file;
+}
+
+const VALID_POLICY = {
+  mode: 'report',
+  allowedProjects: ['proj_core'],
+  checkpoints: ['ft:gpt-4o-mini-2024-07-18:acme:weather:B7R9VjQd'],
+};
+
+describe('readDeploySettings', () => {
+  it('gives the documented defaults when nothing is set', () => {
+    expect(settingsFrom({})).toEqual({
+      policyFile: 'policy.example.json',
+      schedule: 'cron(0 3 * * ? *)',
+      adminKeyParameterName: '/checkpoint-guard/openai-admin-key',
+      adminKeyKmsKeyArn: undefined,
+      alertEmails: [],
+      notify: 'always',
+      openAIBaseUrl: undefined,
+      maxHoursWithoutSuccess: 26,
+    });
+  });
+
+  it('reads cdk.json as shipped to the same defaults', () => {
+    const context = cdkJsonContext();
+
+    expect(readDeploySettings((key) => context[key])).toEqual(settingsFrom({}));
+  });
+
+  it('treats an empty -c value as unset for optional settings', () => {
+    const settings = settingsFrom({ adminKeyKmsKeyArn: '', alertEmails: ' ', openAIBaseUrl: '' });
+
+    expect(settings.adminKeyKmsKeyArn).toBeUndefined();
+    expect(settings.alertEmails).toEqual([]);
+    expect(settings.openAIBaseUrl).toBeUndefined();
+  });
+
+  it('splits, trims and de-duplicates alertEmails, from -c text or a cdk.json list', () => {
+    expect(settingsFrom({ alertEmails: 'a@example.com, b@example.com,a@example.com' }).alertEmails).toEqual([
+      'a@example.com',
+      'b@example.com',
+    ]);
+    expect(settingsFrom({ alertEmails: ['a@example.com'] }).alertEmails).toEqual(['a@example.com']);
+  });
+
+  it('reads maxHoursWithoutSuccess from -c text or a cdk.json number', () => {
+    expect(settingsFrom({ maxHoursWithoutSuccess: '48' }).maxHoursWithoutSuccess).toBe(48);
+    expect(settingsFrom({ maxHoursWithoutSuccess: 30 }).maxHoursWithoutSuccess).toBe(30);
+  });
+
+  it.each<[string, Partial<Record<SettingKey, unknown>>, string, RegExp]>([
+    [
+      'a schedule that is no expression',
+      { schedule: 'daily' },
+      'schedule',
+      /cron\(\.\.\.\) or rate\(\.\.\.\).*got "daily"/,
+    ],
+    ['a cron with five fields', { schedule: 'cron(0 3 * * ?)' }, 'schedule', /six fields/],
+    ['a rate with the wrong plural', { schedule: 'rate(1 days)' }, 'schedule', /rate\(1 day\)/],
+    [
+      'a parameter path without its leading slash',
+      { adminKeyParameterName: 'a/b' },
+      'adminKeyParameterName',
+      /starts with "\/"/,
+    ],
+    [
+      'a parameter name with a space',
+      { adminKeyParameterName: '/a b' },
+      'adminKeyParameterName',
+      /SSM parameter name/,
+    ],
+    [
+      'a KMS alias ARN',
+      { adminKeyKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/aws/ssm' },
+      'adminKeyKmsKeyArn',
+      /not an alias/,
+    ],
+    [
+      'a bare key id',
+      { adminKeyKmsKeyArn: '1234abcd-12ab-34cd-56ef-1234567890ab' },
+      'adminKeyKmsKeyArn',
+      /KMS key ARN/,
+    ],
+    [
+      'a malformed email',
+      { alertEmails: 'ops@example.com,not-an-email' },
+      'alertEmails[1]',
+      /"not-an-email" is not an email address/,
+    ],
+    ['an unknown notify value', { notify: 'never' }, 'notify', /"always" or "findings-only"/],
+    ['a plain-http base URL', { openAIBaseUrl: 'http://api.openai.com/v1' }, 'openAIBaseUrl', /https:\/\//],
+    ['a dead-man window beyond 7 days', { maxHoursWithoutSuccess: '200' }, 'maxHoursWithoutSuccess', /168/],
+    [
+      'a fractional dead-man window',
+      { maxHoursWithoutSuccess: 1.5 },
+      'maxHoursWithoutSuccess',
+      /whole number/,
+    ],
+    ['a policyFile that is not text', { policyFile: 42 }, 'policyFile', /must be a string/],
+  ])('rejects %s, naming the key', (_name, context, key, message) => {
+    const error = rejection(context);
+
+    expect(error.issues).toEqual([{ path: key, message: expect.stringMatching(message) }]);
+    expect(error.message).toContain(`  ${key}: `);
+    expect(error.code).toBe('ERR_CONFIG');
+  });
+
+  it('reports every bad key at once', () => {
+    const error = rejection({ schedule: 'daily', notify: 'never', alertEmails: 'x' });
+
+    expect(error.issues.map((issue) => issue.path)).toEqual(['schedule', 'alertEmails[0]', 'notify']);
+  });
+});
+
+describe('parseSchedule', () => {
+  it.each([
+    ['cron(0 3 * * ? *)', { kind: 'cron', runsEveryDay: true }],
+    ['cron(15 2,14 ? * * *)', { kind: 'cron', runsEveryDay: true }],
+    ['cron(0/30 * * * ? *)', { kind: 'cron', runsEveryDay: true }],
+    ['cron(0 3 ? * MON-FRI *)', { kind: 'cron', runsEveryDay: false }],
+    ['cron(0 3 L * ? 2027)', { kind: 'cron', runsEveryDay: false }],
+    ['cron(0 9 ? * 2#1 *)', { kind: 'cron', runsEveryDay: false }],
+    ['rate(1 day)', { kind: 'rate', intervalMinutes: 1440 }],
+    ['rate(12 hours)', { kind: 'rate', intervalMinutes: 720 }],
+    ['rate(90 minutes)', { kind: 'rate', intervalMinutes: 90 }],
+  ])('accepts %s', (expression, expected) => {
+    expect(parseSchedule(expression)).toEqual({ expression, ...expected });
+  });
+
+  it.each([
+    ['cron(0 3 * * * *)', /exactly one of day-of-month and day-of-week/],
+    ['cron(0 3 ? * ? *)', /exactly one of day-of-month and day-of-week/],
+    ['cron(60 3 * * ? *)', /minutes field "60" is out of range 0-59/],
+    ['cron(0 24 * * ? *)', /hours field "24" is out of range/],
+    ['cron(0 3 * 13 ? *)', /month field "13"/],
+    ['cron(0 3 * * ? *) ', /cron\(\.\.\.\) or rate\(\.\.\.\)/],
+    ['cron(0  3 * * ? *)', /six fields separated by single spaces/],
+    ['cron(0 3 * * ? *; rm -rf /)', /not valid|six fields/],
+    ['rate(0 hours)', /at least 1/],
+    ['rate(2 day)', /rate\(2 days\)/],
+    ['rate(1 week)', /unknown rate unit "week"/],
+    ['at(2026-01-01T00:00:00)', /cron\(\.\.\.\) or rate\(\.\.\.\)/],
+  ])('rejects %s', (expression, message) => {
+    expect(parseSchedule(expression)).toMatch(message);
+  });
+});
+
+describe('synth-time validation', () => {
+  it("fails on an invalid policy with the runtime's message, naming the file and the field", () => {
+    const broken = writePolicy('broken.json', {
+      ...VALID_POLICY,
+      checkpoints: ['ft:gpt-4o-mini-2024-07-18:acme:weather:B7R9VjQd', 'gpt-4o mini'],
+      exemptions: [{ projectId: 'proj_vendor', reason: 'x', expiresAt: '2026-12-31' }],
+    });
+
+    const error = buildError({ policyFile: broken });
+
+    expect(error).toBeInstanceOf(PolicyError);
+    expect(error.message).toBe(
+      [
+        `invalid policy ${broken} (2 problems):`,
+        '  checkpoints[1]: must be a fine-tuned model checkpoint id such as "ft:gpt-4o-mini-2024-07-18:org:name:abc123" (no spaces, "/", "?" or "#")',
+        '  exemptions[0].reason: is required: say why this grant is allowed (a ticket, an owner)',
+      ].join('\n'),
+    );
+  });
+
+  it('fails on a policy that is not JSON, naming the file', () => {
+    const error = buildError({ policyFile: writePolicy('not-json.json', '{"mode": "report",') });
+
+    expect(error).toBeInstanceOf(PolicyError);
+    expect(error.message).toMatch(/^invalid policy .*not-json\.json \(1 problem\):\n {2}not valid JSON/);
+  });
+
+  it('resolves a relative policyFile against the directory of cdk.json', () => {
+    const error = buildError({ policyFile: 'no-such-policy.json' });
+
+    expect(error).toBeInstanceOf(DeploySettingsError);
+    expect(error.message).toContain(
+      `policyFile: cannot read no-such-policy.json (${join(PROJECT_ROOT, 'no-such-policy.json')}): ENOENT`,
+    );
+  });
+
+  it('fails on a wrong setting, naming the key, before touching the policy', () => {
+    const error = buildError({ schedule: 'every night', policyFile: 'no-such-policy.json' });
+
+    expect(error).toBeInstanceOf(DeploySettingsError);
+    expect(error.message).toMatch(
+      /^invalid deploy settings \(cdk\.json "context", or -c key=value\):\n {2}schedule: /,
+    );
+  });
+
+  it.each([
+    ['rate(5 minutes)', /fires more often than a run may last \(timeout 10 minutes\)/],
+    ['rate(2 days)', /more than maxHoursWithoutSuccess \(26 h\) between successful runs/],
+  ])('refuses schedule %s, which cannot work with the function and its alarms', (schedule, message) => {
+    const error = buildError({ schedule });
+
+    expect(error).toBeInstanceOf(CheckpointGuardError);
+    expect(error.message).toMatch(message);
+  });
+
+  it("accepts a two-day rate when the dead-man's switch allows for it", () => {
+    expect(() => build({ schedule: 'rate(2 days)', maxHoursWithoutSuccess: 50 })).not.toThrow();
+  });
+
+  it("warns when a cron skips days, since the dead-man's switch cannot be checked against it", () => {
+    const { stack } = build({ schedule: 'cron(0 3 ? * MON-FRI *)' });
+
+    expect(warningsOf(stack)).toEqual([
+      expect.stringMatching(/^schedule cron\(0 3 \? \* MON-FRI \*\) does not run every day/),
+    ]);
+  });
+
+  it('passes policy warnings on as synth warnings', () => {
+    const expired = writePolicy('expired.json', {
+      ...VALID_POLICY,
+      exemptions: [{ projectId: 'proj_vendor', reason: 'vendor trial SEC-1', expiresAt: '2026-01-31' }],
+    });
+
+    const { stack } = build({ policyFile: expired });
+
+    expect(warningsOf(stack)).toEqual([
+      expect.stringMatching(
+        /^\/.*\/expired\.json exemptions\[0\]\.expiresAt: expired on 2026-01-31: grants to proj_vendor/,
+      ),
+    ]);
+  });
+});
+
+describe('CheckpointGuard props', () => {
+  const policy = () => BundledPolicy.fromText(JSON.stringify(VALID_POLICY), 'policy.json', NOW);
+
+  function construct(props: Omit<CheckpointGuardProps, 'policy'>): CheckpointGuard {
+    const app = new App({ outdir: join(scratch, 'construct'), context: { 'aws:cdk:bundling-stacks': [] } });
+    return new CheckpointGuard(new Stack(app, 'Test'), 'Guard', { policy: policy(), ...props });
+  }
+
+  it('builds with nothing but a policy', () => {
+    expect(construct({}).function.runtime.name).toBe('nodejs24.x');
+  });
+
+  it.each<[string, Omit<CheckpointGuardProps, 'policy'>, RegExp]>([
+    ['too little memory', { memorySize: 64 }, /memorySize 64 must be a whole number of MB from 128 to 10240/],
+    [
+      'a timeout too short to publish',
+      { timeout: Duration.minutes(1) },
+      /timeout 1 minute must be from 2 to 15 minutes/,
+    ],
+    [
+      'a timeout Lambda does not allow',
+      { timeout: Duration.minutes(20) },
+      /timeout 20 minutes must be from 2 to 15/,
+    ],
+    [
+      'runs that would overlap',
+      { schedule: 'rate(10 minutes)', timeout: Duration.minutes(15) },
+      /fires more often than a run may last/,
+    ],
+    [
+      'a dead-man window shorter than the schedule',
+      { schedule: 'rate(12 hours)', maxHoursWithoutSuccess: 12 },
+      /no-recent-success alarm would fire/,
+    ],
+    ['a dead-man window CloudWatch cannot evaluate', { maxHoursWithoutSuccess: 169 }, /from 2 to 168/],
+    [
+      'an email twice',
+      { alertEmails: ['ops@example.com', 'ops@example.com'] },
+      /"ops@example.com" is listed twice/,
+    ],
+    [
+      'a KMS alias',
+      { adminKeyKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/aws/ssm' },
+      /an alias ARN cannot be used/,
+    ],
+    ['a plain-http base URL', { openAIBaseUrl: 'http://localhost:8080/v1' }, /must be an https:\/\/ URL/],
+    ['an invalid schedule', { schedule: 'cron(0 3 * * * *)' }, /exactly one of day-of-month and day-of-week/],
+  ])('refuses %s', (_name, props, message) => {
+    expect(() => construct(props)).toThrow(message);
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * The stack with every operator setting overridden, as `-c key=value` would.
+ */
+import type { Template } from 'aws-cdk-lib/assertions';
+import { ENV } from '../../lambda/handler-settings.js';
+import { type SynthesizedApp, synthesizeApp } from './synth.js';
+
+const CUSTOMER_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+let synthesized: SynthesizedApp;
+let template: Template;
+
+beforeAll(() => {
+  synthesized = synthesizeApp({
+    context: {
+      schedule: 'rate(12 hours)',
+      adminKeyParameterName: 'openai-admin-key',
+      adminKeyKmsKeyArn: CUSTOMER_KEY,
+      alertEmails: 'ops@example.com, security@example.com,ops@example.com',
+      notify: 'findings-only',
+      openAIBaseUrl: 'https://openai-proxy.example.com/v1',
+      maxHoursWithoutSuccess: '30',
+    },
+  });
+  template = synthesized.template;
+});
+
+afterAll(() => synthesized?.cleanup());
+
+type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+
+function identityStatements(): Statement[] {
+  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+    (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
+  );
+}
+
+const parameterArn = {
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':ssm:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      ':parameter/openai-admin-key',
+    ],
+  ],
+};
+
+it('runs on the configured schedule', () => {
+  template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(12 hours)' });
+});
+
+it('passes the settings to the function', () => {
+  template.hasResourceProperties('AWS::Lambda::Function', {
+    Environment: {
+      Variables: {
+        [ENV.adminKeyParameterName]: 'openai-admin-key',
+        [ENV.notify]: 'findings-only',
+        [ENV.openAIBaseUrl]: 'https://openai-proxy.example.com/v1',
+      },
+    },
+  });
+});
+
+it('builds the parameter ARN of a name without a leading slash', () => {
+  const [statement] = identityStatements().filter((s) => s.Sid === 'ReadTheAdminKeyParameter');
+
+  expect(statement?.Resource).toEqual(parameterArn);
+});
+
+it('decrypts only with the configured customer key, only as Parameter Store for that parameter', () => {
+  const decrypts = identityStatements().filter((s) => s.Sid === 'DecryptTheAdminKeyThroughParameterStore');
+
+  expect(decrypts).toEqual([
+    {
+      Sid: 'DecryptTheAdminKeyThroughParameterStore',
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: CUSTOMER_KEY,
+      Condition: {
+        StringEquals: {
+          'kms:ViaService': { 'Fn::Join': ['', ['ssm.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+          'kms:EncryptionContext:PARAMETER_ARN': parameterArn,
+        },
+      },
+    },
+  ]);
+});
+
+it('then needs no key/* wildcard, nor its cdk-nag acknowledgement', () => {
+  const resources = JSON.stringify(identityStatements().map((s) => s.Resource));
+  const metadata = JSON.stringify(
+    Object.values(template.toJSON().Resources).map((r) => (r as { Metadata?: unknown }).Metadata),
+  );
+
+  expect(resources).not.toContain(':key/*');
+  expect(metadata).not.toContain('AwsSolutions-IAM5');
+});
+
+it('subscribes each alert email once', () => {
+  template.resourceCountIs('AWS::SNS::Subscription', 2);
+  for (const email of ['ops@example.com', 'security@example.com']) {
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: email,
+      TopicArn: { Ref: Object.keys(template.findResources('AWS::SNS::Topic'))[0] },
+    });
+  }
+});
+
+it("sizes the dead-man's switch from maxHoursWithoutSuccess", () => {
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    AlarmName: 'CheckpointGuard-no-recent-success',
+    Period: 3600,
+    EvaluationPeriods: 30,
+    DatapointsToAlarm: 30,
+  });
+});
