@@ -1,10 +1,13 @@
 /**
  * The one way a run is wired, shared by the CLI and the Lambda handler: a
- * validated policy, an OpenAI client for the admin key, the engine, a report.
+ * validated policy, an OpenAI client for the admin key, the engine, a report,
+ * then the lookups that describe its findings.
  */
 import { randomUUID } from 'node:crypto';
 import { OpenAIClient, type OpenAIClientOptions } from './adapters/openai-client.js';
-import { type AuditObserver, runAudit } from './core/audit.js';
+import { RequestLimiter } from './adapters/request-limiter.js';
+import { type AuditObserver, DEFAULT_CONCURRENCY, runAudit } from './core/audit.js';
+import { enrichReport } from './core/enrichment.js';
 import type { AuditMode, LoadedPolicy } from './core/policy.js';
 import type { AuditReport } from './core/report.js';
 
@@ -20,8 +23,10 @@ export interface RunSettings {
   readonly deadline?: number;
   readonly runId?: string;
   readonly observer?: AuditObserver;
-  /** Timeouts and retry bounds of the OpenAI client. */
+  /** Timeouts, retry bounds and (to watch it) the request limiter of the OpenAI client. */
   readonly client?: Omit<OpenAIClientOptions, 'baseUrl' | 'adminKey'>;
+  /** Permission ids per audit log request when looking up who granted the findings. @default 50 */
+  readonly attributionBatchSize?: number;
 }
 
 /** Enforcement needs both the policy's `mode: enforce` and the caller's consent. */
@@ -31,22 +36,41 @@ export function effectiveMode(policyMode: AuditMode, callerAllowsEnforce: boolea
 
 export async function runCheckpointAudit(settings: RunSettings): Promise<AuditReport> {
   const client = new OpenAIClient({
+    // Every request of the run shares one cap, as high as the checkpoints listed at once;
+    // it comes down when the API answers 429 and climbs back after.
+    limiter: new RequestLimiter({ maxInFlight: settings.concurrency ?? DEFAULT_CONCURRENCY }),
     ...settings.client,
+    // No retry waits, and no attempt lasts, past the run's deadline.
+    ...(settings.deadline !== undefined ? { deadline: settings.deadline } : {}),
     baseUrl: settings.baseUrl,
     adminKey: settings.adminKey,
   });
-  return runAudit(
-    settings.loaded.policy,
-    client,
-    { now: () => Date.now() },
+  const clock = { now: () => Date.now() };
+  const report = await runAudit(settings.loaded.policy, client, clock, {
+    runId: settings.runId ?? randomUUID(),
+    mode: settings.mode,
+    warnings: settings.loaded.warnings.map((w) => `${w.path}: ${w.message}`),
+    ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
+    ...(settings.pageSize !== undefined ? { pageSize: settings.pageSize } : {}),
+    ...(settings.deadline !== undefined ? { deadline: settings.deadline } : {}),
+    ...(settings.observer !== undefined ? { observer: settings.observer } : {}),
+  });
+  // Only now, with every decision taken and applied: nothing looked up can change one. The signal
+  // abandons a lookup still in flight at the deadline, which the core alone cannot interrupt.
+  const { deadline } = settings;
+  const signal =
+    deadline !== undefined ? AbortSignal.timeout(Math.max(0, deadline - clock.now())) : undefined;
+  return enrichReport(
+    report,
+    { projects: client, auditLog: client },
     {
-      runId: settings.runId ?? randomUUID(),
-      mode: settings.mode,
-      warnings: settings.loaded.warnings.map((w) => `${w.path}: ${w.message}`),
-      ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
-      ...(settings.pageSize !== undefined ? { pageSize: settings.pageSize } : {}),
-      ...(settings.deadline !== undefined ? { deadline: settings.deadline } : {}),
-      ...(settings.observer !== undefined ? { observer: settings.observer } : {}),
+      lookups: settings.loaded.policy.lookups,
+      clock,
+      ...(deadline !== undefined ? { deadline } : {}),
+      ...(signal !== undefined ? { signal } : {}),
+      ...(settings.attributionBatchSize !== undefined
+        ? { attributionBatchSize: settings.attributionBatchSize }
+        : {}),
     },
   );
 }

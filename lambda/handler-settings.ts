@@ -2,7 +2,7 @@
  * The Lambda's settings: environment variables the CDK stack sets, validated at
  * cold start. The stack imports `ENV` so the two sides cannot drift apart.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CheckpointGuardError } from './core/errors.js';
 import { formatPath } from './core/policy.js';
 
@@ -16,6 +16,8 @@ export const ENV = {
   concurrency: 'AUDIT_CONCURRENCY',
   deadlineMarginMs: 'DEADLINE_MARGIN_MS',
   adminKeyMaxAgeSeconds: 'ADMIN_KEY_MAX_AGE_SECONDS',
+  openAITimeoutMs: 'OPENAI_TIMEOUT_MS',
+  openAIMaxRetries: 'OPENAI_MAX_RETRIES',
 } as const;
 
 /** `POWERTOOLS_SERVICE_NAME`, and the value of the `service` dimension of every metric. */
@@ -63,6 +65,8 @@ const settingsSchema = z.object({
   [ENV.concurrency]: intFromEnv(1, 64).optional(),
   [ENV.deadlineMarginMs]: intFromEnv(1_000, 600_000).default(30_000),
   [ENV.adminKeyMaxAgeSeconds]: intFromEnv(0, 3_600).default(300),
+  [ENV.openAITimeoutMs]: intFromEnv(100, 600_000).optional(),
+  [ENV.openAIMaxRetries]: intFromEnv(0, 10).optional(),
 });
 
 export interface HandlerSettings {
@@ -76,6 +80,10 @@ export interface HandlerSettings {
   readonly deadlineMarginMs: number;
   /** A cached admin key older than this is fetched again, so a rotation is picked up. */
   readonly adminKeyMaxAgeMs: number;
+  /** Per-request timeout of the OpenAI client; `undefined`: the client's default (30 s). */
+  readonly openAITimeoutMs: number | undefined;
+  /** Retries of a failed OpenAI request; `undefined`: the client's default (5). */
+  readonly openAIMaxRetries: number | undefined;
 }
 
 /** Reads and validates the settings. Throws `ERR_CONFIG` naming every bad variable. */
@@ -95,5 +103,7 @@ export function readHandlerSettings(env: Readonly<Record<string, string | undefi
     concurrency: s[ENV.concurrency],
     deadlineMarginMs: s[ENV.deadlineMarginMs],
     adminKeyMaxAgeMs: s[ENV.adminKeyMaxAgeSeconds] * 1000,
+    openAITimeoutMs: s[ENV.openAITimeoutMs],
+    openAIMaxRetries: s[ENV.openAIMaxRetries],
   };
 }

@@ -16,6 +16,7 @@ import type { LoadedPolicy } from './core/policy.js';
 import { toJsonReport } from './core/render-json.js';
 import { verdictLine } from './core/render-text.js';
 import type { AuditReport } from './core/report.js';
+import { printable } from './core/sanitize.js';
 import { buildSnsMessage } from './core/sns-message.js';
 import { type HandlerSettings, SUCCESSFUL_RUNS_METRIC } from './handler-settings.js';
 
@@ -171,6 +172,12 @@ async function audit(
     runId,
     deadline,
     ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
+    client: {
+      ...(settings.openAITimeoutMs !== undefined ? { timeoutMs: settings.openAITimeoutMs } : {}),
+      ...(settings.openAIMaxRetries !== undefined
+        ? { retry: { maxRetries: settings.openAIMaxRetries } }
+        : {}),
+    },
     observer: {
       onCheckpointListed(result) {
         const fields = {
@@ -185,10 +192,12 @@ async function audit(
           logger.warn('checkpoint not fully audited', fields);
         else logger.info('checkpoint audited', fields);
         for (const finding of result.findings) {
+          // Ids come from the API: escaped and bounded, as in the email, so a hostile one cannot
+          // bloat or visually forge log lines (JSON leaves U+2028 and bidi overrides raw).
           logger.info('finding', {
             checkpointId: result.id,
-            permissionId: finding.permissionId,
-            projectId: finding.projectId,
+            permissionId: printable(finding.permissionId),
+            projectId: printable(finding.projectId),
             verdict: finding.verdict,
             createdAt: finding.createdAt,
           });
@@ -197,8 +206,8 @@ async function audit(
       onActionDone(checkpointId, finding) {
         const fields = {
           checkpointId,
-          permissionId: finding.permissionId,
-          projectId: finding.projectId,
+          permissionId: printable(finding.permissionId),
+          projectId: printable(finding.projectId),
           action: finding.action,
           actionReason: finding.actionReason,
         };
@@ -237,6 +246,7 @@ export async function runScheduledAudit(
     mode: report.mode,
     totals: report.totals,
     enforcement: report.enforcement,
+    lookups: report.lookups,
   };
   logger.info(verdictLine(report), summary);
 

@@ -41,6 +41,7 @@ import { DEFAULT_SCHEDULE, parseSchedule } from './schedule.js';
 export const PROJECT_ROOT = dirname(fileURLToPath(new URL('../package.json', import.meta.url)));
 
 const HANDLER_ENTRY = join(PROJECT_ROOT, 'lambda', 'handler.ts');
+const LAMBDA_CREDENTIALS_ENTRY = join(PROJECT_ROOT, 'lambda', 'adapters', 'lambda-credentials.ts');
 
 /**
  * Makes the bundle an ES module that can still load the CommonJS dependencies
@@ -294,6 +295,10 @@ export class CheckpointGuard extends Construct {
         sourcesContent: false,
         // Pinned SDK clients from package-lock.json, not whatever the runtime ships.
         bundleAwsSDK: true,
+        // Lambda hands the role's credentials over in the environment: the SDK's default
+        // credential chain (SSO, INI, IMDS, STS: ~100 KB) is replaced by an environment-only
+        // provider. See lambda/adapters/lambda-credentials.ts.
+        esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': LAMBDA_CREDENTIALS_ENTRY },
         logLevel: LogLevel.WARNING,
         // The asset hash is computed from the bundle output (NodejsFunction's default),
         // which includes policy.json, so a changed policy is a new asset.

@@ -1,17 +1,24 @@
 /**
  * The OpenAI adapter: lists, creates and deletes fine-tuned checkpoint permissions
- * over HTTPS with got, following the contract in test/contract/openai-admin-subset.yaml.
+ * over HTTPS (openai-http.ts), following the contract in test/contract/openai-admin-subset.yaml.
  *
- * Every failure becomes an `ApiError` with a stable code; no got error (whose request
- * options hold the Authorization header) is ever attached or copied, and all text from
- * the API or from got is redacted before it reaches an error message. Retries are ours,
- * not got's, so every rule is explicit and testable: see openai-retry.ts.
+ * Every failure becomes an `ApiError` with a stable code; no transport error (the request
+ * holds the Authorization header) is ever attached or copied, and all text from the API
+ * or the transport is redacted before it reaches an error message. Retries are ours, so
+ * every rule is explicit and testable: see openai-retry.ts.
  */
 
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import defaultGot, { type Got, type OptionsOfTextResponseBody } from 'got';
 import type { z } from 'zod';
+import type {
+  AuditLogPage,
+  AuditLogPageRequest,
+  AuditLogSource,
+  ProjectDirectory,
+  ProjectPage,
+  ProjectPageRequest,
+} from '../core/enrichment.js';
 import { ApiError, CheckpointGuardError, type ErrorCode } from '../core/errors.js';
 import type {
   DeleteOutcome,
@@ -20,6 +27,8 @@ import type {
   PermissionPage,
   PermissionSource,
 } from '../core/permission-source.js';
+import { exchange } from './openai-http.js';
+import { toAuditLogEntry, toProjectRecord } from './openai-organization.js';
 import { encodePathParam } from './openai-path.js';
 import { createRedactor, type Redactor } from './openai-redact.js';
 import {
@@ -31,7 +40,14 @@ import {
   retryDelayMs,
   serverRequestedDelayMs,
 } from './openai-retry.js';
-import { deletePermissionSchema, describeIssues, permissionListSchema } from './openai-schemas.js';
+import {
+  auditLogListSchema,
+  deletePermissionSchema,
+  describeIssues,
+  permissionListSchema,
+  projectListSchema,
+} from './openai-schemas.js';
+import { type LoadSignal, RequestLimiter } from './request-limiter.js';
 
 export type { RetryOptions } from './openai-retry.js';
 
@@ -41,6 +57,8 @@ export const USER_AGENT = `checkpoint-guard/${CLIENT_VERSION}`;
 
 export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 export const DEFAULT_TIMEOUT_MS = 30_000;
+/** Requests in flight at most when no limiter is given; equal to the engine's default concurrency. */
+export const DEFAULT_MAX_IN_FLIGHT = 16;
 
 export interface OpenAIClientOptions {
   /** API root including `/v1`; checked with `resolveBaseUrl`. */
@@ -61,11 +79,18 @@ export interface OpenAIClientOptions {
   /** Current time in epoch milliseconds, for `Retry-After` dates. @default Date.now */
   readonly now?: () => number;
   /**
-   * got instance to send requests with. The client passes its own timeout, retry (none),
-   * redirect (none), response type and agent options on every request.
-   * @default got
+   * Caps the requests in flight, adapting to 429s; every attempt (retries included) takes a
+   * slot. Share one limiter between clients that share a rate limit.
+   * @default a new RequestLimiter of DEFAULT_MAX_IN_FLIGHT
    */
-  readonly got?: Got;
+  readonly limiter?: RequestLimiter;
+  /**
+   * Epoch ms by which every call must be over (a run's deadline): a retry whose wait would
+   * end after it is not made (the last failure is reported), and an attempt's timeout is cut
+   * to the time left, so that a `Retry-After` or a slow answer cannot carry a run past it.
+   * @default no deadline
+   */
+  readonly deadline?: number;
 }
 
 /**
@@ -122,7 +147,7 @@ interface HttpReply {
 type AttemptOutcome =
   | { readonly kind: 'response'; readonly reply: HttpReply }
   | { readonly kind: 'network'; readonly code: string; readonly message: string }
-  | { readonly kind: 'timeout' };
+  | { readonly kind: 'timeout'; readonly limitMs: number };
 
 interface CallSpec {
   readonly method: 'GET' | 'POST' | 'DELETE';
@@ -135,6 +160,8 @@ interface CallSpec {
    * refused connection is retried regardless: the request was not processed.
    */
   readonly idempotent: boolean;
+  /** Abandons the call: the attempt in flight is aborted and no retry follows. */
+  readonly signal?: AbortSignal;
 }
 
 /** The API's `error.message` / `error.code`, when the body is an OpenAI error. */
@@ -151,7 +178,7 @@ interface ApiErrorFields {
  * const client = new OpenAIClient({ baseUrl: resolveBaseUrl(process.env.OPENAI_BASE_URL), adminKey });
  * const page = await client.listPermissionsPage('ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd', { limit: 100 });
  */
-export class OpenAIClient implements PermissionSource {
+export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLogSource {
   // Private fields: util.inspect and JSON.stringify of the client never show the key.
   readonly #baseUrl: string;
   readonly #adminKey: string;
@@ -160,7 +187,8 @@ export class OpenAIClient implements PermissionSource {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
   readonly #now: () => number;
-  readonly #got: Got;
+  readonly #limiter: RequestLimiter;
+  readonly #deadline: number | undefined;
   readonly #agents: { readonly http: HttpAgent; readonly https: HttpsAgent };
   readonly #redact: Redactor;
 
@@ -188,7 +216,14 @@ export class OpenAIClient implements PermissionSource {
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
-    this.#got = options.got ?? defaultGot;
+    this.#limiter = options.limiter ?? new RequestLimiter({ maxInFlight: DEFAULT_MAX_IN_FLIGHT });
+    if (options.deadline !== undefined && !Number.isFinite(options.deadline)) {
+      throw new CheckpointGuardError(
+        'ERR_CONFIG',
+        `deadline must be a time in epoch ms, got ${options.deadline}`,
+      );
+    }
+    this.#deadline = options.deadline;
     this.#agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
     this.#redact = createRedactor([options.adminKey]);
   }
@@ -299,6 +334,64 @@ export class OpenAIClient implements PermissionSource {
     return list.data.map(toPermission);
   }
 
+  /**
+   * One page of the organization's projects (`GET /organization/projects`), archived ones
+   * included when asked. Used to name the projects of findings.
+   *
+   * @throws ApiError
+   */
+  async listProjectsPage(request: ProjectPageRequest): Promise<ProjectPage> {
+    const context = 'listing the projects of the organization';
+    const query = this.#pageQuery(context, request.limit, request.after);
+    if (request.includeArchived) query.set('include_archived', 'true');
+    const { reply, attempts } = await this.#call({
+      method: 'GET',
+      url: `${this.#baseUrl}/organization/projects?${query}`,
+      context,
+      idempotent: true,
+      ...(request.signal ? { signal: request.signal } : {}),
+    });
+    if (!isSuccess(reply.status)) throw this.#httpError(context, reply, attempts);
+    const list = this.#parse(context, reply, attempts, projectListSchema, 'ProjectListResponse');
+    return { projects: list.data.map(toProjectRecord), hasMore: list.has_more, lastId: list.last_id ?? null };
+  }
+
+  /**
+   * One page of the organization's audit log (`GET /organization/audit_logs`), filtered by
+   * event type and resource id (sent as repeated `event_types[]` and `resource_ids[]`).
+   * Used to find who granted the permissions of findings.
+   *
+   * @throws ApiError
+   */
+  async listAuditLogsPage(request: AuditLogPageRequest): Promise<AuditLogPage> {
+    const context = `listing audit logs for ${request.resourceIds.length} resource(s)`;
+    const query = this.#pageQuery(context, request.limit, request.after);
+    for (const type of request.eventTypes) query.append('event_types[]', type);
+    for (const id of request.resourceIds) query.append('resource_ids[]', id);
+    const { reply, attempts } = await this.#call({
+      method: 'GET',
+      url: `${this.#baseUrl}/organization/audit_logs?${query}`,
+      context,
+      idempotent: true,
+      ...(request.signal ? { signal: request.signal } : {}),
+    });
+    if (!isSuccess(reply.status)) throw this.#httpError(context, reply, attempts);
+    const list = this.#parse(context, reply, attempts, auditLogListSchema, 'ListAuditLogsResponse');
+    return { entries: list.data.map(toAuditLogEntry), hasMore: list.has_more, lastId: list.last_id ?? null };
+  }
+
+  /** `limit` and `after` of a list request; refuses a limit below 1 before any request. */
+  #pageQuery(context: string, limit: number, after: string | undefined): URLSearchParams {
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new ApiError('ERR_OPENAI_BAD_REQUEST', `${context}: limit must be a whole number of 1 or more`, {
+        attempts: 0,
+      });
+    }
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (after !== undefined) query.set('after', after);
+    return query;
+  }
+
   /** Closes idle keep-alive connections. The client remains usable. */
   close(): void {
     this.#agents.http.destroy();
@@ -310,50 +403,70 @@ export class OpenAIClient implements PermissionSource {
   /** Sends with retries; returns the final response, or throws on a final transport failure. */
   async #call(spec: CallSpec): Promise<{ reply: HttpReply; attempts: number }> {
     for (let attempt = 1; ; attempt++) {
+      const permit = await this.#limiter.acquire();
       const outcome = await this.#attempt(spec);
-      const retry = attempt <= this.#policy.maxRetries && this.#shouldRetry(outcome, spec.idempotent);
-      if (!retry) {
+      const load = this.#loadSignal(outcome);
+      permit.release(load);
+      const retry =
+        !spec.signal?.aborted &&
+        attempt <= this.#policy.maxRetries &&
+        this.#shouldRetry(outcome, spec.idempotent);
+      const serverDelay =
+        retry && outcome.kind === 'response'
+          ? serverRequestedDelayMs(outcome.reply.headers, this.#now())
+          : undefined;
+      const delay = retry ? retryDelayMs(this.#policy, attempt - 1, serverDelay, this.#random) : 0;
+      // A retry that could only start after the deadline is not made: the last failure stands.
+      if (!retry || (this.#deadline !== undefined && this.#now() + delay >= this.#deadline)) {
         if (outcome.kind === 'response') return { reply: outcome.reply, attempts: attempt };
         throw this.#transportError(spec.context, outcome, attempt);
       }
-      const serverDelay =
-        outcome.kind === 'response' ? serverRequestedDelayMs(outcome.reply.headers, this.#now()) : undefined;
-      await this.#sleep(retryDelayMs(this.#policy, attempt - 1, serverDelay, this.#random));
+      const wait = this.#sleep(delay);
+      // The server asked this client to wait, not only this request: nothing else starts meanwhile.
+      if (load === 'throttled' && serverDelay !== undefined) this.#limiter.holdUntil(wait);
+      await wait;
     }
   }
 
+  /** 429 (other than an exhausted quota) and 503 mean "slow down"; other answers mean the server kept up. */
+  #loadSignal(outcome: AttemptOutcome): LoadSignal {
+    if (outcome.kind !== 'response') return 'neutral';
+    const { status, body } = outcome.reply;
+    if ((status === 429 && !isQuotaError(this.#apiFields(body))) || status === 503) return 'throttled';
+    return status >= 500 ? 'neutral' : 'ok';
+  }
+
   async #attempt(spec: CallSpec): Promise<AttemptOutcome> {
-    const options: OptionsOfTextResponseBody = {
+    // Cut to the time left before the deadline: an answer that comes later is of no use.
+    const limitMs =
+      this.#deadline === undefined
+        ? this.#timeoutMs
+        : Math.max(1, Math.min(this.#timeoutMs, this.#deadline - this.#now()));
+    // The key is only ever sent to the base URL: a redirect comes back as it is, not followed.
+    const outcome = await exchange({
       method: spec.method,
+      url: spec.url,
       headers: {
         authorization: `Bearer ${this.#adminKey}`,
         accept: 'application/json',
         'user-agent': USER_AGENT,
+        ...(spec.json !== undefined ? { 'content-type': 'application/json' } : {}),
       },
-      ...(spec.json !== undefined ? { json: spec.json } : {}),
-      responseType: 'text',
-      throwHttpErrors: false,
-      retry: { limit: 0 },
-      // The key is only ever sent to the base URL: a redirect is an error, not followed.
-      followRedirect: false,
-      timeout: { request: this.#timeoutMs },
-      agent: this.#agents,
-    };
-    try {
-      const response = await this.#got(spec.url, options);
-      return {
-        kind: 'response',
-        reply: { status: response.statusCode, headers: response.headers, body: response.body },
-      };
-    } catch (error) {
-      // Only the code and message are kept: the error itself holds the request options.
-      const { name, code, message } = error as { name?: unknown; code?: unknown; message?: unknown };
-      if (name === 'TimeoutError') return { kind: 'timeout' };
-      return {
-        kind: 'network',
-        code: typeof code === 'string' ? code : 'UNKNOWN',
-        message: typeof message === 'string' ? message : 'request failed',
-      };
+      ...(spec.json !== undefined ? { body: JSON.stringify(spec.json) } : {}),
+      timeoutMs: limitMs,
+      agents: this.#agents,
+      ...(spec.signal ? { signal: spec.signal } : {}),
+    });
+    switch (outcome.kind) {
+      case 'response':
+        return {
+          kind: 'response',
+          reply: { status: outcome.status, headers: outcome.headers, body: outcome.body },
+        };
+      case 'timeout':
+        return { kind: 'timeout', limitMs };
+      case 'network':
+        return outcome;
     }
   }
 
@@ -454,7 +567,7 @@ export class OpenAIClient implements PermissionSource {
     if (outcome.kind === 'timeout') {
       return new ApiError(
         'ERR_OPENAI_TIMEOUT',
-        `${context}: no complete response within ${this.#timeoutMs} ms${tries}`,
+        `${context}: no complete response within ${outcome.limitMs} ms${outcome.limitMs < this.#timeoutMs ? " (the run's deadline was reached)" : ''}${tries}`,
         {
           attempts,
         },

@@ -3,7 +3,7 @@
  * names are a contract, documented in the README and versioned by
  * `schemaVersion`. Untrusted strings are bounded; JSON escaping handles the rest.
  */
-import type { AuditReport, CheckpointResult, Finding } from './report.js';
+import type { AuditReport, CheckpointResult, Finding, GrantedBy, LookupSummary } from './report.js';
 import { bounded } from './sanitize.js';
 
 function boundFinding(finding: Finding): Finding {
@@ -13,7 +13,20 @@ function boundFinding(finding: Finding): Finding {
     projectId: bounded(finding.projectId),
     ...(finding.actionReason !== undefined ? { actionReason: bounded(finding.actionReason, 1000) } : {}),
     projectName: finding.projectName === null ? null : bounded(finding.projectName),
+    grantedBy: finding.grantedBy === null ? null : boundGrantedBy(finding.grantedBy),
   };
+}
+
+function boundGrantedBy(grantedBy: GrantedBy): GrantedBy {
+  return {
+    ...grantedBy,
+    actor: grantedBy.actor === null ? null : bounded(grantedBy.actor),
+    ...(grantedBy.apiKeyId !== undefined ? { apiKeyId: bounded(grantedBy.apiKeyId) } : {}),
+  };
+}
+
+function boundLookup(lookup: LookupSummary): LookupSummary {
+  return lookup.reason === undefined ? lookup : { ...lookup, reason: bounded(lookup.reason, 1000) };
 }
 
 function boundCheckpoint(checkpoint: CheckpointResult): CheckpointResult {
@@ -30,6 +43,14 @@ export function toJsonReport(report: AuditReport): AuditReport {
     ...report,
     ...(report.runError !== undefined ? { runError: bounded(report.runError, 1000) } : {}),
     checkpoints: report.checkpoints.map(boundCheckpoint),
+    ...(report.lookups !== undefined
+      ? {
+          lookups: {
+            projectNames: boundLookup(report.lookups.projectNames),
+            grantedBy: boundLookup(report.lookups.grantedBy),
+          },
+        }
+      : {}),
   };
 }
 

@@ -4,7 +4,7 @@
  * only a single word longer than that (an id) can exceed it. Every untrusted
  * value is escaped and bounded, so it can neither start a line nor run on.
  */
-import type { AuditReport, CheckpointResult, Finding } from './report.js';
+import type { AuditReport, CheckpointResult, Finding, GrantedBy, LookupSummary } from './report.js';
 import { needsAction } from './report.js';
 import { printable } from './sanitize.js';
 
@@ -57,14 +57,45 @@ const ACTION_LABEL: Record<Finding['action'], string> = {
   halted: 'not revoked (enforcement halted)',
 };
 
+/** `(ARCHIVED 2026-10-02)` or `(UNKNOWN project ...)` after the project, when the lookup said so. */
+function projectFlag(finding: Finding): string {
+  if (finding.projectStatus === 'archived') {
+    const since = finding.projectArchivedAt !== null ? ` ${finding.projectArchivedAt.slice(0, 10)}` : '';
+    return ` (ARCHIVED${since})`;
+  }
+  if (finding.projectStatus === 'unknown') return ' (UNKNOWN project: the organization does not list it)';
+  return '';
+}
+
+/** `by alice@example.com (dashboard)`, `by service account svc_1 (API key key_abc)`, ... */
+function grantedByLine(grantedBy: GrantedBy): string {
+  const who =
+    grantedBy.actor === null
+      ? 'an actor the audit log does not name'
+      : grantedBy.actorType === 'service_account'
+        ? `service account ${printable(grantedBy.actor, 60)}`
+        : grantedBy.actorType === 'api_key'
+          ? `API key ${printable(grantedBy.actor, 60)}`
+          : printable(grantedBy.actor, 60);
+  const how =
+    grantedBy.via === 'dashboard'
+      ? ' (dashboard)'
+      : grantedBy.via === 'api' && grantedBy.actorType !== 'api_key'
+        ? grantedBy.apiKeyId !== undefined
+          ? ` (API key ${printable(grantedBy.apiKeyId, 40)})`
+          : ' (API)'
+        : '';
+  return `      by ${who}${how}`;
+}
+
 function findingLines(finding: Finding): string[] {
   const marker = needsAction(finding) ? '!' : '~';
   const name = finding.projectName !== null ? ` "${printable(finding.projectName, 60)}"` : '';
-  const lines = [`  ${marker} ${printable(finding.projectId, 70)}${name}`];
-  const granted = finding.grantedBy ? ` by ${printable(finding.grantedBy.actor, 60)}` : '';
+  const lines = [`  ${marker} ${printable(finding.projectId, 70)}${name}${projectFlag(finding)}`];
   lines.push(
-    `      ${printable(finding.permissionId, 40)}, granted ${finding.createdAt.slice(0, 16).replace('T', ' ')}Z${granted}`,
+    `      ${printable(finding.permissionId, 40)}, granted ${finding.createdAt.slice(0, 16).replace('T', ' ')}Z`,
   );
+  if (finding.grantedBy) lines.push(grantedByLine(finding.grantedBy));
   if (finding.verdict === 'exempt' && finding.exemption) {
     lines.push(
       `      exempt until ${printable(finding.exemption.expiresAt, 30)}: ${printable(finding.exemption.reason, 120)}`,
@@ -94,6 +125,13 @@ function checkpointHeading(checkpoint: CheckpointResult): string {
       : '',
   ].filter(Boolean);
   return `${printable(checkpoint.id)}${counts.length > 0 ? `  (${counts.join(', ')})` : ''}`;
+}
+
+/** `attribution unavailable: <why>`, for a lookup that did not fully work. */
+function lookupNote(what: string, lookup: LookupSummary | undefined): string | undefined {
+  if (lookup?.state !== 'unavailable' && lookup?.state !== 'partial') return undefined;
+  const state = lookup.state === 'partial' ? 'incomplete' : 'unavailable';
+  return `${what} ${state}: ${printable(lookup.reason ?? 'no reason given', 300)}`;
 }
 
 function section(title: string, body: string[]): string[] {
@@ -171,6 +209,12 @@ export function renderText(report: AuditReport): string {
       `${plural(report.checkpointsOmitted, 'checkpoint')} not listed to fit the message size.`,
     );
   }
+  // Said once, below the findings it concerns, rather than on every finding.
+  const lookupNotes = [
+    lookupNote('project names', report.lookups?.projectNames),
+    lookupNote('attribution', report.lookups?.grantedBy),
+  ].filter((note): note is string => note !== undefined);
+  if (findings.length > 0 && lookupNotes.length > 0) findings.push('', ...lookupNotes);
   lines.push(...section('Findings', findings));
 
   const enforcement: string[] = [];
@@ -210,6 +254,11 @@ export function renderText(report: AuditReport): string {
       `permissions   ${totals.permissionsSeen} seen, ${totals.allowed} allowed`,
       `findings      ${totals.unexpected} unexpected, ${totals.exemptionExpired} exemption expired, ${totals.exempt} exempt`,
       `actions       ${totals.wouldRevoke} would revoke, ${totals.revoked} revoked, ${totals.alreadyGone} already gone, ${totals.revokeFailed} failed, ${totals.halted} halted`,
+      ...(report.lookups?.projectNames.state === 'ok'
+        ? [
+            `flagged       ${totals.archivedProjects === 1 ? '1 grant to an archived project' : `${totals.archivedProjects} grants to archived projects`}, ${totals.unknownProjects === 1 ? '1 to an unknown project' : `${totals.unknownProjects} to unknown projects`}`,
+          ]
+        : []),
     ]),
   );
   // The first line is the verdict, also the email subject: it stays whole.

@@ -27,11 +27,37 @@ export type Verdict = 'unexpected' | 'exempt' | 'exemption-expired';
  */
 export type Action = 'none' | 'would-revoke' | 'revoked' | 'already-gone' | 'revoke-failed' | 'halted';
 
-/** Who created a grant, when attribution is available (filled by a later lookup). */
+/**
+ * What kind of actor created a grant, from the audit log's `actor`: a person (signed in to
+ * the dashboard, or using their own API key), a service account, or an API key the log
+ * names no owner for. `unknown`: the log entry has no actor.
+ */
+export type ActorType = 'user' | 'service_account' | 'api_key' | 'unknown';
+
+/** How a grant was made: `dashboard` (a signed-in session) or `api` (an API key). */
+export type GrantChannel = 'dashboard' | 'api';
+
+/** Who created a grant, from the organization's audit log (filled by a later lookup). */
 export interface GrantedBy {
-  readonly actor: string;
+  /**
+   * A user's email (their user id when the log has no email), a service account id, or an API
+   * key's tracking id, depending on `actorType`; `null` when the log names no actor.
+   */
+  readonly actor: string | null;
+  readonly actorType: ActorType;
+  /** `null` when the log does not say. */
+  readonly via: GrantChannel | null;
+  /** Tracking id of the API key used, when the grant was made with one. */
+  readonly apiKeyId?: string;
+  /** ISO 8601: when the audit log recorded the grant (`effective_at`). */
   readonly at: string;
 }
+
+/**
+ * The project a grant is for, as the organization lists it: `active`, `archived`, or
+ * `unknown` (the organization does not list that project id at all). `null`: not looked up.
+ */
+export type ProjectStatus = 'active' | 'archived' | 'unknown';
 
 export interface Finding {
   readonly permissionId: string;
@@ -46,6 +72,10 @@ export interface Finding {
   readonly exemption?: { readonly reason: string; readonly expiresAt: string };
   /** Project display name, when known. */
   readonly projectName: string | null;
+  /** See `ProjectStatus`; `null` when the project list was not looked up or could not be read. */
+  readonly projectStatus: ProjectStatus | null;
+  /** ISO 8601, when the project is `archived` and the API says since when. */
+  readonly projectArchivedAt: string | null;
   readonly grantedBy: GrantedBy | null;
 }
 
@@ -98,6 +128,32 @@ export interface Totals {
   readonly alreadyGone: number;
   readonly revokeFailed: number;
   readonly halted: number;
+  /** Findings (any verdict) whose project is archived. */
+  readonly archivedProjects: number;
+  /** Findings (any verdict) whose project the organization does not list. */
+  readonly unknownProjects: number;
+}
+
+/**
+ * What became of one best-effort lookup that adds context to findings (names, who granted).
+ * `ok`: done. `partial`: done for some findings only (`reason` says why). `unavailable`: it
+ * failed or found nothing (`reason` says why). `disabled`: the policy turned it off.
+ * `not-needed`: no finding to describe. Never affects a finding's verdict or action.
+ */
+export type LookupState = 'ok' | 'partial' | 'unavailable' | 'disabled' | 'not-needed';
+
+export interface LookupSummary {
+  readonly state: LookupState;
+  /** Why the lookup is `partial` or `unavailable`. */
+  readonly reason?: string;
+}
+
+/** The lookups run after the audit, to describe its findings. */
+export interface LookupsSummary {
+  /** Project names and status, from the organization's project list. */
+  readonly projectNames: LookupSummary;
+  /** Who granted each finding, from the organization's audit log. */
+  readonly grantedBy: LookupSummary;
 }
 
 export interface AuditReport {
@@ -123,6 +179,8 @@ export interface AuditReport {
   readonly checkpointsOmitted?: number;
   /** Policy warnings, as `path: message`. */
   readonly warnings: readonly string[];
+  /** How the lookups describing the findings went; absent when none was attempted (a failed run). */
+  readonly lookups?: LookupsSummary;
 }
 
 /** Grants that need action: the ones enforce mode would revoke. */
@@ -149,6 +207,8 @@ export function computeTotals(checkpoints: readonly CheckpointResult[]): Totals 
     alreadyGone: 0,
     revokeFailed: 0,
     halted: 0,
+    archivedProjects: 0,
+    unknownProjects: 0,
   };
   for (const checkpoint of checkpoints) {
     if (checkpoint.status === 'clean') totals.clean++;
@@ -167,6 +227,8 @@ export function computeTotals(checkpoints: readonly CheckpointResult[]): Totals 
       else if (finding.action === 'already-gone') totals.alreadyGone++;
       else if (finding.action === 'revoke-failed') totals.revokeFailed++;
       else if (finding.action === 'halted') totals.halted++;
+      if (finding.projectStatus === 'archived') totals.archivedProjects++;
+      else if (finding.projectStatus === 'unknown') totals.unknownProjects++;
     }
   }
   return totals;

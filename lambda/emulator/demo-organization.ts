@@ -1,10 +1,18 @@
 /**
  * The organization `checkpoint-guard demo` audits: a few fine-tuned checkpoints
- * shared the way real teams share them, with the mistakes real audits find.
+ * shared the way real teams share them, with the mistakes real audits find, its
+ * named projects (one archived; one grant goes to a project it does not list),
+ * and an audit log saying who made each grant.
  * Dates are relative to `now` so the demo tells the same story on any day.
  */
 import type { PolicyFile } from '../core/policy.js';
-import type { OpenAIEmulator } from './openai-emulator.js';
+import {
+  type AuditLogActorObject,
+  type OpenAIEmulator,
+  serviceAccountActor,
+  sessionActor,
+  userApiKeyActor,
+} from './openai-emulator.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -50,26 +58,59 @@ export function demoPolicy(now: Date): PolicyFile {
   };
 }
 
-/** Grants the demo organization's permissions in the emulator. */
+/** Who made the demo's grants, as its audit log records them. */
+const ACTORS = {
+  platform: sessionActor('ml-platform@example.com'),
+  alice: sessionActor('alice@example.com'),
+  bob: userApiKeyActor('bob@example.com', 'key_Vd9sQ2mXbL0pR7tA'),
+  intern: sessionActor('sam.intern@example.com'),
+  ci: serviceAccountActor('svc_legal_ci_deployer', 'key_Hc4nW8yZrT1kE6uJ'),
+} as const;
+
+/** Seeds the demo organization in the emulator: projects, grants, and the audit log of the grants. */
 export function seedDemoOrganization(emulator: OpenAIEmulator, now: Date): void {
   const seconds = Math.floor(now.getTime() / 1000);
-  const daysAgo = (days: number): { createdAt: number } => ({ createdAt: seconds - days * 86_400 });
+  const ago = (days: number): number => seconds - days * 86_400;
+  const grant = (
+    checkpoint: string,
+    projects: string[],
+    days: number,
+    by: AuditLogActorObject = ACTORS.platform,
+  ): void => {
+    emulator.grant(checkpoint, projects, { createdAt: ago(days), actor: by });
+  };
   for (const id of Object.values(DEMO_CHECKPOINTS)) emulator.addCheckpoint(id);
 
-  emulator.grant(DEMO_CHECKPOINTS.weather, ['proj_core', 'proj_research'], daysAgo(120));
-  emulator.grant(DEMO_CHECKPOINTS.weather, ['proj_marketing_sandbox'], daysAgo(8));
-
-  emulator.grant(DEMO_CHECKPOINTS.support, ['proj_core'], daysAgo(90));
+  emulator.addProject({ id: 'proj_core', name: 'Core platform', createdAt: ago(400) });
+  emulator.addProject({ id: 'proj_research', name: 'Research', createdAt: ago(380) });
+  emulator.addProject({ id: 'proj_legal', name: 'Legal summaries', createdAt: ago(200) });
   SUPPORT_TEAMS.forEach((team, i) => {
-    emulator.grant(DEMO_CHECKPOINTS.support, [team], daysAgo(80 - Math.floor(i / 5)));
+    emulator.addProject({ id: team, name: `Support team ${i + 1}`, createdAt: ago(150) });
   });
-  emulator.grant(DEMO_CHECKPOINTS.support, ['proj_vendor_eval'], daysAgo(20));
-  emulator.grant(DEMO_CHECKPOINTS.support, ['proj_agency_pilot'], daysAgo(45));
-  emulator.grant(DEMO_CHECKPOINTS.support, ['proj_intern_hackday'], daysAgo(2));
+  emulator.addProject({ id: 'proj_vendor_eval', name: 'Vendor evaluation (Contoso)', createdAt: ago(25) });
+  emulator.addProject({ id: 'proj_agency_pilot', name: 'Agency pilot', createdAt: ago(60) });
+  emulator.addProject({
+    id: 'proj_marketing_sandbox',
+    name: 'Marketing sandbox',
+    createdAt: ago(300),
+    archivedAt: ago(57),
+  });
+  // proj_intern_hackday is not among the organization's projects: its grant is to an unknown project.
 
-  emulator.grant(DEMO_CHECKPOINTS.supportStep, ['proj_core', 'proj_research'], daysAgo(30));
+  grant(DEMO_CHECKPOINTS.weather, ['proj_core', 'proj_research'], 120);
+  grant(DEMO_CHECKPOINTS.weather, ['proj_marketing_sandbox'], 8, ACTORS.alice);
 
-  emulator.grant(DEMO_CHECKPOINTS.legal, ['proj_legal'], daysAgo(60));
+  grant(DEMO_CHECKPOINTS.support, ['proj_core'], 90);
+  SUPPORT_TEAMS.forEach((team, i) => {
+    grant(DEMO_CHECKPOINTS.support, [team], 80 - Math.floor(i / 5));
+  });
+  grant(DEMO_CHECKPOINTS.support, ['proj_vendor_eval'], 20, ACTORS.bob);
+  grant(DEMO_CHECKPOINTS.support, ['proj_agency_pilot'], 45, ACTORS.bob);
+  grant(DEMO_CHECKPOINTS.support, ['proj_intern_hackday'], 2, ACTORS.intern);
+
+  grant(DEMO_CHECKPOINTS.supportStep, ['proj_core', 'proj_research'], 30);
+
+  grant(DEMO_CHECKPOINTS.legal, ['proj_legal'], 60);
   // The global allowlist does not apply here: proj_core needs its own entry on this checkpoint.
-  emulator.grant(DEMO_CHECKPOINTS.legal, ['proj_core'], daysAgo(5));
+  grant(DEMO_CHECKPOINTS.legal, ['proj_core'], 5, ACTORS.ci);
 }

@@ -1,9 +1,10 @@
 /**
  * A local emulator of the OpenAI endpoints checkpoint-guard talks to, over plain
  * `node:http`. It follows the published contract (test/contract/openai-admin-subset.yaml):
- * the three checkpoint-permission operations under `/v1`, bearer auth with OpenAI's
- * error shape, cursor pagination, an optional rate limit, and fault injection so
- * that every failure the client must survive can be produced on demand.
+ * the three checkpoint-permission operations under `/v1`, the organization's project list
+ * and audit log, bearer auth with OpenAI's error shape, cursor pagination, an optional
+ * rate limit, and fault injection so that every failure the client must survive can be
+ * produced on demand.
  *
  * Used by the adapter tests, by the CLI's `demo` command (seeded in-process) and by
  * the benchmark (in its own process). It holds state in memory only.
@@ -25,7 +26,12 @@ import type { AddressInfo } from 'node:net';
 export const DEFAULT_EMULATOR_ADMIN_KEY = 'sk-admin-emulator-local-key-0000';
 
 /** Names of the emulated operations, as used in fault matchers and in the request log. */
-export type OperationName = 'listPermissions' | 'createPermission' | 'deletePermission';
+export type OperationName =
+  | 'listPermissions'
+  | 'createPermission'
+  | 'deletePermission'
+  | 'listProjects'
+  | 'listAuditLogs';
 
 /** A permission as the API serializes it (`FineTuningCheckpointPermission`). */
 export interface PermissionObject {
@@ -45,6 +51,102 @@ export interface PermissionListObject {
   readonly last_id: string | null;
   readonly has_more: boolean;
 }
+
+/** A project as the API serializes it (`Project`). */
+export interface ProjectObject {
+  readonly object: 'organization.project';
+  readonly id: string;
+  readonly name: string | null;
+  /** Unix seconds. */
+  readonly created_at: number;
+  /** Unix seconds; `null` while active. */
+  readonly archived_at: number | null;
+  readonly status: 'active' | 'archived';
+}
+
+/** `ProjectListResponse`. */
+export interface ProjectListObject {
+  readonly object: 'list';
+  readonly data: readonly ProjectObject[];
+  readonly first_id: string | null;
+  readonly last_id: string | null;
+  readonly has_more: boolean;
+}
+
+/** The user in an audit log actor (`AuditLogActorUser`). */
+export interface AuditLogUserObject {
+  readonly id: string;
+  readonly email: string;
+}
+
+/** Who performed an audited action (`AuditLogActor`). */
+export interface AuditLogActorObject {
+  readonly type: 'session' | 'api_key';
+  readonly session?: { readonly user: AuditLogUserObject; readonly ip_address: string };
+  readonly api_key?: {
+    readonly id: string;
+    readonly type: 'user' | 'service_account';
+    readonly user?: AuditLogUserObject;
+    readonly service_account?: { readonly id: string };
+  };
+}
+
+/** An audit log entry (`AuditLog`): the details sit under a key named after `type`. */
+export interface AuditLogObject {
+  readonly id: string;
+  readonly type: string;
+  /** Unix seconds. */
+  readonly effective_at: number;
+  readonly actor: AuditLogActorObject | null;
+  readonly [details: string]: unknown;
+}
+
+/** `ListAuditLogsResponse`. */
+export interface AuditLogListObject {
+  readonly object: 'list';
+  readonly data: readonly AuditLogObject[];
+  readonly first_id: string | null;
+  readonly last_id: string | null;
+  readonly has_more: boolean;
+}
+
+/** A person signed in to the dashboard. */
+export function sessionActor(email: string, userId = `user-${email.split('@')[0] ?? 'someone'}`) {
+  return {
+    type: 'session',
+    session: { user: { id: userId, email }, ip_address: '203.0.113.7' },
+  } satisfies AuditLogActorObject;
+}
+
+/** A person using one of their API keys. */
+export function userApiKeyActor(
+  email: string,
+  keyId: string,
+  userId = `user-${email.split('@')[0] ?? 'someone'}`,
+) {
+  return {
+    type: 'api_key',
+    api_key: { id: keyId, type: 'user', user: { id: userId, email } },
+  } satisfies AuditLogActorObject;
+}
+
+/** A service account's API key. */
+export function serviceAccountActor(serviceAccountId: string, keyId: string) {
+  return {
+    type: 'api_key',
+    api_key: { id: keyId, type: 'service_account', service_account: { id: serviceAccountId } },
+  } satisfies AuditLogActorObject;
+}
+
+/**
+ * The actor audit log entries name when none is given: the admin key the emulator accepts,
+ * as a user's key.
+ */
+export const DEFAULT_EMULATOR_ACTOR: AuditLogActorObject = userApiKeyActor(
+  'emulator-admin@example.com',
+  'key_emulatorAdmin0000',
+  'user-emulator-admin',
+);
 
 /** The body of every OpenAI error response (`ErrorResponse`). */
 export interface OpenAIErrorBody {
@@ -97,6 +199,49 @@ export interface OpenAIEmulatorOptions {
    * @default 10000
    */
   readonly requestLogLimit?: number;
+  /**
+   * Whether the organization has audit logging turned on. While it is off, nothing is
+   * recorded and `GET /organization/audit_logs` answers 403 (see `AUDIT_LOGGING_OFF_ERROR`).
+   * @default true
+   */
+  readonly auditLogging?: boolean;
+}
+
+/**
+ * What the emulator answers (with status 403) to an audit log request while audit logging is
+ * off. A guess: OpenAI documents that audit logging must be turned on in the organization's
+ * settings, not the exact error it then returns.
+ */
+export const AUDIT_LOGGING_OFF_ERROR: OpenAIErrorBody = {
+  error: {
+    message:
+      'Audit logging is not enabled for this organization. An organization owner can turn it on in the organization settings.',
+    type: 'invalid_request_error',
+    param: null,
+    code: 'audit_logging_disabled',
+  },
+};
+
+/** Options of `grant`. */
+export interface GrantOptions {
+  /** Unix seconds. @default now */
+  readonly createdAt?: number;
+  /**
+   * Who the audit log says made the grant; `null` for an entry without an actor.
+   * @default DEFAULT_EMULATOR_ACTOR
+   */
+  readonly actor?: AuditLogActorObject | null;
+}
+
+/** A project to seed with `addProject`. */
+export interface ProjectSpec {
+  readonly id: string;
+  /** @default null */
+  readonly name?: string | null;
+  /** Unix seconds. @default now */
+  readonly createdAt?: number;
+  /** Unix seconds; given, the project is archived. */
+  readonly archivedAt?: number;
 }
 
 /** Which requests a fault applies to. Every field given must match; an empty matcher matches all. */
@@ -188,6 +333,8 @@ export interface RecordedRequest {
   readonly path: string;
   /** Query parameters, decoded; the first value of a repeated name. */
   readonly query: Readonly<Record<string, string>>;
+  /** Query parameters, decoded, with every value of a repeated name (`resource_ids[]`). */
+  readonly queryAll: Readonly<Record<string, readonly string[]>>;
   /** `null` for an unknown route. */
   readonly operation: OperationName | null;
   /** Decoded `{fine_tuned_model_checkpoint}` path parameter. */
@@ -231,15 +378,20 @@ export interface OpenAIEmulator {
    * create operation would. A project may be granted more than once.
    * @returns the created permissions, in creation order.
    */
-  grant(
-    checkpointId: string,
-    projectIds: readonly string[],
-    options?: { readonly createdAt?: number },
-  ): PermissionObject[];
+  grant(checkpointId: string, projectIds: readonly string[], options?: GrantOptions): PermissionObject[];
   /** Deletes one permission, as the delete operation would. Returns whether it existed. */
   revoke(checkpointId: string, permissionId: string): boolean;
   /** The checkpoint's permissions, oldest first; empty for an unknown checkpoint. */
   permissionsOf(checkpointId: string): PermissionObject[];
+
+  /** Adds a project to the organization (or replaces the one with that id). */
+  addProject(project: ProjectSpec): ProjectObject;
+  /** The organization's projects, archived ones included, in listing order. */
+  readonly projects: readonly ProjectObject[];
+  /** Audit log entries recorded so far, newest first (the listing order). */
+  readonly auditLogs: readonly AuditLogObject[];
+  /** Turns audit logging on or off from now on (entries already recorded stay). */
+  setAuditLogging(enabled: boolean): void;
 
   injectFault(fault: Fault): InjectedFault;
   clearFaults(): void;
@@ -305,6 +457,76 @@ interface CheckpointState {
   readonly positions: Map<string, SortKey>;
 }
 
+interface StoredProject extends ProjectObject {
+  readonly seq: number;
+}
+
+interface StoredAuditLog {
+  readonly entry: AuditLogObject;
+  readonly seq: number;
+  /** The id of the resource acted on (`details.id`), for the `resource_ids[]` filter. */
+  readonly resourceId: string;
+}
+
+/** A `limit` query parameter between 1 and `max`, or the 400 OpenAI would answer. */
+function parseLimit(query: URLSearchParams, defaultLimit: number, max: number): number | Reply {
+  const text = query.get('limit');
+  if (text === null) return defaultLimit;
+  const limit = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(limit) || limit < 1) {
+    return errorReply(
+      400,
+      `Invalid 'limit': expected an integer greater than or equal to 1, got '${text}'.`,
+      'invalid_request_error',
+      'integer_below_min_value',
+      'limit',
+    );
+  }
+  if (limit > max) {
+    return errorReply(
+      400,
+      `Invalid 'limit': integer above maximum value, expected a value less than or equal to ${max}, but got ${limit} instead.`,
+      'invalid_request_error',
+      'integer_above_max_value',
+      'limit',
+    );
+  }
+  return limit;
+}
+
+/** One page of `items` after the one with id `after`, in the order given; a 400 for an unknown cursor. */
+function pageAfter<T extends { readonly id: string }>(
+  items: readonly T[],
+  after: string | null,
+  limit: number,
+): { readonly page: T[]; readonly hasMore: boolean } | Reply {
+  let start = 0;
+  if (after !== null) {
+    const index = items.findIndex((item) => item.id === after);
+    if (index < 0) {
+      return errorReply(
+        400,
+        `No object found with id '${after}' to paginate after.`,
+        'invalid_request_error',
+        null,
+        'after',
+      );
+    }
+    start = index + 1;
+  }
+  return { page: items.slice(start, start + limit), hasMore: start + limit < items.length };
+}
+
+function listOf<T extends { readonly id: string }>(data: readonly T[], hasMore: boolean) {
+  return {
+    object: 'list' as const,
+    data,
+    first_id: data[0]?.id ?? null,
+    last_id: data.at(-1)?.id ?? null,
+    has_more: hasMore,
+  };
+}
+
 interface Reply {
   readonly status: number;
   readonly headers?: Readonly<Record<string, string>>;
@@ -318,6 +540,7 @@ interface MutableRecord {
   method: string;
   path: string;
   query: Record<string, string>;
+  queryAll: Record<string, string[]>;
   operation: OperationName | null;
   checkpointId: string | null;
   permissionId: string | null;
@@ -376,6 +599,12 @@ function newPermissionId(): string {
   return id;
 }
 
+function randomAlphanumerics(length: number): string {
+  let text = '';
+  for (let i = 0; i < length; i++) text += ALPHANUMERICS[randomInt(ALPHANUMERICS.length)];
+  return text;
+}
+
 function newRequestId(): string {
   return `req_${randomBytes(16).toString('hex')}`;
 }
@@ -387,6 +616,22 @@ function toObject(permission: StoredPermission): PermissionObject {
     created_at: permission.created_at,
     project_id: permission.project_id,
   };
+}
+
+function toProjectObject(project: StoredProject): ProjectObject {
+  return {
+    object: 'organization.project',
+    id: project.id,
+    name: project.name,
+    created_at: project.created_at,
+    archived_at: project.archived_at,
+    status: project.status,
+  };
+}
+
+/** The list operations, which pagination faults apply to. */
+function isListOperation(operation: OperationName | null): boolean {
+  return operation === 'listPermissions' || operation === 'listProjects' || operation === 'listAuditLogs';
 }
 
 function listObject(data: readonly PermissionObject[], hasMore: boolean): PermissionListObject {
@@ -453,6 +698,9 @@ class Emulator implements OpenAIEmulator {
   readonly #rateLimit: RateLimitOptions | undefined;
   readonly #requestLogLimit: number;
   readonly #checkpoints = new Map<string, CheckpointState>();
+  readonly #projects = new Map<string, StoredProject>();
+  readonly #auditLogs: StoredAuditLog[] = [];
+  #auditLogging: boolean;
   readonly #faults: ActiveFault[] = [];
   readonly #routes: readonly Route[];
   #requests: MutableRecord[] = [];
@@ -469,14 +717,13 @@ class Emulator implements OpenAIEmulator {
     this.#latencyMs = options.latencyMs ?? 0;
     this.#rateLimit = options.rateLimit;
     this.#requestLogLimit = options.requestLogLimit ?? 10_000;
+    this.#auditLogging = options.auditLogging ?? true;
     if (this.adminKey === '') throw new RangeError('adminKey must not be empty');
     if (!(this.#requestLogLimit >= 0)) throw new RangeError('requestLogLimit must be zero or more');
     if (!(this.#latencyMs >= 0)) throw new RangeError('latencyMs must be zero or more');
     if (this.#rateLimit && !(this.#rateLimit.requestsPerSecond >= 1)) {
       throw new RangeError('rateLimit.requestsPerSecond must be at least 1');
     }
-    // Projects (GET /organization/projects) and audit logs (GET /organization/audit_logs)
-    // slot in here as further routes.
     this.#routes = [
       {
         method: 'GET',
@@ -495,6 +742,18 @@ class Emulator implements OpenAIEmulator {
         segments: ['fine_tuning', 'checkpoints', '{checkpoint}', 'permissions', '{permission}'],
         operation: 'deletePermission',
         handle: (context) => this.#deletePermission(context),
+      },
+      {
+        method: 'GET',
+        segments: ['organization', 'projects'],
+        operation: 'listProjects',
+        handle: (context) => this.#listProjects(context),
+      },
+      {
+        method: 'GET',
+        segments: ['organization', 'audit_logs'],
+        operation: 'listAuditLogs',
+        handle: (context) => this.#listAuditLogs(context),
       },
     ];
     this.#server = createServer((request, response) => {
@@ -558,9 +817,10 @@ class Emulator implements OpenAIEmulator {
     return this.#checkpoints.delete(checkpointId);
   }
 
-  grant(checkpointId: string, projectIds: readonly string[], options: { readonly createdAt?: number } = {}) {
+  grant(checkpointId: string, projectIds: readonly string[], options: GrantOptions = {}) {
     const state = this.#ensureCheckpoint(checkpointId);
     const createdAt = options.createdAt ?? Math.floor(this.#clock() / 1000);
+    const actor = options.actor === undefined ? DEFAULT_EMULATOR_ACTOR : options.actor;
     return projectIds.map((projectId) => {
       const permission: StoredPermission = {
         object: 'checkpoint.permission',
@@ -572,6 +832,10 @@ class Emulator implements OpenAIEmulator {
       const key = { createdAt, seq: permission.seq };
       state.permissions.splice(countBelow(state.permissions, key, true), 0, permission);
       state.positions.set(permission.id, key);
+      this.#recordAuditLog('checkpoint.permission.created', createdAt, actor, {
+        id: permission.id,
+        data: { project_id: projectId, fine_tuned_model_checkpoint: checkpointId },
+      });
       return toObject(permission);
     });
   }
@@ -581,7 +845,69 @@ class Emulator implements OpenAIEmulator {
     const index = state?.permissions.findIndex((permission) => permission.id === permissionId) ?? -1;
     if (!state || index < 0) return false;
     state.permissions.splice(index, 1);
+    this.#recordAuditLog(
+      'checkpoint.permission.deleted',
+      Math.floor(this.#clock() / 1000),
+      DEFAULT_EMULATOR_ACTOR,
+      { id: permissionId },
+    );
     return true;
+  }
+
+  addProject(spec: ProjectSpec): ProjectObject {
+    const project: StoredProject = {
+      object: 'organization.project',
+      id: spec.id,
+      name: spec.name ?? null,
+      created_at: spec.createdAt ?? Math.floor(this.#clock() / 1000),
+      archived_at: spec.archivedAt ?? null,
+      status: spec.archivedAt === undefined ? 'active' : 'archived',
+      seq: this.#projects.get(spec.id)?.seq ?? ++this.#sequence,
+    };
+    this.#projects.set(spec.id, project);
+    return toProjectObject(project);
+  }
+
+  get projects(): readonly ProjectObject[] {
+    return this.#sortedProjects().map(toProjectObject);
+  }
+
+  get auditLogs(): readonly AuditLogObject[] {
+    return this.#sortedAuditLogs().map((stored) => stored.entry);
+  }
+
+  setAuditLogging(enabled: boolean): void {
+    this.#auditLogging = enabled;
+  }
+
+  /** Projects in listing order: oldest first, then in the order they were added. */
+  #sortedProjects(): StoredProject[] {
+    return [...this.#projects.values()].sort((a, b) => a.created_at - b.created_at || a.seq - b.seq);
+  }
+
+  /** Audit log entries in listing order: newest first. */
+  #sortedAuditLogs(): StoredAuditLog[] {
+    return [...this.#auditLogs].sort((a, b) => b.entry.effective_at - a.entry.effective_at || b.seq - a.seq);
+  }
+
+  #recordAuditLog(
+    type: string,
+    effectiveAt: number,
+    actor: AuditLogActorObject | null,
+    details: { readonly id: string; readonly [field: string]: unknown },
+  ): void {
+    if (!this.#auditLogging) return;
+    this.#auditLogs.push({
+      entry: {
+        id: `audit_log-${randomAlphanumerics(20)}`,
+        type,
+        effective_at: effectiveAt,
+        actor,
+        [type]: details,
+      },
+      seq: ++this.#sequence,
+      resourceId: details.id,
+    });
   }
 
   permissionsOf(checkpointId: string): PermissionObject[] {
@@ -634,6 +960,7 @@ class Emulator implements OpenAIEmulator {
       method,
       path,
       query: Object.fromEntries([...query.keys()].map((name) => [name, query.get(name) ?? ''])),
+      queryAll: Object.fromEntries([...new Set(query.keys())].map((name) => [name, query.getAll(name)])),
       operation: null,
       checkpointId: null,
       permissionId: null,
@@ -715,7 +1042,7 @@ class Emulator implements OpenAIEmulator {
     }
 
     let reply = this.#reply(record, presentedKey, match, query, rawBody);
-    if (fault?.kind === 'pagination' && record.operation === 'listPermissions' && reply.status === 200) {
+    if (fault?.kind === 'pagination' && isListOperation(record.operation) && reply.status === 200) {
       reply = {
         ...reply,
         json: this.#breakPagination(reply.json as PermissionListObject, query, fault.mode),
@@ -998,6 +1325,47 @@ class Emulator implements OpenAIEmulator {
       );
     }
     return { status: 200, json: { object: 'checkpoint.permission', id: permissionId, deleted: true } };
+  }
+
+  #listProjects({ query }: RouteContext): Reply {
+    const limit = parseLimit(query, 20, 100);
+    if (typeof limit !== 'number') return limit;
+    const includeArchived = query.get('include_archived') ?? 'false';
+    if (includeArchived !== 'true' && includeArchived !== 'false') {
+      return errorReply(
+        400,
+        `Invalid value for 'include_archived': expected a boolean, got '${includeArchived}'.`,
+        'invalid_request_error',
+        'invalid_value',
+        'include_archived',
+      );
+    }
+    const listed = this.#sortedProjects().filter(
+      (project) => includeArchived === 'true' || project.status !== 'archived',
+    );
+    const result = pageAfter(listed, query.get('after'), limit);
+    if ('status' in result) return result;
+    return { status: 200, json: listOf(result.page.map(toProjectObject), result.hasMore) };
+  }
+
+  /**
+   * Filters by `event_types[]` and `resource_ids[]` (the id in the entry's details); other
+   * filters of the contract (`effective_at`, `project_ids[]`, `actor_ids[]`, `actor_emails[]`)
+   * and `before` are not emulated. Newest first.
+   */
+  #listAuditLogs({ query }: RouteContext): Reply {
+    if (!this.#auditLogging) return { status: 403, json: AUDIT_LOGGING_OFF_ERROR };
+    const limit = parseLimit(query, 20, 100);
+    if (typeof limit !== 'number') return limit;
+    const types = query.getAll('event_types[]');
+    const resources = new Set(query.getAll('resource_ids[]'));
+    const listed = this.#sortedAuditLogs()
+      .filter((stored) => types.length === 0 || types.includes(stored.entry.type))
+      .filter((stored) => resources.size === 0 || resources.has(stored.resourceId))
+      .map((stored) => stored.entry);
+    const result = pageAfter(listed, query.get('after'), limit);
+    if ('status' in result) return result;
+    return { status: 200, json: listOf(result.page, result.hasMore) };
   }
 
   #breakPagination(

@@ -270,6 +270,43 @@ describe('checkpoint-guard demo', () => {
     // The support checkpoint has more than 250 grants: the walk crossed pages.
     expect(result.stdout).toMatch(/permissions\s+27\d seen/);
   });
+
+  it('describes each finding with its project name, archived or unknown project, and who granted it', async () => {
+    const result = await runCli(['demo'], {});
+
+    expect(result.stdout).toMatch(
+      /^ {2}! proj_marketing_sandbox "Marketing sandbox" \(ARCHIVED \d{4}-\d{2}-\d{2}\)$/m,
+    );
+    expect(result.stdout).toContain(
+      '  ! proj_intern_hackday (UNKNOWN project: the organization does not list it)\n',
+    );
+    expect(result.stdout).toContain('  ~ proj_vendor_eval "Vendor evaluation (Contoso)"\n');
+    expect(result.stdout).toMatch(
+      /granted \d{4}-\d{2}-\d{2} \d{2}:\d{2}Z\n {6}by alice@example\.com \(dashboard\)\n/,
+    );
+    expect(result.stdout).toContain(
+      '      by service account svc_legal_ci_deployer (API key key_Hc4nW8yZrT1kE6uJ)\n',
+    );
+    expect(result.stdout).toContain(
+      'flagged       1 grant to an archived project, 1 to an unknown project\n',
+    );
+    expect(result.stdout).not.toContain('unavailable');
+  });
+
+  it('shows the same in the JSON report', async () => {
+    const result = await runCli(['demo', '--format', 'json'], {});
+
+    const report = JSON.parse(result.stdout);
+    expect(report.totals).toMatchObject({ findings: 4, archivedProjects: 1, unknownProjects: 1 });
+    expect(report.lookups).toEqual({ projectNames: { state: 'ok' }, grantedBy: { state: 'ok' } });
+    const sandbox = report.checkpoints[0].findings[0];
+    expect(sandbox).toMatchObject({
+      projectId: 'proj_marketing_sandbox',
+      projectName: 'Marketing sandbox',
+      projectStatus: 'archived',
+      grantedBy: { actor: 'alice@example.com', actorType: 'user', via: 'dashboard' },
+    });
+  });
 });
 
 describe('the admin key never leaves the process', () => {

@@ -46,6 +46,8 @@ describe('valid settings', () => {
         [ENV.concurrency]: '16',
         [ENV.deadlineMarginMs]: '45000',
         [ENV.adminKeyMaxAgeSeconds]: '60',
+        [ENV.openAITimeoutMs]: '10000',
+        [ENV.openAIMaxRetries]: '0',
       }),
     );
 
@@ -58,6 +60,8 @@ describe('valid settings', () => {
       concurrency: 16,
       deadlineMarginMs: 45_000,
       adminKeyMaxAgeMs: 60_000,
+      openAITimeoutMs: 10_000,
+      openAIMaxRetries: 0,
     });
   });
 
@@ -93,6 +97,10 @@ describe('invalid settings', () => {
     { variable: ENV.deadlineMarginMs, value: '999', problem: 'below 1000' },
     { variable: ENV.deadlineMarginMs, value: '-5000', problem: 'negative' },
     { variable: ENV.adminKeyMaxAgeSeconds, value: '3601', problem: 'above an hour' },
+    { variable: ENV.openAITimeoutMs, value: '50', problem: 'below 100' },
+    { variable: ENV.openAITimeoutMs, value: '30s', problem: 'not a number' },
+    { variable: ENV.openAIMaxRetries, value: '11', problem: 'above 10' },
+    { variable: ENV.openAIMaxRetries, value: '-1', problem: 'negative' },
   ])('$variable $problem ($value) is ERR_CONFIG naming $variable', ({ variable, value }) => {
     const error = configErrorOf(env({ [variable]: value }));
 

@@ -367,17 +367,24 @@ describe('failures', () => {
     expect(json.checkpoints.map((c: { status: string }) => c.status)).toEqual(['clean', 'error', 'clean']);
   });
 
-  it('near the end of its time, the run stops starting work, publishes, and marks the rest incomplete', async () => {
-    emulator.injectFault({ kind: 'delay', ms: 300, match: { checkpointId: WEATHER } });
-    const handler = await handlerFor(policy, { [ENV.concurrency]: '1', [ENV.deadlineMarginMs]: '1000' });
+  it('near the end of its time, the run stops starting work, cuts the request in flight, publishes, and marks the rest incomplete', async () => {
+    const slow = 'ft:gpt-4o-2024-08-06:org:slow:S1o2w3X4';
+    emulator.grant(slow, ['proj_core']);
+    emulator.injectFault({ kind: 'hang', match: { checkpointId: slow } });
+    const handler = await handlerFor(
+      { ...policy, checkpoints: [WEATHER, slow, SUPPORT] },
+      { [ENV.concurrency]: '1', [ENV.deadlineMarginMs]: '1000' },
+    );
 
-    await expect(handler({ id: 'event-deadline' }, context(1_200))).rejects.toThrow(/PARTIAL/);
+    await expect(handler({ id: 'event-deadline' }, context(1_500))).rejects.toThrow(/PARTIAL/);
 
     const json = JSON.parse(publishedInput().message.default);
     expect(json.checkpoints.map((c: { reasonCode?: string }) => c.reasonCode)).toEqual([
       undefined,
+      'ERR_OPENAI_TIMEOUT',
       'DEADLINE',
     ]);
+    expect(json.checkpoints[1].reason).toContain("(the run's deadline was reached)");
   });
 
   it('an invalid bundled policy fails every run loudly and still alerts', async () => {

@@ -418,6 +418,9 @@ describe('audit engine properties (enforce mode, random policies and APIs)', () 
           alreadyGone: count((f) => f.action === 'already-gone')(findings),
           revokeFailed: count((f) => f.action === 'revoke-failed')(findings),
           halted: count((f) => f.action === 'halted')(findings),
+          // The engine never looks projects up: only enrichment.ts fills these in.
+          archivedProjects: 0,
+          unknownProjects: 0,
         });
         for (const c of statuses) expect(c.allowed + c.findings.length).toBe(c.permissionsSeen);
       }),

@@ -664,6 +664,8 @@ describe('totals', () => {
       alreadyGone: 1,
       revokeFailed: 1,
       halted: 0,
+      archivedProjects: 0,
+      unknownProjects: 0,
     });
     expect(report.totals).toEqual(computeTotals(report.checkpoints));
     expect(report.status).toBe('partial');
@@ -727,6 +729,8 @@ describe('the report', () => {
         verdict: 'unexpected',
         action: 'would-revoke',
         projectName: null,
+        projectStatus: null,
+        projectArchivedAt: null,
         grantedBy: null,
       },
     ]);

@@ -98,6 +98,7 @@ describe('defaults', () => {
       checkpoints: [{ id: WEATHER, allowedProjects: new Set() }],
       exemptions: [],
       maxRevocationsPerRun: DEFAULT_MAX_REVOCATIONS_PER_RUN,
+      lookups: { projectNames: true, grantedBy: true },
     });
     expect(DEFAULT_MAX_REVOCATIONS_PER_RUN).toBe(10);
   });

@@ -64,6 +64,8 @@ describe('the JSON report', () => {
       alreadyGone: 0,
       revokeFailed: 0,
       halted: 1,
+      archivedProjects: 0,
+      unknownProjects: 0,
     });
   });
 
@@ -124,6 +126,8 @@ describe('the JSON report', () => {
       action: 'none',
       exemption: { reason: 'vendor evaluation, ticket SEC-142', expiresAt: '2026-12-31' },
       projectName: null,
+      projectStatus: null,
+      projectArchivedAt: null,
       grantedBy: null,
     });
   });

@@ -1,0 +1,404 @@
+/**
+ * Context for findings, looked up after the audit: each finding's project name and
+ * status (active, archived, or unknown to the organization), and who granted it.
+ *
+ * Both lookups are best-effort and run only once the audit and its enforcement are
+ * over, on the finished report: they cannot change a verdict, an action or a count
+ * the engine produced. A lookup that fails, finds nothing or runs out of time leaves
+ * its fields `null` and says why once, in `report.lookups`; it never throws.
+ *
+ * Pure core: the two sources are injected (the OpenAI client implements both), time
+ * comes from the injected `Clock`, and an optional `AbortSignal` (the run's deadline)
+ * abandons a lookup whose request is still in flight.
+ */
+import type { Clock } from './audit.js';
+import { CheckpointGuardError } from './errors.js';
+import type { LookupSwitches } from './policy.js';
+import {
+  type AuditReport,
+  type CheckpointResult,
+  computeTotals,
+  type Finding,
+  type GrantedBy,
+  type LookupSummary,
+} from './report.js';
+
+/** One project as the organization lists it. */
+export interface ProjectRecord {
+  /** `proj_...` */
+  readonly id: string;
+  /** Display name; `null` when the API gives none. */
+  readonly name: string | null;
+  readonly archived: boolean;
+  /** Unix seconds, when archived and the API says since when. */
+  readonly archivedAt: number | null;
+}
+
+/** One page of the organization's project list. */
+export interface ProjectPage {
+  readonly projects: readonly ProjectRecord[];
+  readonly hasMore: boolean;
+  /** Cursor for the next page; `null` on an empty page. */
+  readonly lastId: string | null;
+}
+
+export interface ProjectPageRequest {
+  readonly after?: string;
+  readonly limit: number;
+  /** Archived projects are left out unless asked for. */
+  readonly includeArchived: boolean;
+  /** Abandons the request (the run's deadline). */
+  readonly signal?: AbortSignal;
+}
+
+/** The organization's project list (`GET /organization/projects`). */
+export interface ProjectDirectory {
+  listProjectsPage(request: ProjectPageRequest): Promise<ProjectPage>;
+}
+
+/** Who did something, as an audit log entry says: `GrantedBy` without the time. */
+export type AuditActor = Omit<GrantedBy, 'at'>;
+
+/** One audit log entry, reduced to what attribution needs. */
+export interface AuditLogEntry {
+  readonly id: string;
+  /** Event type, e.g. `checkpoint.permission.created`. */
+  readonly type: string;
+  /** Unix seconds. */
+  readonly effectiveAt: number;
+  /** The id of the resource acted on (for a permission event, the permission id); `null` if absent. */
+  readonly resourceId: string | null;
+  readonly actor: AuditActor;
+}
+
+export interface AuditLogPage {
+  readonly entries: readonly AuditLogEntry[];
+  readonly hasMore: boolean;
+  readonly lastId: string | null;
+}
+
+export interface AuditLogPageRequest {
+  readonly eventTypes: readonly string[];
+  readonly resourceIds: readonly string[];
+  readonly after?: string;
+  readonly limit: number;
+  readonly signal?: AbortSignal;
+}
+
+/** The organization's audit log (`GET /organization/audit_logs`). */
+export interface AuditLogSource {
+  listAuditLogsPage(request: AuditLogPageRequest): Promise<AuditLogPage>;
+}
+
+/** Where the lookups read from; a missing source counts as a disabled lookup. */
+export interface EnrichmentSources {
+  readonly projects?: ProjectDirectory;
+  readonly auditLog?: AuditLogSource;
+}
+
+export interface EnrichmentOptions {
+  /** Which lookups the policy allows. */
+  readonly lookups: LookupSwitches;
+  /** Checks the deadline and stamps the run's new end. */
+  readonly clock: Clock;
+  /** Epoch ms after which no lookup request starts (the run's deadline). */
+  readonly deadline?: number;
+  /** When aborted, lookups in flight are abandoned at once (the run's deadline, as a signal). */
+  readonly signal?: AbortSignal;
+  /** Permission ids per audit log request (`resource_ids[]`). @default 50 */
+  readonly attributionBatchSize?: number;
+  /** `limit` of each page request. @default 100, the most both endpoints allow */
+  readonly pageSize?: number;
+  /** Pages read for one list (the project list, or one batch of the audit log) before giving up. @default 100 */
+  readonly maxPages?: number;
+}
+
+/** The audit log event that records a new checkpoint permission. */
+export const PERMISSION_CREATED_EVENT = 'checkpoint.permission.created';
+/** 50 ids of ~27 characters keep a request's URL near 2.5 KB, far under common 8 KB limits. */
+export const DEFAULT_ATTRIBUTION_BATCH_SIZE = 50;
+export const DEFAULT_LOOKUP_PAGE_SIZE = 100;
+export const DEFAULT_LOOKUP_MAX_PAGES = 100;
+
+const NO_RECORD_HINT = 'made before audit logging was turned on, or no longer retained';
+
+/** A lookup stopped by a rule of ours (deadline, broken pagination), not by the API. */
+class LookupStopped extends Error {}
+
+interface PagingLimits {
+  readonly pageSize: number;
+  readonly maxPages: number;
+  readonly checkDeadline: () => void;
+}
+
+/**
+ * Reads every page of a cursor-paginated list, with the audit engine's guards: a page
+ * that claims more data but cannot lead to it, or a walk past `maxPages`, stops the
+ * lookup (it is best-effort: no partial list is trusted to say what is missing).
+ */
+async function readAllPages<T>(
+  limits: PagingLimits,
+  fetchPage: (
+    after: string | undefined,
+  ) => Promise<{ items: readonly T[]; hasMore: boolean; lastId: string | null }>,
+  onItems: (items: readonly T[]) => void,
+): Promise<void> {
+  const usedCursors = new Set<string>();
+  let after: string | undefined;
+  for (let pages = 0; ; pages++) {
+    if (pages >= limits.maxPages)
+      throw new LookupStopped(`the list was longer than ${limits.maxPages} pages`);
+    limits.checkDeadline();
+    const page = await fetchPage(after);
+    onItems(page.items);
+    if (!page.hasMore) return;
+    if (page.items.length === 0) {
+      throw new LookupStopped('the API said more pages follow but sent an empty page');
+    }
+    if (page.lastId === null) {
+      throw new LookupStopped('the API said more pages follow but gave no cursor (last_id: null)');
+    }
+    if (page.lastId === after || usedCursors.has(page.lastId)) {
+      throw new LookupStopped(`the pagination cursor did not advance (last_id ${page.lastId} repeated)`);
+    }
+    usedCursors.add(page.lastId);
+    after = page.lastId;
+  }
+}
+
+/** Settles with `promise`, or rejects as soon as `signal` aborts. */
+function abandonOnAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new LookupStopped("the run's deadline was reached"));
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function isoOrNull(unixSeconds: number | null): string | null {
+  if (unixSeconds === null) return null;
+  const date = new Date(unixSeconds * 1000);
+  return Number.isFinite(date.getTime()) ? date.toISOString() : null;
+}
+
+interface ProjectsOutcome {
+  readonly summary: LookupSummary;
+  /** Every project of the organization, by id; absent unless the whole list was read. */
+  readonly directory?: ReadonlyMap<string, ProjectRecord>;
+}
+
+async function lookUpProjects(
+  source: ProjectDirectory,
+  limits: PagingLimits,
+  signal: AbortSignal | undefined,
+): Promise<ProjectsOutcome> {
+  const directory = new Map<string, ProjectRecord>();
+  try {
+    await readAllPages(
+      limits,
+      async (after) => {
+        const page = await abandonOnAbort(
+          source.listProjectsPage({
+            limit: limits.pageSize,
+            includeArchived: true,
+            ...(after !== undefined ? { after } : {}),
+            ...(signal ? { signal } : {}),
+          }),
+          signal,
+        );
+        return { items: page.projects, hasMore: page.hasMore, lastId: page.lastId };
+      },
+      (projects) => {
+        for (const project of projects) directory.set(project.id, project);
+      },
+    );
+  } catch (error) {
+    // All or nothing: only the whole list can tell that a project id is unknown.
+    const why =
+      error instanceof LookupStopped
+        ? `the project list could not be read completely: ${error.message}`
+        : `the project list could not be read: ${messageOf(error)}`;
+    return { summary: { state: 'unavailable', reason: why } };
+  }
+  return { summary: { state: 'ok' }, directory };
+}
+
+interface GrantsOutcome {
+  readonly summary: LookupSummary;
+  /** Who granted each permission found in the audit log, by permission id. */
+  readonly grants?: ReadonlyMap<string, GrantedBy>;
+}
+
+async function lookUpGrants(
+  source: AuditLogSource,
+  permissionIds: readonly string[],
+  batchSize: number,
+  limits: PagingLimits,
+  signal: AbortSignal | undefined,
+): Promise<GrantsOutcome> {
+  const grants = new Map<string, GrantedBy & { readonly effectiveAt: number }>();
+  let failure: string | undefined;
+  for (let start = 0; start < permissionIds.length && failure === undefined; start += batchSize) {
+    const batch = permissionIds.slice(start, start + batchSize);
+    const wanted = new Set(batch);
+    try {
+      await readAllPages(
+        limits,
+        async (after) => {
+          const page = await abandonOnAbort(
+            source.listAuditLogsPage({
+              eventTypes: [PERMISSION_CREATED_EVENT],
+              resourceIds: batch,
+              limit: limits.pageSize,
+              ...(after !== undefined ? { after } : {}),
+              ...(signal ? { signal } : {}),
+            }),
+            signal,
+          );
+          return { items: page.entries, hasMore: page.hasMore, lastId: page.lastId };
+        },
+        (entries) => {
+          for (const entry of entries) {
+            // The filter is the API's; the match is ours, so an entry for another grant is never shown.
+            if (entry.type !== PERMISSION_CREATED_EVENT || entry.resourceId === null) continue;
+            if (!wanted.has(entry.resourceId)) continue;
+            const at = isoOrNull(entry.effectiveAt);
+            if (at === null) continue;
+            const known = grants.get(entry.resourceId);
+            if (known && known.effectiveAt <= entry.effectiveAt) continue;
+            grants.set(entry.resourceId, { ...entry.actor, at, effectiveAt: entry.effectiveAt });
+          }
+        },
+      );
+    } catch (error) {
+      failure =
+        error instanceof LookupStopped
+          ? `the audit log could not be read completely: ${error.message}`
+          : error instanceof CheckpointGuardError && error.code === 'ERR_OPENAI_FORBIDDEN'
+            ? `the audit log could not be read (audit logging may be off for this organization, or the key may not read it): ${error.message}`
+            : `the audit log could not be read: ${messageOf(error)}`;
+    }
+  }
+  const found = new Map<string, GrantedBy>();
+  for (const [id, { effectiveAt: _effectiveAt, ...grantedBy }] of grants) found.set(id, grantedBy);
+  const total = permissionIds.length;
+  let summary: LookupSummary;
+  if (failure !== undefined) {
+    summary =
+      found.size === 0
+        ? { state: 'unavailable', reason: failure }
+        : { state: 'partial', reason: `${found.size} of ${total} grants attributed, then ${failure}` };
+  } else if (found.size === 0) {
+    summary = {
+      state: 'unavailable',
+      reason: `the audit log has no record of these grants (${NO_RECORD_HINT})`,
+    };
+  } else if (found.size < total) {
+    summary = {
+      state: 'partial',
+      reason: `the audit log has no record of ${total - found.size} of ${total} grants (${NO_RECORD_HINT})`,
+    };
+  } else {
+    summary = { state: 'ok' };
+  }
+  return { summary, grants: found };
+}
+
+function describeFinding(
+  finding: Finding,
+  directory: ReadonlyMap<string, ProjectRecord> | undefined,
+  grants: ReadonlyMap<string, GrantedBy> | undefined,
+): Finding {
+  let described = finding;
+  if (directory) {
+    const project = directory.get(finding.projectId);
+    described = {
+      ...described,
+      projectName: project?.name ?? null,
+      projectStatus: project === undefined ? 'unknown' : project.archived ? 'archived' : 'active',
+      projectArchivedAt: project?.archived ? isoOrNull(project.archivedAt) : null,
+    };
+  }
+  if (grants) described = { ...described, grantedBy: grants.get(finding.permissionId) ?? null };
+  return described;
+}
+
+/**
+ * Describes the findings of a finished report: project names and status, and who granted
+ * each. Returns a new report with the finding fields filled in where the lookups succeeded,
+ * totals recomputed (they gain `archivedProjects` and `unknownProjects`; every other count is
+ * unchanged), `lookups` saying how each lookup went, and the run's end moved to now. Makes no
+ * request when the report has no finding. Never throws.
+ */
+export async function enrichReport(
+  report: AuditReport,
+  sources: EnrichmentSources,
+  options: EnrichmentOptions,
+): Promise<AuditReport> {
+  const findings = report.checkpoints.flatMap((checkpoint) => checkpoint.findings);
+  const wantProjects = options.lookups.projectNames && sources.projects !== undefined;
+  const wantGrants = options.lookups.grantedBy && sources.auditLog !== undefined;
+  const idle = (wanted: boolean): LookupSummary => ({
+    state: wanted && findings.length === 0 ? 'not-needed' : 'disabled',
+  });
+  if (findings.length === 0 || (!wantProjects && !wantGrants)) {
+    return { ...report, lookups: { projectNames: idle(wantProjects), grantedBy: idle(wantGrants) } };
+  }
+
+  const { clock, signal } = options;
+  const limits: PagingLimits = {
+    pageSize: options.pageSize ?? DEFAULT_LOOKUP_PAGE_SIZE,
+    maxPages: options.maxPages ?? DEFAULT_LOOKUP_MAX_PAGES,
+    checkDeadline: () => {
+      if (signal?.aborted || (options.deadline !== undefined && clock.now() >= options.deadline)) {
+        throw new LookupStopped("the run's deadline was reached");
+      }
+    },
+  };
+  const batchSize = Math.max(1, options.attributionBatchSize ?? DEFAULT_ATTRIBUTION_BATCH_SIZE);
+  const permissionIds = [...new Set(findings.map((finding) => finding.permissionId))];
+
+  const disabled: ProjectsOutcome & GrantsOutcome = { summary: { state: 'disabled' } };
+  const [projects, grants] = await Promise.all([
+    wantProjects && sources.projects ? lookUpProjects(sources.projects, limits, signal) : disabled,
+    wantGrants && sources.auditLog
+      ? lookUpGrants(sources.auditLog, permissionIds, batchSize, limits, signal)
+      : disabled,
+  ]);
+
+  const directory: ReadonlyMap<string, ProjectRecord> | undefined = projects.directory;
+  const granted: ReadonlyMap<string, GrantedBy> | undefined = grants.grants;
+  const checkpoints = report.checkpoints.map(
+    (checkpoint): CheckpointResult => ({
+      ...checkpoint,
+      findings: checkpoint.findings.map((finding) => describeFinding(finding, directory, granted)),
+    }),
+  );
+  const finishedAt = Math.max(clock.now(), Date.parse(report.finishedAt));
+  return {
+    ...report,
+    finishedAt: new Date(finishedAt).toISOString(),
+    durationMs: finishedAt - Date.parse(report.startedAt),
+    totals: computeTotals(checkpoints),
+    checkpoints,
+    lookups: { projectNames: projects.summary, grantedBy: grants.summary },
+  };
+}

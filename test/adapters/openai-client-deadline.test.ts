@@ -1,0 +1,133 @@
+/**
+ * The client's `deadline`: no retry waits past it and no attempt lasts past it, so a
+ * server asking for a long `Retry-After`, or one that answers slowly, cannot carry a run
+ * beyond the time it was given (the Lambda keeps the rest for publishing its report).
+ */
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { OpenAIClient, type OpenAIClientOptions } from '../../lambda/adapters/openai-client.js';
+import { ApiError, CheckpointGuardError } from '../../lambda/core/errors.js';
+import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai-emulator.js';
+
+const KEY = 'sk-admin-D3adlineKey0123456789abcdefghijkl';
+const CHECKPOINT = 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd';
+const NOW = 1_800_000_000_000;
+
+let emulator: OpenAIEmulator;
+let sleeps: number[];
+let clients: OpenAIClient[];
+
+/** A client whose clock stands at NOW and whose waits are recorded, not waited. */
+function newClient(overrides: Partial<OpenAIClientOptions> = {}): OpenAIClient {
+  const client = new OpenAIClient({
+    baseUrl: emulator.baseUrl,
+    adminKey: KEY,
+    retry: { maxRetries: 3 },
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    random: () => 0.5,
+    now: () => NOW,
+    ...overrides,
+  });
+  clients.push(client);
+  return client;
+}
+
+async function failure(promise: Promise<unknown>): Promise<ApiError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ApiError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+function rateLimited(headers: Record<string, string>, times = 1) {
+  emulator.injectFault({
+    kind: 'error',
+    status: 429,
+    message: 'Rate limit reached for requests',
+    type: 'requests',
+    code: 'rate_limit_exceeded',
+    headers,
+    times,
+  });
+}
+
+beforeEach(async () => {
+  emulator = await startOpenAIEmulator({ adminKey: KEY });
+  emulator.grant(CHECKPOINT, ['proj_core']);
+  sleeps = [];
+  clients = [];
+});
+
+afterEach(async () => {
+  for (const client of clients) client.close();
+  await emulator.close();
+});
+
+describe('a run deadline', () => {
+  it('a Retry-After that would end after the deadline is not waited: the 429 stands', async () => {
+    rateLimited({ 'retry-after': '60' }, Number.POSITIVE_INFINITY);
+    const client = newClient({ deadline: NOW + 3_000 });
+
+    const error = await failure(client.listPermissionsPage(CHECKPOINT, { limit: 100 }));
+
+    expect(error.code).toBe('ERR_OPENAI_RATE_LIMITED');
+    expect(error.attempts).toBe(1);
+    expect(sleeps).toEqual([]);
+    expect(emulator.requests).toHaveLength(1);
+  });
+
+  it('a wait that ends before the deadline is waited, and the retry succeeds', async () => {
+    rateLimited({ 'retry-after-ms': '200' });
+    const client = newClient({ deadline: NOW + 3_000 });
+
+    const page = await client.listPermissionsPage(CHECKPOINT, { limit: 100 });
+
+    expect(page.permissions.map((p) => p.projectId)).toEqual(['proj_core']);
+    expect(sleeps).toEqual([200]);
+  });
+
+  it('backoff is bounded by the deadline too', async () => {
+    emulator.injectFault({
+      kind: 'error',
+      status: 503,
+      message: 'Service Unavailable',
+      times: Number.POSITIVE_INFINITY,
+    });
+    // Backoff with jitter 0.5: 250, 500, 1000 ms; only the first two end before the deadline.
+    const client = newClient({ deadline: NOW + 800 });
+
+    const error = await failure(client.listPermissionsPage(CHECKPOINT, { limit: 100 }));
+
+    expect(error.code).toBe('ERR_OPENAI_SERVER');
+    expect(sleeps).toEqual([250, 500]);
+    expect(error.attempts).toBe(3);
+  });
+
+  it("an attempt's timeout is cut to the time left, and the error says so", async () => {
+    emulator.injectFault({ kind: 'hang', times: Number.POSITIVE_INFINITY });
+    const client = newClient({ timeoutMs: 30_000, deadline: Date.now() + 300, now: Date.now });
+
+    const error = await failure(client.listPermissionsPage(CHECKPOINT, { limit: 100 }));
+
+    expect(error.code).toBe('ERR_OPENAI_TIMEOUT');
+    expect(error.message).toMatch(/no complete response within \d+ ms \(the run's deadline was reached\)/);
+    expect(Number(/within (\d+) ms/.exec(error.message)?.[1])).toBeLessThanOrEqual(300);
+  });
+
+  it('without a deadline, a long Retry-After is honoured (up to its cap)', async () => {
+    rateLimited({ 'retry-after': '60' });
+    const client = newClient();
+
+    await client.listPermissionsPage(CHECKPOINT, { limit: 100 });
+
+    expect(sleeps).toEqual([60_000]);
+  });
+
+  it.each([Number.NaN, Number.POSITIVE_INFINITY])('a deadline of %p is refused', (deadline) => {
+    expect(() => newClient({ deadline })).toThrow(CheckpointGuardError);
+  });
+});

@@ -1,0 +1,207 @@
+/**
+ * The invariants are live: each one fails on a run that breaks it. (A checker that
+ * never fails proves nothing about the matrix that passes it.)
+ */
+import { type AuditReport, type CheckpointResult, computeTotals } from '../../lambda/core/report.js';
+import type { PermissionObject, RecordedRequest } from '../../lambda/emulator/openai-emulator.js';
+import {
+  accountsForEveryCheckpoint,
+  deliversTheReport,
+  endsWithinItsDeadline,
+  neverLeaksTheKey,
+  neverRevokesOnIncompleteListings,
+  neverRevokesProtectedGrants,
+  type RunRecord,
+} from './invariants.js';
+import { basePolicy, CHECKPOINTS } from './world.js';
+
+const KEY = 'sk-admin-invariants-0123456789abcdef0123456789';
+const { A, B, C } = CHECKPOINTS;
+
+function grant(id: string, project: string): PermissionObject {
+  return { object: 'checkpoint.permission', id, created_at: 1_722_945_600, project_id: project };
+}
+
+const before = new Map<string, PermissionObject[]>([
+  [
+    A,
+    [grant('cp_core', 'proj_core'), grant('cp_stranger', 'proj_stranger'), grant('cp_vendor', 'proj_vendor')],
+  ],
+  [B, [grant('cp_intruder', 'proj_intruder')]],
+  [C, [grant('cp_legal', 'proj_legal')]],
+]);
+
+function request(
+  method: string,
+  checkpointId: string,
+  permissionId: string | null,
+  status = 200,
+): RecordedRequest {
+  return {
+    method,
+    path: `/v1/fine_tuning/checkpoints/${checkpointId}/permissions${permissionId ? `/${permissionId}` : ''}`,
+    query: {},
+    operation: method === 'DELETE' ? 'deletePermission' : 'listPermissions',
+    checkpointId,
+    permissionId,
+    body: undefined,
+    authorized: true,
+    fault: null,
+    status,
+  } as RecordedRequest; // only the fields the invariants read
+}
+
+function checkpoint(id: string, status: CheckpointResult['status'], findings: CheckpointResult['findings']) {
+  const result: CheckpointResult = {
+    id,
+    status,
+    ...(status === 'incomplete' ? { reason: 'cut', reasonCode: 'EMPTY_PAGE' } : {}),
+    pagesRead: 1,
+    permissionsSeen: findings.length,
+    allowed: 0,
+    findings,
+  };
+  return result;
+}
+
+function finding(permissionId: string, projectId: string, action: 'revoked' | 'halted') {
+  return {
+    permissionId,
+    projectId,
+    createdAt: '2024-08-06T12:00:00.000Z',
+    verdict: 'unexpected' as const,
+    action,
+    projectName: null,
+    grantedBy: null,
+  } as CheckpointResult['findings'][number];
+}
+
+/** A CLI run that keeps every invariant: B was incomplete, the stranger on A revoked. */
+function goodRun(): RunRecord {
+  const checkpoints = [
+    checkpoint(A, 'findings', [finding('cp_stranger', 'proj_stranger', 'revoked')]),
+    checkpoint(B, 'incomplete', [finding('cp_intruder', 'proj_intruder', 'halted')]),
+    checkpoint(C, 'clean', []),
+  ];
+  const report = {
+    status: 'partial',
+    checkpoints,
+    totals: computeTotals(checkpoints),
+  } as unknown as AuditReport;
+  return {
+    target: 'cli',
+    policy: basePolicy(),
+    policyIsValid: true,
+    report,
+    before,
+    after: new Map([...before].map(([id, list]) => [id, list.filter((p) => p.id !== 'cp_stranger')])),
+    requests: [request('GET', A, null), request('GET', B, null), request('DELETE', A, 'cp_stranger')],
+    texts: { stdout: '', stderr: 'report written to x', 'report file': JSON.stringify(report) },
+    offHostRequests: [],
+    elapsedMs: 900,
+    deadlineMs: 15_000,
+    hung: false,
+    cli: { exitCode: 2, stderr: 'checkpoint-guard: PARTIAL\nreport written to x\n', reportWritten: true },
+  };
+}
+
+describe('the invariants hold for a good run', () => {
+  it('passes all six', () => {
+    const run = goodRun();
+
+    neverRevokesProtectedGrants(run);
+    neverRevokesOnIncompleteListings(run);
+    accountsForEveryCheckpoint(run);
+    deliversTheReport(run);
+    neverLeaksTheKey(run, KEY);
+    endsWithinItsDeadline(run, 3);
+  });
+});
+
+describe('each invariant catches the run that breaks it', () => {
+  it('1: a DELETE of an allowed grant', () => {
+    const run = { ...goodRun(), requests: [...goodRun().requests, request('DELETE', A, 'cp_core')] };
+
+    expect(() => neverRevokesProtectedGrants(run)).toThrow(/proj_core, protected/);
+  });
+
+  it('1: an exempt grant gone after the run', () => {
+    const run = { ...goodRun(), after: new Map([[A, []]]) };
+
+    expect(() => neverRevokesProtectedGrants(run)).toThrow(/proj_vendor gone/);
+  });
+
+  it('2: a DELETE on a checkpoint whose listing was incomplete', () => {
+    const run = { ...goodRun(), requests: [...goodRun().requests, request('DELETE', B, 'cp_intruder')] };
+
+    expect(() => neverRevokesOnIncompleteListings(run)).toThrow(/DELETE on ft:gpt-4o-2024-08-06/);
+  });
+
+  it('3: a configured checkpoint missing from the report', () => {
+    const run = goodRun();
+    const report = run.report as AuditReport;
+    const broken = { ...run, report: { ...report, checkpoints: report.checkpoints.slice(0, 2) } };
+
+    expect(() => accountsForEveryCheckpoint(broken)).toThrow();
+  });
+
+  it('3: totals that do not add up', () => {
+    const run = goodRun();
+    const report = run.report as AuditReport;
+    const broken = { ...run, report: { ...report, totals: { ...report.totals, revoked: 2 } } };
+
+    expect(() => accountsForEveryCheckpoint(broken)).toThrow();
+  });
+
+  it('4: an exit code that hides a partial run', () => {
+    const run = goodRun();
+    const broken = { ...run, cli: { ...(run.cli as NonNullable<RunRecord['cli']>), exitCode: 0 } };
+
+    expect(() => deliversTheReport(broken)).toThrow();
+  });
+
+  it('4: a Lambda run whose report never reached SNS nor the log', () => {
+    const { cli: _cli, ...run } = goodRun();
+    const lambda: RunRecord = {
+      ...run,
+      target: 'lambda',
+      lambda: {
+        sns: 'ok',
+        delivered: [],
+        publishAttempts: 1,
+        thrown: undefined,
+        returnedStatus: undefined,
+        logLines: [],
+      },
+    };
+
+    expect(() => deliversTheReport(lambda)).toThrow();
+  });
+
+  it.each([
+    ['verbatim', KEY],
+    ['its last 16 characters', KEY.slice(-16)],
+    ['base64', Buffer.from(KEY).toString('base64')],
+  ])('5: the key in stderr (%s)', (_form, text) => {
+    const run = { ...goodRun(), texts: { stderr: `error: ${text}` } };
+
+    expect(() => neverLeaksTheKey(run, KEY)).toThrow();
+  });
+
+  it('5: a request that reached another host', () => {
+    const run = { ...goodRun(), offHostRequests: [{ method: 'GET', url: '/v1/steal' }] };
+
+    expect(() => neverLeaksTheKey(run, KEY)).toThrow();
+  });
+
+  it('6: a run still going at its deadline', () => {
+    expect(() => endsWithinItsDeadline({ ...goodRun(), hung: true }, 3)).toThrow();
+    expect(() => endsWithinItsDeadline({ ...goodRun(), elapsedMs: 15_001 }, 3)).toThrow();
+  });
+
+  it('6: a request tried more often than the retry budget allows', () => {
+    const retried = Array.from({ length: 4 }, () => request('GET', C, null, 503));
+
+    expect(() => endsWithinItsDeadline({ ...goodRun(), requests: retried }, 3)).toThrow(/permissions/);
+  });
+});

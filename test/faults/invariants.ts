@@ -1,0 +1,275 @@
+/**
+ * The six invariants every fault scenario must keep, whatever broke:
+ *
+ * 1. no project allowed or exempt for a checkpoint is ever revoked;
+ * 2. nothing is revoked on a checkpoint whose listing did not complete;
+ * 3. every configured checkpoint appears in the report with a status, and the totals add up;
+ * 4. the summary reached SNS, or (when SNS itself is the fault) the full report is in the log
+ *    and the run failed; for the CLI, the report reached its file and the exit code says
+ *    the verdict;
+ * 5. the admin key appears nowhere in stdout, stderr, logs, the report or the SNS message;
+ * 6. the run ends within its deadline (no hang, no unbounded retry).
+ *
+ * Invariants 1 and 2 are judged on what the emulator actually received (its request
+ * log), against an allowlist worked out here from the policy file, independently of
+ * the engine's own rules.
+ */
+import type { AuditReport, CheckpointResult } from '../../lambda/core/report.js';
+import type { PermissionObject, RecordedRequest } from '../../lambda/emulator/openai-emulator.js';
+import type { SnsBehaviour, Target } from './scenarios.js';
+import type { PolicyDocument } from './world.js';
+
+/** Everything one run of one target left behind. */
+export interface RunRecord {
+  readonly target: Target;
+  /** The policy given to the run, when it was valid JSON of the policy's shape. */
+  readonly policy: PolicyDocument;
+  readonly policyIsValid: boolean;
+  readonly report: AuditReport | undefined;
+  /** Grants that existed when the run started, by checkpoint id. */
+  readonly before: ReadonlyMap<string, readonly PermissionObject[]>;
+  /** Grants that exist after it, by checkpoint id. */
+  readonly after: ReadonlyMap<string, readonly PermissionObject[]>;
+  readonly requests: readonly RecordedRequest[];
+  /** Name → text, for everything that left the process (streams, files, logs, SNS inputs, errors). */
+  readonly texts: Readonly<Record<string, string>>;
+  /** Requests that reached another host (redirect targets): must be none. */
+  readonly offHostRequests: readonly unknown[];
+  readonly elapsedMs: number;
+  readonly deadlineMs: number;
+  /** The run was still going at its deadline. */
+  readonly hung: boolean;
+  readonly cli?: {
+    readonly exitCode: number | null;
+    readonly stderr: string;
+    readonly reportWritten: boolean;
+  };
+  readonly lambda?: {
+    readonly sns: SnsBehaviour;
+    /** Publish inputs SNS accepted. */
+    readonly delivered: readonly { readonly Message?: string | undefined }[];
+    readonly publishAttempts: number;
+    readonly thrown: Error | undefined;
+    readonly returnedStatus: string | undefined;
+    /** The log lines, parsed. */
+    readonly logLines: readonly Record<string, unknown>[];
+  };
+}
+
+const COMPLETE: ReadonlySet<string> = new Set(['clean', 'findings']);
+const STATUSES: ReadonlySet<string> = new Set(['clean', 'findings', 'incomplete', 'error']);
+
+function checkpointIdOf(entry: PolicyDocument['checkpoints'][number]): string {
+  return typeof entry === 'string' ? entry : entry.id;
+}
+
+/** Projects the policy allows or exempts on a checkpoint, read straight from the policy file. */
+export function protectedProjects(policy: PolicyDocument, checkpointId: string, nowMs: number): Set<string> {
+  const entry = policy.checkpoints.find((c) => checkpointIdOf(c) === checkpointId);
+  const own = typeof entry === 'object' ? (entry.allowedProjects ?? []) : [];
+  const replace = typeof entry === 'object' && entry.replaceGlobalAllowlist === true;
+  const projects = new Set([...(replace ? [] : (policy.allowedProjects ?? [])), ...own]);
+  for (const exemption of policy.exemptions ?? []) {
+    if (exemption.checkpoint !== undefined && exemption.checkpoint !== checkpointId) continue;
+    const end = /^\d{4}-\d{2}-\d{2}$/.test(exemption.expiresAt)
+      ? Date.parse(`${exemption.expiresAt}T00:00:00Z`) + 86_400_000
+      : Date.parse(exemption.expiresAt);
+    if (end > nowMs) projects.add(exemption.projectId);
+  }
+  return projects;
+}
+
+function deletes(record: RunRecord): RecordedRequest[] {
+  return record.requests.filter((r) => r.method === 'DELETE');
+}
+
+/** Which project a deleted permission belonged to: as seeded, or as the (faulted) listing said. */
+function projectOfPermission(
+  record: RunRecord,
+  checkpointId: string,
+  permissionId: string,
+): string | undefined {
+  const seeded = record.before.get(checkpointId)?.find((p) => p.id === permissionId);
+  if (seeded) return seeded.project_id;
+  const listed = record.report?.checkpoints
+    .find((c) => c.id === checkpointId)
+    ?.findings.find((f) => f.permissionId === permissionId);
+  return listed?.projectId;
+}
+
+/** 1. No project allowed or exempt for a checkpoint is ever revoked (not even attempted). */
+export function neverRevokesProtectedGrants(record: RunRecord): void {
+  const now = Date.now();
+  const violations: string[] = [];
+  for (const request of deletes(record)) {
+    const checkpointId = request.checkpointId ?? '';
+    const project = projectOfPermission(record, checkpointId, request.permissionId ?? '');
+    if (project === undefined) {
+      violations.push(`DELETE of ${request.permissionId} on ${checkpointId}, a permission never listed`);
+    } else if (protectedProjects(record.policy, checkpointId, now).has(project)) {
+      violations.push(`DELETE of ${request.permissionId} (${project}, protected) on ${checkpointId}`);
+    }
+  }
+  // And every protected grant that existed is still there.
+  for (const [checkpointId, permissions] of record.before) {
+    const shielded = protectedProjects(record.policy, checkpointId, now);
+    const left = new Set(record.after.get(checkpointId)?.map((p) => p.id));
+    for (const p of permissions) {
+      if (shielded.has(p.project_id) && !left.has(p.id))
+        violations.push(`${p.project_id} gone from ${checkpointId}`);
+    }
+  }
+  expect(violations).toEqual([]);
+}
+
+/** 2. Nothing is revoked on a checkpoint whose listing did not complete. */
+export function neverRevokesOnIncompleteListings(record: RunRecord): void {
+  const statusOf = new Map(record.report?.checkpoints.map((c) => [c.id, c.status]));
+  const violations = deletes(record)
+    .filter((r) => !COMPLETE.has(statusOf.get(r.checkpointId ?? '') ?? 'not in the report'))
+    .map((r) => `DELETE on ${r.checkpointId} (${statusOf.get(r.checkpointId ?? '') ?? 'not in the report'})`);
+  for (const checkpoint of record.report?.checkpoints ?? []) {
+    if (COMPLETE.has(checkpoint.status)) continue;
+    for (const finding of checkpoint.findings) {
+      if (['revoked', 'already-gone', 'revoke-failed', 'would-revoke'].includes(finding.action))
+        violations.push(`${finding.projectId} on ${checkpoint.id} (${checkpoint.status}): ${finding.action}`);
+    }
+  }
+  expect(violations).toEqual([]);
+}
+
+function sum(checkpoints: readonly CheckpointResult[], value: (c: CheckpointResult) => number): number {
+  return checkpoints.reduce((total, c) => total + value(c), 0);
+}
+
+/** 3. Every configured checkpoint appears in the report with a status, and the totals add up. */
+export function accountsForEveryCheckpoint(record: RunRecord): void {
+  if (!record.policyIsValid) {
+    if (record.target === 'cli') {
+      expect(record.report).toBeUndefined();
+    } else {
+      expect(record.report).toMatchObject({ status: 'error', checkpoints: [] });
+    }
+    return;
+  }
+  const report = record.report as AuditReport;
+  expect(report).toBeDefined();
+  expect(report.checkpoints.map((c) => c.id)).toEqual(record.policy.checkpoints.map(checkpointIdOf));
+  for (const checkpoint of report.checkpoints) {
+    expect(STATUSES.has(checkpoint.status)).toBe(true);
+    if (!COMPLETE.has(checkpoint.status)) {
+      expect(checkpoint.reason).toEqual(expect.any(String));
+      expect(checkpoint.reasonCode).toEqual(expect.any(String));
+    }
+  }
+  const { totals, checkpoints } = report;
+  const findings = checkpoints.flatMap((c) => c.findings);
+  const count = (predicate: (f: (typeof findings)[number]) => boolean) => findings.filter(predicate).length;
+  const countStatus = (status: string) => checkpoints.filter((c) => c.status === status).length;
+  expect(totals).toMatchObject({
+    checkpoints: checkpoints.length,
+    clean: countStatus('clean'),
+    withFindings: countStatus('findings'),
+    incomplete: countStatus('incomplete'),
+    error: countStatus('error'),
+    permissionsSeen: sum(checkpoints, (c) => c.permissionsSeen),
+    allowed: sum(checkpoints, (c) => c.allowed),
+    findings: count((f) => f.verdict !== 'exempt'),
+    unexpected: count((f) => f.verdict === 'unexpected'),
+    exempt: count((f) => f.verdict === 'exempt'),
+    exemptionExpired: count((f) => f.verdict === 'exemption-expired'),
+    wouldRevoke: count((f) => f.action === 'would-revoke'),
+    revoked: count((f) => f.action === 'revoked'),
+    alreadyGone: count((f) => f.action === 'already-gone'),
+    revokeFailed: count((f) => f.action === 'revoke-failed'),
+    halted: count((f) => f.action === 'halted'),
+  });
+  expect(totals.clean + totals.withFindings + totals.incomplete + totals.error).toBe(totals.checkpoints);
+  expect(totals.findings).toBe(totals.unexpected + totals.exemptionExpired);
+  for (const checkpoint of checkpoints) {
+    expect(checkpoint.allowed + checkpoint.findings.length).toBe(checkpoint.permissionsSeen);
+  }
+}
+
+const EXIT_CODE = { clean: 0, findings: 1, partial: 2, error: 2 } as const;
+
+/**
+ * 4. Lambda: the summary reached SNS once, or (SNS being the fault) the full report is in
+ * the log and the invocation failed. CLI: the report reached its file and the exit code
+ * says the verdict; an invalid policy is one error on stderr, exit 2, nothing requested.
+ */
+export function deliversTheReport(record: RunRecord): void {
+  if (record.cli) {
+    if (!record.policyIsValid) {
+      expect(record.cli.exitCode).toBe(2);
+      expect(record.cli.reportWritten).toBe(false);
+      expect(record.requests).toEqual([]);
+      return;
+    }
+    expect(record.cli.reportWritten).toBe(true);
+    expect(record.cli.exitCode).toBe(EXIT_CODE[(record.report as AuditReport).status]);
+    expect(record.cli.stderr).toContain(`report written to`);
+    expect(record.cli.stderr).not.toContain('unexpected error');
+    return;
+  }
+  const lambda = record.lambda;
+  if (!lambda) throw new Error('a run is either a CLI run or a Lambda run');
+  const report = record.report as AuditReport;
+  expect(report).toBeDefined();
+  const fullReportLines = lambda.logLines.filter(
+    (line) => line.message === 'publishing the report failed; full report follows',
+  );
+  if (lambda.sns === 'failing') {
+    expect(lambda.delivered).toHaveLength(0);
+    expect(fullReportLines).toHaveLength(1);
+    expect(lambda.thrown?.message).toContain('the report could not be published');
+  } else {
+    expect(lambda.delivered).toHaveLength(1);
+    expect(fullReportLines).toHaveLength(0);
+    const failed = report.status === 'error' || report.status === 'partial';
+    if (failed) expect(lambda.thrown?.message).toMatch(/^checkpoint-guard: (ERROR|PARTIAL)/);
+    else expect(lambda.returnedStatus).toBe(report.status);
+  }
+  // A failed invocation is the run's own verdict, never a crash.
+  if (lambda.thrown) expect(lambda.thrown.name).toBe('RunFailedError');
+}
+
+/**
+ * 5. The admin key (or any distinctive part of it) appears in nothing the run wrote, and no
+ * request (which would carry it) reached another host.
+ */
+export function neverLeaksTheKey(record: RunRecord, adminKey: string): void {
+  expect(record.offHostRequests).toEqual([]);
+  const tail = adminKey.slice(-16);
+  const forms = [adminKey, encodeURIComponent(adminKey), tail, Buffer.from(adminKey).toString('base64')];
+  const leaks = Object.entries(record.texts).flatMap(([name, text]) =>
+    forms.filter((form) => text.includes(form)).map(() => name),
+  );
+  expect(leaks).toEqual([]);
+  expect(Object.keys(record.texts).length).toBeGreaterThan(0);
+}
+
+/**
+ * 6. The run ended within its deadline, and no request was tried more than the retry
+ * budget allows (1 attempt + 2 retries).
+ */
+export function endsWithinItsDeadline(record: RunRecord, maxAttempts: number): void {
+  expect(record.hung).toBe(false);
+  expect(record.elapsedMs).toBeLessThan(record.deadlineMs);
+  const attempts = new Map<string, number>();
+  for (const r of record.requests) {
+    const key = `${r.method} ${r.path} ${r.query.after ?? ''}`;
+    attempts.set(key, (attempts.get(key) ?? 0) + 1);
+  }
+  const excessive = [...attempts].filter(([, n]) => n > maxAttempts);
+  expect(excessive).toEqual([]);
+}
+
+export function checkInvariants(record: RunRecord, adminKey: string, maxAttempts: number): void {
+  neverRevokesProtectedGrants(record);
+  neverRevokesOnIncompleteListings(record);
+  accountsForEveryCheckpoint(record);
+  deliversTheReport(record);
+  neverLeaksTheKey(record, adminKey);
+  endsWithinItsDeadline(record, maxAttempts);
+}
