@@ -9,7 +9,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SnsPublisher } from './adapters/sns-publisher.js';
 import type { AdminKeyLoader } from './adapters/ssm-admin-key.js';
-import { runCheckpointAudit } from './audit-runner.js';
+import { effectiveMode, runCheckpointAudit } from './audit-runner.js';
 import { failedRunReport } from './core/audit.js';
 import { CheckpointGuardError } from './core/errors.js';
 import type { LoadedPolicy } from './core/policy.js';
@@ -146,7 +146,8 @@ async function audit(
       now: deps.now,
     });
   }
-  const mode = invocation.dryRun || policy.policy.mode === 'report' ? 'report' : 'enforce';
+  // A scheduled run may enforce what the policy says; a dry run never does.
+  const mode = effectiveMode(policy.policy.mode, !invocation.dryRun);
   const warnings = policy.warnings.map((w) => `${w.path}: ${w.message}`);
   let adminKey: string;
   try {

@@ -3,48 +3,21 @@
  * server asking for a long `Retry-After`, or one that answers slowly, cannot carry a run
  * beyond the time it was given (the Lambda keeps the rest for publishing its report).
  */
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { OpenAIClient, type OpenAIClientOptions } from '../../lambda/adapters/openai-client.js';
-import { ApiError, CheckpointGuardError } from '../../lambda/core/errors.js';
-import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai-emulator.js';
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import { CheckpointGuardError } from '../../lambda/core/errors.js';
+
+import { type ClientHarness, failure, useClientHarness } from '../support/openai-client-harness.js';
 
 const KEY = 'sk-admin-D3adlineKey0123456789abcdefghijkl';
 const CHECKPOINT = 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd';
 const NOW = 1_800_000_000_000;
 
-let emulator: OpenAIEmulator;
-let sleeps: number[];
-let clients: OpenAIClient[];
-
-/** A client whose clock stands at NOW and whose waits are recorded, not waited. */
-function newClient(overrides: Partial<OpenAIClientOptions> = {}): OpenAIClient {
-  const client = new OpenAIClient({
-    baseUrl: emulator.baseUrl,
-    adminKey: KEY,
-    retry: { maxRetries: 3 },
-    sleep: async (ms) => {
-      sleeps.push(ms);
-    },
-    random: () => 0.5,
-    now: () => NOW,
-    ...overrides,
-  });
-  clients.push(client);
-  return client;
-}
-
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ApiError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
+const harness = useClientHarness({ adminKey: KEY, maxRetries: 3, now: () => NOW });
+const { sleeps } = harness;
+const newClient: ClientHarness['newClient'] = (overrides) => harness.newClient(overrides);
 
 function rateLimited(headers: Record<string, string>, times = 1) {
-  emulator.injectFault({
+  harness.emulator.injectFault({
     kind: 'error',
     status: 429,
     message: 'Rate limit reached for requests',
@@ -55,16 +28,8 @@ function rateLimited(headers: Record<string, string>, times = 1) {
   });
 }
 
-beforeEach(async () => {
-  emulator = await startOpenAIEmulator({ adminKey: KEY });
-  emulator.grant(CHECKPOINT, ['proj_core']);
-  sleeps = [];
-  clients = [];
-});
-
-afterEach(async () => {
-  for (const client of clients) client.close();
-  await emulator.close();
+beforeEach(() => {
+  harness.emulator.grant(CHECKPOINT, ['proj_core']);
 });
 
 describe('a run deadline', () => {
@@ -77,7 +42,7 @@ describe('a run deadline', () => {
     expect(error.code).toBe('ERR_OPENAI_RATE_LIMITED');
     expect(error.attempts).toBe(1);
     expect(sleeps).toEqual([]);
-    expect(emulator.requests).toHaveLength(1);
+    expect(harness.emulator.requests).toHaveLength(1);
   });
 
   it('a wait that ends before the deadline is waited, and the retry succeeds', async () => {
@@ -91,7 +56,7 @@ describe('a run deadline', () => {
   });
 
   it('backoff is bounded by the deadline too', async () => {
-    emulator.injectFault({
+    harness.emulator.injectFault({
       kind: 'error',
       status: 503,
       message: 'Service Unavailable',
@@ -108,7 +73,7 @@ describe('a run deadline', () => {
   });
 
   it("an attempt's timeout is cut to the time left, and the error says so", async () => {
-    emulator.injectFault({ kind: 'hang', times: Number.POSITIVE_INFINITY });
+    harness.emulator.injectFault({ kind: 'hang', times: Number.POSITIVE_INFINITY });
     const client = newClient({ timeoutMs: 30_000, deadline: Date.now() + 300, now: Date.now });
 
     const error = await failure(client.listPermissionsPage(CHECKPOINT, { limit: 100 }));

@@ -1,53 +1,27 @@
 /**
- * The client's two organization calls, against the emulator: the project list and the
+ * The client's two organization calls, against the harness.emulator: the project list and the
  * audit log, which describe findings after the audit.
  */
 import { readFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
-import { OpenAIClient, type OpenAIClientOptions } from '../../lambda/adapters/openai-client.js';
-import { ApiError } from '../../lambda/core/errors.js';
 import {
   AUDIT_LOGGING_OFF_ERROR,
-  type OpenAIEmulator,
   serviceAccountActor,
   sessionActor,
   startOpenAIEmulator,
   userApiKeyActor,
 } from '../../lambda/emulator/openai-emulator.js';
 
+import { type ClientHarness, failure, useClientHarness } from '../support/openai-client-harness.js';
+
 const KEY = 'sk-admin-L00kupsKey0123456789abcdefghijklmnop';
 const CHECKPOINT = 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd';
 const CREATED = 'checkpoint.permission.created';
 
-let emulator: OpenAIEmulator;
-let sleeps: number[];
-let clients: OpenAIClient[];
-
-function newClient(overrides: Partial<OpenAIClientOptions> = {}): OpenAIClient {
-  const client = new OpenAIClient({
-    baseUrl: emulator.baseUrl,
-    adminKey: KEY,
-    retry: { maxRetries: 2 },
-    sleep: async (ms) => {
-      sleeps.push(ms);
-    },
-    random: () => 0.5,
-    ...overrides,
-  });
-  clients.push(client);
-  return client;
-}
-
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ApiError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
+const harness = useClientHarness({ adminKey: KEY, maxRetries: 2 });
+const { sleeps } = harness;
+const newClient: ClientHarness['newClient'] = (overrides) => harness.newClient(overrides);
 
 /** Names of the query parameters the contract declares for an operation. */
 function contractParameters(path: string): string[] {
@@ -59,30 +33,20 @@ function contractParameters(path: string): string[] {
   return (document.paths[path]?.get.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
 }
 
-beforeEach(async () => {
-  emulator = await startOpenAIEmulator({ adminKey: KEY });
-  sleeps = [];
-  clients = [];
-});
-
-afterEach(async () => {
-  for (const client of clients) client.close();
-  await emulator.close();
-});
-
 describe('listing projects', () => {
   it('asks for archived projects too, with limit and the previous last_id as after', async () => {
-    for (const id of ['proj_a', 'proj_b', 'proj_c']) emulator.addProject({ id, name: id, createdAt: 1 });
+    for (const id of ['proj_a', 'proj_b', 'proj_c'])
+      harness.emulator.addProject({ id, name: id, createdAt: 1 });
     const client = newClient();
 
     const first = await client.listProjectsPage({ limit: 2, includeArchived: true });
     await client.listProjectsPage({ limit: 2, includeArchived: true, after: first.lastId ?? '' });
 
-    expect(emulator.requests.map((r) => [r.method, r.path, r.query])).toEqual([
+    expect(harness.emulator.requests.map((r) => [r.method, r.path, r.query])).toEqual([
       ['GET', '/v1/organization/projects', { limit: '2', include_archived: 'true' }],
       ['GET', '/v1/organization/projects', { limit: '2', include_archived: 'true', after: 'proj_b' }],
     ]);
-    for (const request of emulator.requests) {
+    for (const request of harness.emulator.requests) {
       for (const name of Object.keys(request.query)) {
         expect(contractParameters('/organization/projects')).toContain(name);
       }
@@ -90,9 +54,14 @@ describe('listing projects', () => {
   });
 
   it('maps each project to its id, name and archive state', async () => {
-    emulator.addProject({ id: 'proj_core', name: 'Core platform', createdAt: 10 });
-    emulator.addProject({ id: 'proj_old', name: 'Old sandbox', createdAt: 20, archivedAt: 1_790_899_200 });
-    emulator.addProject({ id: 'proj_anon', createdAt: 30 });
+    harness.emulator.addProject({ id: 'proj_core', name: 'Core platform', createdAt: 10 });
+    harness.emulator.addProject({
+      id: 'proj_old',
+      name: 'Old sandbox',
+      createdAt: 20,
+      archivedAt: 1_790_899_200,
+    });
+    harness.emulator.addProject({ id: 'proj_anon', createdAt: 30 });
 
     const page = await newClient().listProjectsPage({ limit: 10, includeArchived: true });
 
@@ -108,16 +77,16 @@ describe('listing projects', () => {
   });
 
   it('without includeArchived, leaves the parameter out and gets active projects only', async () => {
-    emulator.addProject({ id: 'proj_old', name: 'Old', archivedAt: 1 });
+    harness.emulator.addProject({ id: 'proj_old', name: 'Old', archivedAt: 1 });
 
     const page = await newClient().listProjectsPage({ limit: 10, includeArchived: false });
 
-    expect(emulator.requests[0]?.query).toEqual({ limit: '10' });
+    expect(harness.emulator.requests[0]?.query).toEqual({ limit: '10' });
     expect(page.projects).toEqual([]);
   });
 
   it('reports schema drift as an invalid response naming the contract schema', async () => {
-    emulator.injectFault({
+    harness.emulator.injectFault({
       kind: 'respond',
       status: 200,
       json: { object: 'list', data: [{ object: 'organization.project', id: 7 }], has_more: false },
@@ -131,8 +100,8 @@ describe('listing projects', () => {
   });
 
   it('retries a server error like every other call', async () => {
-    emulator.addProject({ id: 'proj_a', name: 'A' });
-    emulator.injectFault({
+    harness.emulator.addProject({ id: 'proj_a', name: 'A' });
+    harness.emulator.injectFault({
       kind: 'error',
       status: 500,
       message: 'boom',
@@ -142,14 +111,14 @@ describe('listing projects', () => {
     const page = await newClient().listProjectsPage({ limit: 10, includeArchived: true });
 
     expect(page.projects).toHaveLength(1);
-    expect(emulator.requests.map((r) => r.status)).toEqual([500, 200]);
+    expect(harness.emulator.requests.map((r) => r.status)).toEqual([500, 200]);
   });
 
   it('refuses a limit below 1 without sending a request', async () => {
     const error = await failure(newClient().listProjectsPage({ limit: 0, includeArchived: true }));
 
     expect(error.code).toBe('ERR_OPENAI_BAD_REQUEST');
-    expect(emulator.requests).toHaveLength(0);
+    expect(harness.emulator.requests).toHaveLength(0);
   });
 });
 
@@ -159,7 +128,7 @@ describe('listing audit logs', () => {
 
     await client.listAuditLogsPage({ eventTypes: [CREATED], resourceIds: ['cp_a', 'cp_b'], limit: 100 });
 
-    const [request] = emulator.requests;
+    const [request] = harness.emulator.requests;
     expect(request?.path).toBe('/v1/organization/audit_logs');
     expect(request?.queryAll).toEqual({
       limit: ['100'],
@@ -173,16 +142,19 @@ describe('listing audit logs', () => {
 
   it('maps the entries, with who acted and on which permission', async () => {
     const [alice, bob, ci, nobody] = [
-      emulator.grant(CHECKPOINT, ['proj_a'], { createdAt: 100, actor: sessionActor('alice@example.com') }),
-      emulator.grant(CHECKPOINT, ['proj_b'], {
+      harness.emulator.grant(CHECKPOINT, ['proj_a'], {
+        createdAt: 100,
+        actor: sessionActor('alice@example.com'),
+      }),
+      harness.emulator.grant(CHECKPOINT, ['proj_b'], {
         createdAt: 200,
         actor: userApiKeyActor('bob@example.com', 'key_b'),
       }),
-      emulator.grant(CHECKPOINT, ['proj_c'], {
+      harness.emulator.grant(CHECKPOINT, ['proj_c'], {
         createdAt: 300,
         actor: serviceAccountActor('svc_ci', 'key_c'),
       }),
-      emulator.grant(CHECKPOINT, ['proj_d'], { createdAt: 400, actor: null }),
+      harness.emulator.grant(CHECKPOINT, ['proj_d'], { createdAt: 400, actor: null }),
     ].map((granted) => granted[0]?.id ?? '');
 
     const page = await newClient().listAuditLogsPage({
@@ -228,7 +200,7 @@ describe('listing audit logs', () => {
   });
 
   it('follows pages with the previous last_id as after', async () => {
-    const ids = emulator.grant(CHECKPOINT, ['proj_a', 'proj_b', 'proj_c']).map((p) => p.id);
+    const ids = harness.emulator.grant(CHECKPOINT, ['proj_a', 'proj_b', 'proj_c']).map((p) => p.id);
     const client = newClient();
 
     const first = await client.listAuditLogsPage({ eventTypes: [CREATED], resourceIds: ids, limit: 2 });
@@ -242,16 +214,20 @@ describe('listing audit logs', () => {
     expect(first).toMatchObject({ hasMore: true });
     expect(second).toMatchObject({ hasMore: false });
     expect(new Set([...first.entries, ...second.entries].map((e) => e.resourceId))).toEqual(new Set(ids));
-    expect(emulator.requests[1]?.query.after).toBe(first.lastId);
+    expect(harness.emulator.requests[1]?.query.after).toBe(first.lastId);
   });
 
   it('when audit logging is off, fails with 403 and the API message, without retrying', async () => {
-    await emulator.close();
-    emulator = await startOpenAIEmulator({ adminKey: KEY, auditLogging: false });
+    const loggingOff = await startOpenAIEmulator({ adminKey: KEY, auditLogging: false });
 
     const error = await failure(
-      newClient().listAuditLogsPage({ eventTypes: [CREATED], resourceIds: ['cp_a'], limit: 10 }),
+      newClient({ baseUrl: loggingOff.baseUrl }).listAuditLogsPage({
+        eventTypes: [CREATED],
+        resourceIds: ['cp_a'],
+        limit: 10,
+      }),
     );
+    await loggingOff.close();
 
     expect(error).toMatchObject({
       code: 'ERR_OPENAI_FORBIDDEN',
@@ -260,11 +236,11 @@ describe('listing audit logs', () => {
       apiMessage: AUDIT_LOGGING_OFF_ERROR.error.message,
       attempts: 1,
     });
-    expect(emulator.requests).toHaveLength(1);
+    expect(loggingOff.requests).toHaveLength(1);
   });
 
   it('reports schema drift as an invalid response naming the contract schema', async () => {
-    emulator.injectFault({
+    harness.emulator.injectFault({
       kind: 'respond',
       status: 200,
       json: { object: 'list', data: [{ id: 'audit_log-1', type: CREATED }], has_more: false },
@@ -280,7 +256,7 @@ describe('listing audit logs', () => {
   });
 
   it('accepts an actor type the contract does not list yet', async () => {
-    emulator.injectFault({
+    harness.emulator.injectFault({
       kind: 'respond',
       status: 200,
       json: {
@@ -304,7 +280,7 @@ describe('listing audit logs', () => {
 
 describe('a call abandoned by its signal', () => {
   it('aborts the request in flight and does not retry it', async () => {
-    emulator.injectFault({
+    harness.emulator.injectFault({
       kind: 'hang',
       match: { operation: 'listAuditLogs' },
       times: Number.POSITIVE_INFINITY,
@@ -324,7 +300,7 @@ describe('a call abandoned by its signal', () => {
 
     expect(error.attempts).toBe(1);
     expect(sleeps).toEqual([]);
-    expect(emulator.requests).toHaveLength(1);
+    expect(harness.emulator.requests).toHaveLength(1);
   });
 
   it('sends no request when the signal has already fired', async () => {
@@ -333,6 +309,6 @@ describe('a call abandoned by its signal', () => {
     );
 
     expect(error.attempts).toBe(1);
-    expect(emulator.requests).toHaveLength(0);
+    expect(harness.emulator.requests).toHaveLength(0);
   });
 });

@@ -2,52 +2,20 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import {
-  CLIENT_VERSION,
-  DEFAULT_BASE_URL,
-  OpenAIClient,
-  type OpenAIClientOptions,
-  resolveBaseUrl,
-} from '../../lambda/adapters/openai-client.js';
-import { ApiError, CheckpointGuardError } from '../../lambda/core/errors.js';
-import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai-emulator.js';
+import { describe, expect, it } from '@jest/globals';
+import { CLIENT_VERSION, DEFAULT_BASE_URL, resolveBaseUrl } from '../../lambda/adapters/openai-client.js';
+import { type ApiError, CheckpointGuardError } from '../../lambda/core/errors.js';
+import { startOpenAIEmulator } from '../../lambda/emulator/openai-emulator.js';
 import { validateAgainstSchema } from '../support/contract.js';
+import { type ClientHarness, failure, useClientHarness } from '../support/openai-client-harness.js';
 
 const KEY = 'sk-admin-T3stKey0123456789abcdefghijklmnopQRST';
 const CHECKPOINT = 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd';
 const LIST_PATH = `/v1/fine_tuning/checkpoints/${CHECKPOINT}/permissions`;
 
-let emulator: OpenAIEmulator;
-let sleeps: number[];
-let clients: OpenAIClient[];
-
-/** A client of the emulator that records its waits instead of waiting; 2 retries, jitter fixed at 0.5. */
-function newClient(overrides: Partial<OpenAIClientOptions> = {}): OpenAIClient {
-  const client = new OpenAIClient({
-    baseUrl: emulator.baseUrl,
-    adminKey: KEY,
-    retry: { maxRetries: 2 },
-    sleep: async (ms) => {
-      sleeps.push(ms);
-    },
-    random: () => 0.5,
-    ...overrides,
-  });
-  clients.push(client);
-  return client;
-}
-
-/** The ApiError a call fails with. */
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ApiError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
+const harness = useClientHarness({ adminKey: KEY, maxRetries: 2 });
+const { sleeps } = harness;
+const newClient: ClientHarness['newClient'] = (overrides) => harness.newClient(overrides);
 
 /** A base URL where nothing listens. */
 async function closedBaseUrl(): Promise<string> {
@@ -56,20 +24,9 @@ async function closedBaseUrl(): Promise<string> {
   return stopped.baseUrl;
 }
 
-beforeEach(async () => {
-  emulator = await startOpenAIEmulator({ adminKey: KEY });
-  sleeps = [];
-  clients = [];
-});
-
-afterEach(async () => {
-  for (const client of clients) client.close();
-  await emulator.close();
-});
-
 describe('listing permissions', () => {
   it('walks every page with limit, ascending order and the previous last_id as after', async () => {
-    const granted = emulator.grant(CHECKPOINT, ['proj_1', 'proj_2', 'proj_3', 'proj_4', 'proj_5']);
+    const granted = harness.emulator.grant(CHECKPOINT, ['proj_1', 'proj_2', 'proj_3', 'proj_4', 'proj_5']);
     const client = newClient();
 
     const seen: string[] = [];
@@ -85,15 +42,17 @@ describe('listing permissions', () => {
     }
 
     expect(seen).toEqual(granted.map((permission) => permission.id));
-    expect(emulator.requests.map((request) => [request.method, request.path, request.query])).toEqual([
-      ['GET', LIST_PATH, { limit: '2', order: 'ascending' }],
-      ['GET', LIST_PATH, { limit: '2', order: 'ascending', after: granted[1]?.id }],
-      ['GET', LIST_PATH, { limit: '2', order: 'ascending', after: granted[3]?.id }],
-    ]);
+    expect(harness.emulator.requests.map((request) => [request.method, request.path, request.query])).toEqual(
+      [
+        ['GET', LIST_PATH, { limit: '2', order: 'ascending' }],
+        ['GET', LIST_PATH, { limit: '2', order: 'ascending', after: granted[1]?.id }],
+        ['GET', LIST_PATH, { limit: '2', order: 'ascending', after: granted[3]?.id }],
+      ],
+    );
   });
 
   it('maps each permission to id, projectId and createdAt', async () => {
-    const [granted] = emulator.grant(CHECKPOINT, ['proj_abGMw1llN8IrBb6SvvY5A1iH'], {
+    const [granted] = harness.emulator.grant(CHECKPOINT, ['proj_abGMw1llN8IrBb6SvvY5A1iH'], {
       createdAt: 1_721_764_867,
     });
 
@@ -109,7 +68,7 @@ describe('listing permissions', () => {
   });
 
   it('reports a null lastId for an empty page', async () => {
-    emulator.addCheckpoint(CHECKPOINT);
+    harness.emulator.addCheckpoint(CHECKPOINT);
 
     const page = await newClient().listPermissionsPage(CHECKPOINT, { limit: 10 });
 
@@ -117,10 +76,10 @@ describe('listing permissions', () => {
   });
 
   it('sees a permission granted while the walk is under way', async () => {
-    emulator.grant(CHECKPOINT, ['proj_1', 'proj_2', 'proj_3']);
+    harness.emulator.grant(CHECKPOINT, ['proj_1', 'proj_2', 'proj_3']);
     const client = newClient();
     const first = await client.listPermissionsPage(CHECKPOINT, { limit: 2 });
-    emulator.grant(CHECKPOINT, ['proj_late']);
+    harness.emulator.grant(CHECKPOINT, ['proj_late']);
 
     const second = await client.listPermissionsPage(CHECKPOINT, { after: first.lastId as string, limit: 2 });
 
@@ -128,7 +87,7 @@ describe('listing permissions', () => {
   });
 
   it('accepts fields the contract does not list', async () => {
-    emulator.injectFault({
+    harness.emulator.injectFault({
       kind: 'respond',
       status: 200,
       json: {
@@ -149,7 +108,7 @@ describe('listing permissions', () => {
   });
 
   it('accepts a page without first_id and last_id as having no cursor', async () => {
-    emulator.injectFault({
+    harness.emulator.injectFault({
       kind: 'respond',
       status: 200,
       json: { object: 'list', data: [], has_more: false },
@@ -164,17 +123,17 @@ describe('listing permissions', () => {
     const error = await failure(newClient().listPermissionsPage(CHECKPOINT, { limit: 0 }));
 
     expect(error.code).toBe('ERR_OPENAI_BAD_REQUEST');
-    expect(emulator.requests).toHaveLength(0);
+    expect(harness.emulator.requests).toHaveLength(0);
   });
 });
 
 describe('creating permissions', () => {
   it('sends project_ids as a JSON body that matches the contract', async () => {
-    emulator.addCheckpoint(CHECKPOINT);
+    harness.emulator.addCheckpoint(CHECKPOINT);
 
     const created = await newClient().createPermissions(CHECKPOINT, ['proj_a', 'proj_b']);
 
-    const [request] = emulator.requests;
+    const [request] = harness.emulator.requests;
     expect(request).toMatchObject({
       method: 'POST',
       path: LIST_PATH,
@@ -184,7 +143,7 @@ describe('creating permissions', () => {
       true,
     );
     expect(created).toEqual(
-      emulator.permissionsOf(CHECKPOINT).map((permission) => ({
+      harness.emulator.permissionsOf(CHECKPOINT).map((permission) => ({
         id: permission.id,
         projectId: permission.project_id,
         createdAt: permission.created_at,
@@ -193,44 +152,54 @@ describe('creating permissions', () => {
   });
 
   it('does not retry a create after a server error, which could grant twice', async () => {
-    emulator.addCheckpoint(CHECKPOINT);
-    emulator.injectFault({ kind: 'error', status: 500, message: 'boom', times: Number.POSITIVE_INFINITY });
+    harness.emulator.addCheckpoint(CHECKPOINT);
+    harness.emulator.injectFault({
+      kind: 'error',
+      status: 500,
+      message: 'boom',
+      times: Number.POSITIVE_INFINITY,
+    });
 
     const error = await failure(newClient().createPermissions(CHECKPOINT, ['proj_a']));
 
     expect(error.attempts).toBe(1);
-    expect(emulator.requests).toHaveLength(1);
+    expect(harness.emulator.requests).toHaveLength(1);
   });
 
   it('retries a create after a rate limit, which means it was not processed', async () => {
-    emulator.addCheckpoint(CHECKPOINT);
-    emulator.injectFault({ kind: 'error', status: 429, message: 'slow down', code: 'rate_limit_exceeded' });
+    harness.emulator.addCheckpoint(CHECKPOINT);
+    harness.emulator.injectFault({
+      kind: 'error',
+      status: 429,
+      message: 'slow down',
+      code: 'rate_limit_exceeded',
+    });
 
     const created = await newClient().createPermissions(CHECKPOINT, ['proj_a']);
 
     expect(created).toHaveLength(1);
-    expect(emulator.requests).toHaveLength(2);
+    expect(harness.emulator.requests).toHaveLength(2);
   });
 });
 
 describe('path encoding', () => {
   it('keeps the colons of a checkpoint id raw', async () => {
-    emulator.addCheckpoint(CHECKPOINT);
+    harness.emulator.addCheckpoint(CHECKPOINT);
 
     await newClient().listPermissionsPage(CHECKPOINT, { limit: 1 });
 
-    expect(emulator.requests[0]?.path).toBe(
+    expect(harness.emulator.requests[0]?.path).toBe(
       '/v1/fine_tuning/checkpoints/ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd/permissions',
     );
   });
 
   it('percent-encodes slash, question mark, hash and space', async () => {
     const awkward = 'ft:a/b?c#d e';
-    emulator.addCheckpoint(awkward);
+    harness.emulator.addCheckpoint(awkward);
 
     await newClient().listPermissionsPage(awkward, { limit: 1 });
 
-    expect(emulator.requests[0]).toMatchObject({
+    expect(harness.emulator.requests[0]).toMatchObject({
       path: '/v1/fine_tuning/checkpoints/ft:a%2Fb%3Fc%23d%20e/permissions',
       checkpointId: awkward,
       status: 200,
@@ -238,11 +207,11 @@ describe('path encoding', () => {
   });
 
   it('encodes the permission id of a delete the same way', async () => {
-    emulator.addCheckpoint(CHECKPOINT);
+    harness.emulator.addCheckpoint(CHECKPOINT);
 
     await newClient().deletePermission(CHECKPOINT, 'cp_x/../y');
 
-    expect(emulator.requests[0]).toMatchObject({
+    expect(harness.emulator.requests[0]).toMatchObject({
       path: `${LIST_PATH}/cp_x%2F..%2Fy`,
       permissionId: 'cp_x/../y',
     });
@@ -252,14 +221,14 @@ describe('path encoding', () => {
     const error = await failure(newClient().listPermissionsPage(id, { limit: 1 }));
 
     expect(error.code).toBe('ERR_INVALID_ID');
-    expect(emulator.requests).toHaveLength(0);
+    expect(harness.emulator.requests).toHaveLength(0);
   });
 
   it.each(['', '.', '..'])("refuses the permission id '%s' before any request", async (id) => {
     const error = await failure(newClient().deletePermission(CHECKPOINT, id));
 
     expect(error.code).toBe('ERR_INVALID_ID');
-    expect(emulator.requests).toHaveLength(0);
+    expect(harness.emulator.requests).toHaveLength(0);
   });
 });
 
@@ -279,7 +248,7 @@ describe('HTTP status mapping', () => {
     [502, null, 'ERR_OPENAI_SERVER', 3],
     [503, 'server_error', 'ERR_OPENAI_SERVER', 3],
   ] as const)('maps HTTP %i (%s) to %s after %i attempt(s)', async (status, apiCode, code, attempts) => {
-    emulator.injectFault({
+    harness.emulator.injectFault({
       kind: 'error',
       status,
       message: 'refused',
@@ -290,11 +259,11 @@ describe('HTTP status mapping', () => {
     const error = await failure(newClient().listPermissionsPage(CHECKPOINT, { limit: 1 }));
 
     expect([error.code, error.status, error.attempts]).toEqual([code, status, attempts]);
-    expect(emulator.requests).toHaveLength(attempts);
+    expect(harness.emulator.requests).toHaveLength(attempts);
   });
 
   it('carries the status, API message, API code, request id and attempts', async () => {
-    emulator.injectFault({
+    harness.emulator.injectFault({
       kind: 'error',
       status: 503,
       message: 'The server is overloaded',
@@ -317,7 +286,7 @@ describe('HTTP status mapping', () => {
   });
 
   it('names the operation and the checkpoint in the message', async () => {
-    emulator.injectFault({
+    harness.emulator.injectFault({
       kind: 'error',
       status: 503,
       message: 'The server is overloaded',
@@ -334,7 +303,7 @@ describe('HTTP status mapping', () => {
   });
 
   it('explains a rejected admin key first', async () => {
-    emulator.addCheckpoint(CHECKPOINT);
+    harness.emulator.addCheckpoint(CHECKPOINT);
 
     const error = await failure(
       newClient({ adminKey: 'sk-admin-wrongwrongwrongwrongwxyz' }).listPermissionsPage(CHECKPOINT, {
@@ -350,7 +319,7 @@ describe('HTTP status mapping', () => {
 
   it('does not follow a redirect, so the key never leaves the base URL', async () => {
     const elsewhere = await startOpenAIEmulator({ adminKey: KEY });
-    emulator.injectFault({
+    harness.emulator.injectFault({
       kind: 'respond',
       status: 302,
       headers: { location: `${elsewhere.baseUrl}/fine_tuning/checkpoints/${CHECKPOINT}/permissions` },
@@ -366,7 +335,7 @@ describe('HTTP status mapping', () => {
   });
 
   it('escapes control characters and bounds the length of API text', async () => {
-    emulator.injectFault({
+    harness.emulator.injectFault({
       kind: 'error',
       status: 400,
       message: `forged\nline\u001b[31m${'x'.repeat(5000)}`,
@@ -383,8 +352,8 @@ describe('HTTP status mapping', () => {
 
 describe('retries', () => {
   it('waits the retry-after-ms the server asks for, before Retry-After', async () => {
-    emulator.addCheckpoint(CHECKPOINT);
-    emulator.injectFault({
+    harness.emulator.addCheckpoint(CHECKPOINT);
+    harness.emulator.injectFault({
       kind: 'error',
       status: 429,
       message: 'slow down',
@@ -398,8 +367,13 @@ describe('retries', () => {
   });
 
   it('waits the Retry-After seconds the server asks for', async () => {
-    emulator.addCheckpoint(CHECKPOINT);
-    emulator.injectFault({ kind: 'error', status: 503, message: 'busy', headers: { 'retry-after': '2' } });
+    harness.emulator.addCheckpoint(CHECKPOINT);
+    harness.emulator.injectFault({
+      kind: 'error',
+      status: 503,
+      message: 'busy',
+      headers: { 'retry-after': '2' },
+    });
 
     await newClient().listPermissionsPage(CHECKPOINT, { limit: 1 });
 
@@ -408,8 +382,8 @@ describe('retries', () => {
 
   it('waits until a Retry-After HTTP date', async () => {
     const now = Date.UTC(2026, 0, 1, 12, 0, 0);
-    emulator.addCheckpoint(CHECKPOINT);
-    emulator.injectFault({
+    harness.emulator.addCheckpoint(CHECKPOINT);
+    harness.emulator.injectFault({
       kind: 'error',
       status: 429,
       message: 'slow down',
@@ -422,8 +396,8 @@ describe('retries', () => {
   });
 
   it('shortens a server-requested wait to maxRetryAfterMs', async () => {
-    emulator.addCheckpoint(CHECKPOINT);
-    emulator.injectFault({
+    harness.emulator.addCheckpoint(CHECKPOINT);
+    harness.emulator.injectFault({
       kind: 'error',
       status: 429,
       message: 'slow down',
@@ -438,8 +412,8 @@ describe('retries', () => {
   });
 
   it('backs off exponentially with full jitter when the server names no wait', async () => {
-    emulator.addCheckpoint(CHECKPOINT);
-    emulator.injectFault({ kind: 'error', status: 503, message: 'busy', times: 3 });
+    harness.emulator.addCheckpoint(CHECKPOINT);
+    harness.emulator.injectFault({ kind: 'error', status: 503, message: 'busy', times: 3 });
 
     await newClient({ retry: { maxRetries: 3, baseDelayMs: 500 } }).listPermissionsPage(CHECKPOINT, {
       limit: 1,
@@ -455,47 +429,53 @@ describe('retries', () => {
     [404, null],
     [429, 'insufficient_quota'],
   ] as const)('does not retry HTTP %i (%s)', async (status, code) => {
-    emulator.injectFault({ kind: 'error', status, message: 'no', code, times: Number.POSITIVE_INFINITY });
+    harness.emulator.injectFault({
+      kind: 'error',
+      status,
+      message: 'no',
+      code,
+      times: Number.POSITIVE_INFINITY,
+    });
 
     const error = await failure(newClient().listPermissionsPage(CHECKPOINT, { limit: 1 }));
 
     expect(error.attempts).toBe(1);
-    expect(emulator.requests).toHaveLength(1);
+    expect(harness.emulator.requests).toHaveLength(1);
     expect(sleeps).toEqual([]);
   });
 
   it('retries after the connection is reset before the response', async () => {
-    emulator.grant(CHECKPOINT, ['proj_a']);
-    emulator.injectFault({ kind: 'drop' });
+    harness.emulator.grant(CHECKPOINT, ['proj_a']);
+    harness.emulator.injectFault({ kind: 'drop' });
 
     const page = await newClient().listPermissionsPage(CHECKPOINT, { limit: 1 });
 
     expect(page.permissions).toHaveLength(1);
-    expect(emulator.requests).toHaveLength(2);
+    expect(harness.emulator.requests).toHaveLength(2);
   });
 
   it('retries after the connection is dropped in the middle of the body', async () => {
-    emulator.grant(CHECKPOINT, ['proj_a']);
-    emulator.injectFault({ kind: 'drop', when: 'mid-body' });
+    harness.emulator.grant(CHECKPOINT, ['proj_a']);
+    harness.emulator.injectFault({ kind: 'drop', when: 'mid-body' });
 
     const page = await newClient().listPermissionsPage(CHECKPOINT, { limit: 1 });
 
     expect(page.permissions).toHaveLength(1);
-    expect(emulator.requests).toHaveLength(2);
+    expect(harness.emulator.requests).toHaveLength(2);
   });
 
   it('retries after a timeout', async () => {
-    emulator.grant(CHECKPOINT, ['proj_a']);
-    emulator.injectFault({ kind: 'hang' });
+    harness.emulator.grant(CHECKPOINT, ['proj_a']);
+    harness.emulator.injectFault({ kind: 'hang' });
 
     const page = await newClient({ timeoutMs: 300 }).listPermissionsPage(CHECKPOINT, { limit: 1 });
 
     expect(page.permissions).toHaveLength(1);
-    expect(emulator.requests).toHaveLength(2);
+    expect(harness.emulator.requests).toHaveLength(2);
   });
 
   it('gives up with ERR_OPENAI_TIMEOUT when every attempt times out', async () => {
-    emulator.injectFault({ kind: 'hang', times: Number.POSITIVE_INFINITY });
+    harness.emulator.injectFault({ kind: 'hang', times: Number.POSITIVE_INFINITY });
 
     const error = await failure(
       newClient({ timeoutMs: 50, retry: { maxRetries: 1 } }).listPermissionsPage(CHECKPOINT, { limit: 1 }),
@@ -514,8 +494,8 @@ describe('retries', () => {
   });
 
   it('reports the last failure when the retry budget runs out', async () => {
-    emulator.injectFault({ kind: 'drop' });
-    emulator.injectFault({ kind: 'error', status: 502, message: 'bad gateway', times: 2 });
+    harness.emulator.injectFault({ kind: 'drop' });
+    harness.emulator.injectFault({ kind: 'error', status: 502, message: 'bad gateway', times: 2 });
 
     const error = await failure(newClient().listPermissionsPage(CHECKPOINT, { limit: 1 }));
 
@@ -535,8 +515,8 @@ describe('invalid responses', () => {
     ],
     ['truncated JSON', { kind: 'truncated-json' }],
   ] as const)('refuses %s with ERR_OPENAI_INVALID_RESPONSE, without retrying', async (_case, fault) => {
-    emulator.grant(CHECKPOINT, ['proj_a']);
-    emulator.injectFault(fault);
+    harness.emulator.grant(CHECKPOINT, ['proj_a']);
+    harness.emulator.injectFault(fault);
 
     const error = await failure(newClient().listPermissionsPage(CHECKPOINT, { limit: 1 }));
 
@@ -558,7 +538,7 @@ describe('invalid responses', () => {
     ['an unexpected object type', { object: 'page' }, 'object'],
   ])('refuses schema drift (%s) naming the field', async (_case, change, field) => {
     const body = { object: 'list', data: [], first_id: null, last_id: null, has_more: false, ...change };
-    emulator.injectFault({ kind: 'respond', status: 200, json: body });
+    harness.emulator.injectFault({ kind: 'respond', status: 200, json: body });
 
     const error = await failure(newClient().listPermissionsPage(CHECKPOINT, { limit: 1 }));
 
@@ -570,17 +550,20 @@ describe('invalid responses', () => {
 
 describe('deleting permissions', () => {
   it('answers deleted when the API confirms', async () => {
-    const [permission] = emulator.grant(CHECKPOINT, ['proj_a']);
+    const [permission] = harness.emulator.grant(CHECKPOINT, ['proj_a']);
 
     const outcome = await newClient().deletePermission(CHECKPOINT, permission?.id as string);
 
     expect(outcome).toBe('deleted');
-    expect(emulator.requests[0]).toMatchObject({ method: 'DELETE', path: `${LIST_PATH}/${permission?.id}` });
-    expect(emulator.permissionsOf(CHECKPOINT)).toEqual([]);
+    expect(harness.emulator.requests[0]).toMatchObject({
+      method: 'DELETE',
+      path: `${LIST_PATH}/${permission?.id}`,
+    });
+    expect(harness.emulator.permissionsOf(CHECKPOINT)).toEqual([]);
   });
 
   it('answers not-found on 404', async () => {
-    emulator.addCheckpoint(CHECKPOINT);
+    harness.emulator.addCheckpoint(CHECKPOINT);
 
     const outcome = await newClient().deletePermission(CHECKPOINT, 'cp_000000000000000000000000');
 
@@ -588,7 +571,7 @@ describe('deleting permissions', () => {
   });
 
   it('fails with the API message when the API answers deleted: false', async () => {
-    emulator.injectFault({
+    harness.emulator.injectFault({
       kind: 'respond',
       status: 200,
       json: {
@@ -607,7 +590,7 @@ describe('deleting permissions', () => {
   });
 
   it('refuses a confirmation for another permission', async () => {
-    emulator.injectFault({
+    harness.emulator.injectFault({
       kind: 'respond',
       status: 200,
       json: { object: 'checkpoint.permission', id: 'cp_other', deleted: true },
@@ -619,27 +602,31 @@ describe('deleting permissions', () => {
   });
 
   it('retries after a server error, then answers deleted', async () => {
-    const [permission] = emulator.grant(CHECKPOINT, ['proj_a']);
-    emulator.injectFault({ kind: 'error', status: 500, message: 'boom' });
+    const [permission] = harness.emulator.grant(CHECKPOINT, ['proj_a']);
+    harness.emulator.injectFault({ kind: 'error', status: 500, message: 'boom' });
 
     const outcome = await newClient().deletePermission(CHECKPOINT, permission?.id as string);
 
     expect(outcome).toBe('deleted');
-    expect(emulator.requests.map((request) => request.status)).toEqual([500, 200]);
+    expect(harness.emulator.requests.map((request) => request.status)).toEqual([500, 200]);
   });
 
   it('answers not-found when the answer to a delete that succeeded was lost', async () => {
-    const [permission] = emulator.grant(CHECKPOINT, ['proj_a']);
-    emulator.injectFault({ kind: 'drop', when: 'mid-body', match: { operation: 'deletePermission' } });
+    const [permission] = harness.emulator.grant(CHECKPOINT, ['proj_a']);
+    harness.emulator.injectFault({
+      kind: 'drop',
+      when: 'mid-body',
+      match: { operation: 'deletePermission' },
+    });
 
     const outcome = await newClient().deletePermission(CHECKPOINT, permission?.id as string);
 
     expect(outcome).toBe('not-found');
-    expect(emulator.permissionsOf(CHECKPOINT)).toEqual([]);
+    expect(harness.emulator.permissionsOf(CHECKPOINT)).toEqual([]);
   });
 
   it('fails on a refusal other than 404', async () => {
-    emulator.injectFault({ kind: 'error', status: 403, message: 'not an owner' });
+    harness.emulator.injectFault({ kind: 'error', status: 403, message: 'not an owner' });
 
     const error = await failure(newClient().deletePermission(CHECKPOINT, 'cp_1'));
 
@@ -769,7 +756,7 @@ describe('the admin key never leaks', () => {
   });
 
   it('from a 401', async () => {
-    emulator.addCheckpoint(CHECKPOINT);
+    harness.emulator.addCheckpoint(CHECKPOINT);
     const wrongKey = 'sk-admin-WrongKey0123456789abcdefghijklmnop';
 
     const error = await failure(
@@ -781,7 +768,7 @@ describe('the admin key never leaks', () => {
   });
 
   it('from a server that echoes the key in its error message', async () => {
-    emulator.injectFault({
+    harness.emulator.injectFault({
       kind: 'error',
       status: 400,
       message: `Bad header Authorization: Bearer ${KEY}; key ${KEY} (also sk-proj-someOtherSecret123456)`,
