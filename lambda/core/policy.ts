@@ -195,10 +195,12 @@ export function parsePolicyText(text: string, source: string, now: Date): Loaded
 export function parsePolicy(raw: unknown, source: string, now: Date): LoadedPolicy {
   const parsed = policyFileSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new PolicyError(
-      source,
-      parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
-    );
+    // Duplicates are found in the second pass, which needs a well-formed file: look for them
+    // here too, so one report lists every problem and the file is fixed in one edit.
+    throw new PolicyError(source, [
+      ...parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
+      ...duplicateCheckpointsIn(raw),
+    ]);
   }
   const file = parsed.data;
   const errors: ConfigIssue[] = [];
@@ -291,6 +293,23 @@ export function parsePolicy(raw: unknown, source: string, now: Date): LoadedPoli
     },
     warnings,
   };
+}
+
+/** Duplicate checkpoint ids in a policy that failed the shape pass, among entries that have an id. */
+function duplicateCheckpointsIn(raw: unknown): ConfigIssue[] {
+  const entries = (raw as { checkpoints?: unknown } | null)?.checkpoints;
+  if (!Array.isArray(entries)) return [];
+  const issues: ConfigIssue[] = [];
+  const firstIndexOf = new Map<string, number>();
+  entries.forEach((entry: unknown, index) => {
+    const id = typeof entry === 'string' ? entry : (entry as { id?: unknown } | null)?.id;
+    if (typeof id !== 'string') return;
+    const first = firstIndexOf.get(id);
+    if (first === undefined) firstIndexOf.set(id, index);
+    else
+      issues.push({ path: `checkpoints[${index}]`, message: `duplicate of checkpoints[${first}] (${id})` });
+  });
+  return issues;
 }
 
 function warnDuplicates(values: readonly string[], path: string, warnings: ConfigIssue[]): void {

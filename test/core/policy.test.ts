@@ -321,6 +321,12 @@ describe('rule errors', () => {
     ]);
   });
 
+  it('a duplicate checkpoint is reported together with shape errors elsewhere in the file', () => {
+    const issues = issuesOf({ checkpoints: [WEATHER, WEATHER], allowedProjects: ['core'] });
+
+    expect(issues.map((issue) => issue.path).sort()).toEqual(['allowedProjects[0]', 'checkpoints[1]']);
+  });
+
   it.each([
     { scope: 'for every checkpoint', checkpoint: undefined },
     { scope: 'for one checkpoint', checkpoint: WEATHER },
