@@ -45,6 +45,15 @@ export async function runCheckpointAudit(settings: RunSettings): Promise<AuditRe
     baseUrl: settings.baseUrl,
     adminKey: settings.adminKey,
   });
+  try {
+    return await auditAndEnrich(settings, client);
+  } finally {
+    // The run's keep-alive connections: a warm Lambda would otherwise keep one set per run.
+    client.close();
+  }
+}
+
+async function auditAndEnrich(settings: RunSettings, client: OpenAIClient): Promise<AuditReport> {
   const clock = { now: () => Date.now() };
   const report = await runAudit(settings.loaded.policy, client, clock, {
     runId: settings.runId ?? randomUUID(),

@@ -6,15 +6,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { resolveBaseUrl } from './adapters/openai-client.js';
+import { resolveBaseUrl } from './adapters/openai-base-url.js';
 import { effectiveMode, runCheckpointAudit } from './audit-runner.js';
 import { CheckpointGuardError, PolicyError } from './core/errors.js';
 import { type LoadedPolicy, parsePolicy, parsePolicyText } from './core/policy.js';
 import { renderJson } from './core/render-json.js';
 import { renderText, verdictLine } from './core/render-text.js';
 import type { AuditReport } from './core/report.js';
-import { demoPolicy, seedDemoOrganization } from './emulator/demo-organization.js';
-import { startOpenAIEmulator } from './emulator/openai-emulator.js';
 
 /** 0: clean. 1: findings. 2: error, partial run, or invalid input. */
 export const EXIT = { clean: 0, findings: 1, failure: 2 } as const;
@@ -164,6 +162,9 @@ async function demo(flags: Flags, io: CliIo): Promise<number> {
   const as = format(flags);
   const now = new Date();
   const adminKey = `sk-admin-demo-${Math.random().toString(36).slice(2)}`;
+  // Loaded only here: the emulator is the demo's, not something audit or validate need.
+  const { startOpenAIEmulator } = await import('./emulator/openai-emulator.js');
+  const { demoPolicy, seedDemoOrganization } = await import('./emulator/demo-organization.js');
   const emulator = await startOpenAIEmulator({ adminKey });
   try {
     seedDemoOrganization(emulator, now);

@@ -1,7 +1,8 @@
 /**
- * The Lambda composition root. At cold start it reads the settings, loads and
- * validates the bundled policy, and builds the AWS clients once; each
- * invocation then runs `runScheduledAudit`.
+ * The Lambda composition root. On the first invocation of an execution environment
+ * it reads the settings, loads and validates the bundled policy, and builds the AWS
+ * clients (again on the next invocation if that failed); each invocation then runs
+ * `runScheduledAudit`. Importing the module does no work.
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
@@ -10,7 +11,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { resolveBaseUrl } from './adapters/openai-client.js';
+import { resolveBaseUrl } from './adapters/openai-base-url.js';
 import { SnsPublisher } from './adapters/sns-publisher.js';
 import { AdminKeyLoader } from './adapters/ssm-admin-key.js';
 import { CheckpointGuardError, PolicyError } from './core/errors.js';
@@ -52,8 +53,14 @@ export function createDeps(env: Readonly<Record<string, string | undefined>>): S
   if (policy instanceof CheckpointGuardError)
     logger.error('the bundled policy is invalid', { error: policy.message });
   // Endpoints come from the SDK's own resolution (AWS_ENDPOINT_URL_SSM, ...): never hard-coded.
-  const ssm = new SSMClient({});
-  const sns = new SNSClient({});
+  // Every call is bounded, so publishing fits in the time kept back for it: the adapters retry
+  // (3 attempts, see aws-retry.ts) and each attempt has its own time limit.
+  const awsClientConfig = {
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
+  };
+  const ssm = new SSMClient(awsClientConfig);
+  const sns = new SNSClient(awsClientConfig);
   return {
     settings: { ...settings, openAIBaseUrl: baseUrl },
     policy,

@@ -7,12 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { resolveBaseUrl } from './adapters/openai-base-url.js';
 import type { SnsPublisher } from './adapters/sns-publisher.js';
 import type { AdminKeyLoader } from './adapters/ssm-admin-key.js';
-import { effectiveMode, runCheckpointAudit } from './audit-runner.js';
+import { effectiveMode, type RunSettings, runCheckpointAudit } from './audit-runner.js';
 import { failedRunReport } from './core/audit.js';
 import { CheckpointGuardError } from './core/errors.js';
-import type { LoadedPolicy } from './core/policy.js';
+import type { AuditMode, LoadedPolicy } from './core/policy.js';
 import { toJsonReport } from './core/render-json.js';
 import { verdictLine } from './core/render-text.js';
 import type { AuditReport } from './core/report.js';
@@ -165,11 +166,38 @@ async function audit(
     return failedRunReport({ runId, runError, mode, startedAt }, policy.policy, { now: deps.now }, warnings);
   }
   const deadline = deps.now() + context.getRemainingTimeInMillis() - settings.deadlineMarginMs;
-  const report = await runCheckpointAudit({
+  try {
+    const report = await runCheckpointAudit(auditSettings(deps, policy, mode, adminKey, runId, deadline));
+    // A rejected key may have been rotated meanwhile: read it again next time.
+    if (report.checkpoints.some((c) => c.reasonCode === 'ERR_OPENAI_AUTH')) deps.adminKey.forget();
+    return report;
+  } catch (error) {
+    // A run that cannot start (a key with characters no header may carry, say) still alerts.
+    if (!(error instanceof CheckpointGuardError)) throw error;
+    logger.error('the audit could not start', { code: error.code, error: error.message });
+    return failedRunReport(
+      { runId, runError: error.message, mode, startedAt },
+      policy.policy,
+      { now: deps.now },
+      warnings,
+    );
+  }
+}
+
+function auditSettings(
+  deps: ScheduledAuditDeps,
+  policy: LoadedPolicy,
+  mode: AuditMode,
+  adminKey: string,
+  runId: string,
+  deadline: number,
+): RunSettings {
+  const { settings, logger } = deps;
+  return {
     loaded: policy,
     mode,
     adminKey,
-    baseUrl: settings.openAIBaseUrl ?? 'https://api.openai.com/v1',
+    baseUrl: resolveBaseUrl(settings.openAIBaseUrl),
     runId,
     deadline,
     ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
@@ -216,9 +244,7 @@ async function audit(
         else logger.info('action', fields);
       },
     },
-  });
-  if (report.checkpoints.some((c) => c.reasonCode === 'ERR_OPENAI_AUTH')) deps.adminKey.forget();
-  return report;
+  };
 }
 
 /**

@@ -22,6 +22,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CheckpointGuardError } from '../lambda/core/errors.js';
 import { BUNDLED_POLICY_FILE, ENV, type NotifySetting } from '../lambda/handler-settings.js';
+import { deployedBaseUrlProblem } from './base-url.js';
 import { type BundledPolicy, posixQuote, stagePolicy } from './bundled-policy.js';
 import {
   DEFAULT_ADMIN_KEY_PARAMETER_NAME,
@@ -553,9 +554,9 @@ function validate(props: ResolvedProps): void {
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) fail(`alertEmails: "${email}" is not an email address`);
     if (props.alertEmails?.indexOf(email) !== index) fail(`alertEmails: "${email}" is listed twice`);
   }
-  if (props.openAIBaseUrl !== undefined && !props.openAIBaseUrl.startsWith('https://')) {
-    fail(`openAIBaseUrl "${props.openAIBaseUrl}" must be an https:// URL (the admin key travels to it)`);
-  }
+  const baseUrlProblem =
+    props.openAIBaseUrl === undefined ? undefined : deployedBaseUrlProblem(props.openAIBaseUrl);
+  if (baseUrlProblem !== undefined) fail(`openAIBaseUrl: ${baseUrlProblem}`);
   if (!Number.isInteger(props.memorySize) || props.memorySize < 128 || props.memorySize > 10_240) {
     fail(`memorySize ${props.memorySize} must be a whole number of MB from 128 to 10240`);
   }

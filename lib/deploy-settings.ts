@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { CheckpointGuardError, type ConfigIssue } from '../lambda/core/errors.js';
 import { formatPath } from '../lambda/core/policy.js';
 import type { NotifySetting } from '../lambda/handler-settings.js';
+import { deployedBaseUrlProblem } from './base-url.js';
 import { DEFAULT_SCHEDULE, parseSchedule } from './schedule.js';
 
 /** Context keys, as an operator writes them in cdk.json or after `-c`. */
@@ -119,7 +120,11 @@ const settingsSchema = z.object({
   openAIBaseUrl: z.preprocess(
     blankToUndefined,
     z
-      .url({ protocol: /^https$/, error: 'must be an https:// URL such as https://api.openai.com/v1' })
+      .string()
+      .superRefine((value, ctx) => {
+        const problem = deployedBaseUrlProblem(value);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .optional(),
   ),
   maxHoursWithoutSuccess: z.preprocess(

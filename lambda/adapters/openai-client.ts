@@ -27,6 +27,7 @@ import type {
   PermissionPage,
   PermissionSource,
 } from '../core/permission-source.js';
+import { resolveBaseUrl } from './openai-base-url.js';
 import { exchange } from './openai-http.js';
 import { toAuditLogEntry, toProjectRecord } from './openai-organization.js';
 import { encodePathParam } from './openai-path.js';
@@ -49,13 +50,13 @@ import {
 } from './openai-schemas.js';
 import { type LoadSignal, RequestLimiter } from './request-limiter.js';
 
+export { DEFAULT_BASE_URL, resolveBaseUrl } from './openai-base-url.js';
 export type { RetryOptions } from './openai-retry.js';
 
 /** Version sent in the User-Agent; kept equal to package.json's by a test. */
 export const CLIENT_VERSION = '0.1.0';
 export const USER_AGENT = `checkpoint-guard/${CLIENT_VERSION}`;
 
-export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Requests in flight at most when no limiter is given; equal to the engine's default concurrency. */
 export const DEFAULT_MAX_IN_FLIGHT = 16;
@@ -91,50 +92,6 @@ export interface OpenAIClientOptions {
    * @default no deadline
    */
   readonly deadline?: number;
-}
-
-/**
- * Checks and normalizes the API base URL: `https://api.openai.com/v1` when unset; https
- * only, except plain http to a loopback host (localhost, 127.0.0.0/8, [::1]) for the
- * emulator; no credentials, query or fragment; no trailing slash.
- *
- * @throws CheckpointGuardError `ERR_INVALID_BASE_URL`
- */
-export function resolveBaseUrl(value: string | undefined): string {
-  const text = value?.trim() ?? '';
-  if (text === '') return DEFAULT_BASE_URL;
-  const refuse = (why: string): never => {
-    throw new CheckpointGuardError('ERR_INVALID_BASE_URL', `invalid OpenAI base URL: ${why}`);
-  };
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return refuse(`'${createRedactor([])(text, 200)}' is not an absolute URL`);
-  }
-  if (url.username !== '' || url.password !== '') {
-    return refuse('it must not contain a user name or password (the admin key is sent as a header)');
-  }
-  const shown = `${url.protocol}//${url.host}${url.pathname}`;
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    return refuse(`'${shown}' must use https`);
-  }
-  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
-    return refuse(
-      `'${shown}' must use https (plain http is allowed only to localhost, 127.0.0.0/8 or [::1])`,
-    );
-  }
-  if (url.search !== '' || url.hash !== '') {
-    return refuse(`'${shown}' must not have a query string or fragment`);
-  }
-  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
-}
-
-function isLoopback(hostname: string): boolean {
-  // WHATWG URL has already normalized IPv4 forms (127.1 is 127.0.0.1) and bracketed IPv6.
-  return (
-    hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
-  );
 }
 
 /** A response, whatever its status. */
@@ -404,9 +361,25 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
   async #call(spec: CallSpec): Promise<{ reply: HttpReply; attempts: number }> {
     for (let attempt = 1; ; attempt++) {
       const permit = await this.#limiter.acquire();
-      const outcome = await this.#attempt(spec);
-      const load = this.#loadSignal(outcome);
-      permit.release(load);
+      // Queued behind a throttled limiter until past the deadline: nothing is sent (a DELETE
+      // sent with a 1 ms limit could take effect and still be reported as failed).
+      if (this.#deadline !== undefined && this.#now() >= this.#deadline) {
+        permit.release('neutral');
+        throw new ApiError(
+          'ERR_OPENAI_TIMEOUT',
+          `${spec.context}: not sent, the run's deadline was reached while it waited for a slot`,
+          { attempts: attempt - 1 },
+        );
+      }
+      let outcome: AttemptOutcome;
+      let load: LoadSignal = 'neutral';
+      try {
+        outcome = await this.#attempt(spec);
+        load = this.#loadSignal(outcome);
+      } finally {
+        // Always give the slot back, or every later request would wait forever.
+        permit.release(load);
+      }
       const retry =
         !spec.signal?.aborted &&
         attempt <= this.#policy.maxRetries &&

@@ -23,7 +23,8 @@ export interface AdminKey {
 }
 
 export class AdminKeyLoader {
-  private cached: { key: AdminKey; fetchedAt: number } | undefined;
+  // A private field (#): util.inspect or a logged `deps` cannot show the key.
+  #cached: { key: AdminKey; fetchedAt: number } | undefined;
   private readonly maxAgeMs: number;
   private readonly now: () => number;
 
@@ -34,15 +35,15 @@ export class AdminKeyLoader {
 
   /** The key, from the cache when it is fresh enough. Throws a distinct `ERR_SSM_*` error per failure. */
   async get(): Promise<AdminKey> {
-    if (this.cached && this.now() - this.cached.fetchedAt < this.maxAgeMs) return this.cached.key;
+    if (this.#cached && this.now() - this.#cached.fetchedAt < this.maxAgeMs) return this.#cached.key;
     const key = await this.fetch();
-    this.cached = { key, fetchedAt: this.now() };
+    this.#cached = { key, fetchedAt: this.now() };
     return key;
   }
 
   /** Drops the cached key (after OpenAI rejected it, say). */
   forget(): void {
-    this.cached = undefined;
+    this.#cached = undefined;
   }
 
   private async fetch(): Promise<AdminKey> {

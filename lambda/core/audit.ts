@@ -343,7 +343,9 @@ async function enforce(
     for (const { listing, index } of planned) report(setAction(listing, index, 'would-revoke'), listing);
     return { state: 'not-requested', planned: planned.length, maxRevocationsPerRun: max };
   }
-  if (planned.length === 0) return { state: 'nothing-to-do', planned: 0, maxRevocationsPerRun: max };
+  if (planned.length === 0 && runError === undefined) {
+    return { state: 'nothing-to-do', planned: 0, maxRevocationsPerRun: max };
+  }
   if (runError !== undefined || planned.length > max) {
     // A run that failed (a rejected key) revokes nothing, even on checkpoints it finished listing.
     const reason =

@@ -54,8 +54,10 @@ export function subjectOf(report: AuditReport): string {
   return `${body.slice(0, SNS_MAX_SUBJECT_LENGTH - suffix.length - 3)}...${suffix}`;
 }
 
+const utf8 = new TextEncoder();
+
 function utf8Bytes(text: string): number {
-  return Buffer.byteLength(text, 'utf8');
+  return utf8.encode(text).byteLength;
 }
 
 /** Bytes SNS counts: message body, subject and every attribute's name, type and value. */

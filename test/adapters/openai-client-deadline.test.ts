@@ -4,6 +4,7 @@
  * beyond the time it was given (the Lambda keeps the rest for publishing its report).
  */
 import { beforeEach, describe, expect, it } from '@jest/globals';
+import { RequestLimiter } from '../../lambda/adapters/request-limiter.js';
 import { CheckpointGuardError } from '../../lambda/core/errors.js';
 
 import { type ClientHarness, failure, useClientHarness } from '../support/openai-client-harness.js';
@@ -81,6 +82,25 @@ describe('a run deadline', () => {
     expect(error.code).toBe('ERR_OPENAI_TIMEOUT');
     expect(error.message).toMatch(/no complete response within \d+ ms \(the run's deadline was reached\)/);
     expect(Number(/within (\d+) ms/.exec(error.message)?.[1])).toBeLessThanOrEqual(300);
+  });
+
+  it('a request that waited for a slot until past the deadline is not sent at all', async () => {
+    const [permission] = harness.emulator.permissionsOf(CHECKPOINT);
+    harness.emulator.injectFault({ kind: 'delay', ms: 300, match: { operation: 'listPermissions' } });
+    const client = newClient({
+      limiter: new RequestLimiter({ maxInFlight: 1 }),
+      deadline: Date.now() + 150,
+      now: Date.now,
+    });
+
+    const slowList = client.listPermissionsPage(CHECKPOINT, { limit: 100 }).catch(() => undefined);
+    const error = await failure(client.deletePermission(CHECKPOINT, permission?.id ?? ''));
+    await slowList;
+
+    expect(error).toMatchObject({ code: 'ERR_OPENAI_TIMEOUT', attempts: 0 });
+    expect(error.message).toContain("the run's deadline was reached while it waited for a slot");
+    expect(harness.emulator.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
+    expect(harness.emulator.permissionsOf(CHECKPOINT)).toHaveLength(1);
   });
 
   it('without a deadline, a long Retry-After is honoured (up to its cap)', async () => {

@@ -296,6 +296,22 @@ describe('failures', () => {
     expect(publishedInput().message.email).toContain(`SSM parameter ${PARAMETER} is empty`);
   });
 
+  it('a key the client refuses (an inner space) still alerts, without showing the key', async () => {
+    const malformed = 'sk-admin-has a-space-inside-0123456789';
+    ssm.on(GetParameterCommand).resolves({
+      Parameter: { Name: PARAMETER, Type: 'SecureString', Value: malformed },
+    });
+    const handler = await handlerFor(policy);
+
+    await expect(handler({ id: 'event-malformed-key' }, context())).rejects.toThrow(/ERROR/);
+
+    const { input, message } = publishedInput();
+    expect(input.MessageAttributes?.status?.StringValue).toBe('error');
+    expect(JSON.parse(message.default).checkpoints).toHaveLength(2);
+    expect(JSON.stringify(input)).not.toContain(malformed);
+    expect(emulator.requests).toHaveLength(0);
+  });
+
   it('SSM throttling is retried and the run succeeds', async () => {
     ssm
       .on(GetParameterCommand)

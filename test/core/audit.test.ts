@@ -811,6 +811,19 @@ describe('a run that failed', () => {
     expect(report.totals).toMatchObject({ halted: 3, revoked: 0 });
   });
 
+  it('when the key is rejected before anything needs action, enforcement is still halted, not "nothing to do"', async () => {
+    const source = new MemorySource({ [SUPPORT]: [] }).failList(
+      WEATHER,
+      apiError('ERR_OPENAI_AUTH', 'Incorrect API key provided', 401),
+    );
+
+    const report = await audit(enforcePolicy({ checkpoints: [SUPPORT, WEATHER] }), source, {
+      concurrency: 1,
+    });
+
+    expect(report.enforcement).toMatchObject({ state: 'halted', planned: 0 });
+  });
+
   const failure = {
     runId: 'run-failed-1',
     runError: 'SSM parameter /checkpoint-guard/openai-admin-key not found',

@@ -168,7 +168,24 @@ describe('readDeploySettings', () => {
       /"not-an-email" is not an email address/,
     ],
     ['an unknown notify value', { notify: 'never' }, 'notify', /"always" or "findings-only"/],
-    ['a plain-http base URL', { openAIBaseUrl: 'http://api.openai.com/v1' }, 'openAIBaseUrl', /https:\/\//],
+    [
+      'a plain-http base URL',
+      { openAIBaseUrl: 'http://api.openai.com/v1' },
+      'openAIBaseUrl',
+      /must use https/,
+    ],
+    [
+      'a base URL with credentials, which the function would refuse at every cold start',
+      { openAIBaseUrl: 'https://user:secret@api.openai.com/v1' },
+      'openAIBaseUrl',
+      /must not contain a user name or password/,
+    ],
+    [
+      'a base URL with a query string',
+      { openAIBaseUrl: 'https://api.openai.com/v1?x=1' },
+      'openAIBaseUrl',
+      /must not have a query string/,
+    ],
     ['a dead-man window beyond 7 days', { maxHoursWithoutSuccess: '200' }, 'maxHoursWithoutSuccess', /168/],
     [
       'a fractional dead-man window',
@@ -353,7 +370,16 @@ describe('CheckpointGuard props', () => {
       { adminKeyKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/aws/ssm' },
       /an alias ARN cannot be used/,
     ],
-    ['a plain-http base URL', { openAIBaseUrl: 'http://localhost:8080/v1' }, /must be an https:\/\/ URL/],
+    [
+      'a plain-http base URL',
+      { openAIBaseUrl: 'http://localhost:8080/v1' },
+      /openAIBaseUrl: .* must use https/,
+    ],
+    [
+      'a base URL with a fragment',
+      { openAIBaseUrl: 'https://api.openai.com/v1#f' },
+      /must not have a query string or fragment/,
+    ],
     ['an invalid schedule', { schedule: 'cron(0 3 * * * *)' }, /exactly one of day-of-month and day-of-week/],
   ])('refuses %s', (_name, props, message) => {
     expect(() => construct(props)).toThrow(message);
