@@ -10,6 +10,7 @@
  *      `maxRevocationsPerRun`, otherwise revoke.
  */
 import { mapWithConcurrency } from './concurrency.js';
+import { CursorWalk } from './cursor.js';
 import { CheckpointGuardError } from './errors.js';
 import type { PermissionSource } from './permission-source.js';
 import { type AuditMode, type CheckpointPolicy, type Policy, standingOf } from './policy.js';
@@ -161,8 +162,7 @@ async function walkCheckpoint(
   const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
   /** Permission id → its project, as first listed. */
   const seenPermissions = new Map<string, string>();
-  const usedCursors = new Set<string>();
-  let after: string | undefined;
+  const cursor = new CursorWalk();
   const stop = (reasonCode: string, reason: string): Listing => {
     listing.status = 'incomplete';
     listing.reasonCode = reasonCode;
@@ -181,7 +181,7 @@ async function walkCheckpoint(
     try {
       page = await source.listPermissionsPage(
         checkpoint.id,
-        after === undefined ? { limit } : { after, limit },
+        cursor.after === undefined ? { limit } : { after: cursor.after, limit },
       );
     } catch (error) {
       return recordListingFailure(listing, error);
@@ -231,20 +231,8 @@ async function walkCheckpoint(
       });
     }
     if (!page.hasMore) return listing;
-    if (page.permissions.length === 0) {
-      return stop('EMPTY_PAGE', 'the API said more pages follow but sent an empty page');
-    }
-    if (page.lastId === null) {
-      return stop('NULL_CURSOR', 'the API said more pages follow but gave no cursor (last_id: null)');
-    }
-    if (page.lastId === after || usedCursors.has(page.lastId)) {
-      return stop(
-        'CURSOR_REPEATED',
-        `the pagination cursor did not advance (last_id ${page.lastId} repeated)`,
-      );
-    }
-    usedCursors.add(page.lastId);
-    after = page.lastId;
+    const stopped = cursor.advance(page.permissions.length, page.lastId);
+    if (stopped) return stop(stopped.code, stopped.reason);
   }
 }
 

@@ -11,7 +11,9 @@
  * comes from the injected `Clock`, and an optional `AbortSignal` (the run's deadline)
  * abandons a lookup whose request is still in flight.
  */
+
 import type { Clock } from './audit.js';
+import { CursorWalk } from './cursor.js';
 import { CheckpointGuardError } from './errors.js';
 import type { LookupSwitches } from './policy.js';
 import {
@@ -143,26 +145,16 @@ async function readAllPages<T>(
   ) => Promise<{ items: readonly T[]; hasMore: boolean; lastId: string | null }>,
   onItems: (items: readonly T[]) => void,
 ): Promise<void> {
-  const usedCursors = new Set<string>();
-  let after: string | undefined;
+  const cursor = new CursorWalk();
   for (let pages = 0; ; pages++) {
     if (pages >= limits.maxPages)
       throw new LookupStopped(`the list was longer than ${limits.maxPages} pages`);
     limits.checkDeadline();
-    const page = await fetchPage(after);
+    const page = await fetchPage(cursor.after);
     onItems(page.items);
     if (!page.hasMore) return;
-    if (page.items.length === 0) {
-      throw new LookupStopped('the API said more pages follow but sent an empty page');
-    }
-    if (page.lastId === null) {
-      throw new LookupStopped('the API said more pages follow but gave no cursor (last_id: null)');
-    }
-    if (page.lastId === after || usedCursors.has(page.lastId)) {
-      throw new LookupStopped(`the pagination cursor did not advance (last_id ${page.lastId} repeated)`);
-    }
-    usedCursors.add(page.lastId);
-    after = page.lastId;
+    const stopped = cursor.advance(page.items.length, page.lastId);
+    if (stopped) throw new LookupStopped(stopped.reason);
   }
 }
 
