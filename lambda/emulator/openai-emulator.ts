@@ -1205,17 +1205,9 @@ class Emulator implements OpenAIEmulator {
     const state = this.#checkpoints.get(checkpointId);
     if (!state) return this.#checkpointNotFound(checkpointId);
 
-    const limitText = query.get('limit');
-    const limit = limitText === null ? DEFAULT_LIMIT : Number(limitText);
-    if (!/^\d+$/.test(limitText ?? '10') || !Number.isSafeInteger(limit) || limit < 1) {
-      return errorReply(
-        400,
-        `Invalid 'limit': expected an integer greater than or equal to 1, got '${limitText}'.`,
-        'invalid_request_error',
-        'integer_below_min_value',
-        'limit',
-      );
-    }
+    // The contract documents no maximum for this list.
+    const limit = parseLimit(query, DEFAULT_LIMIT, Number.MAX_SAFE_INTEGER);
+    if (typeof limit !== 'number') return limit;
     const order = query.get('order') ?? 'descending';
     if (order !== 'ascending' && order !== 'descending') {
       return errorReply(
