@@ -10,6 +10,7 @@ import { RequestLimiter, type RequestLimiterStats } from '../lambda/adapters/req
 import { runCheckpointAudit } from '../lambda/audit-runner.js';
 import { DEFAULT_CONCURRENCY } from '../lambda/core/audit.js';
 import { parsePolicy } from '../lambda/core/policy.js';
+import { notAudited } from '../lambda/core/report.js';
 import { sequentialWalk } from './sequential-walk.js';
 import { PAGE_SIZE, type WorkloadShape, workloadPolicy } from './workload.js';
 
@@ -82,7 +83,7 @@ if (job.engine === 'sequential') {
     wallMs,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     checkpoints: report.totals.checkpoints,
-    failed: report.totals.incomplete + report.totals.error,
+    failed: notAudited(report.totals),
     permissionsSeen: report.totals.permissionsSeen,
     findings: report.totals.findings,
     concurrency,

@@ -12,7 +12,7 @@ import { CheckpointGuardError, PolicyError } from './core/errors.js';
 import { type LoadedPolicy, parsePolicy, parsePolicyText } from './core/policy.js';
 import { renderJson } from './core/render-json.js';
 import { renderText, verdictLine } from './core/render-text.js';
-import type { AuditReport } from './core/report.js';
+import { type AuditReport, isFailedRun } from './core/report.js';
 
 /** 0: clean. 1: findings. 2: error, partial run, or invalid input. */
 export const EXIT = { clean: 0, findings: 1, failure: 2 } as const;
@@ -38,7 +38,7 @@ Environment:
 Exit codes: 0 clean, 1 unexpected grants found, 2 error, incomplete run or invalid input.
 `;
 
-const OPTIONS = {
+export const OPTIONS = {
   policy: { type: 'string' },
   enforce: { type: 'boolean', default: false },
   format: { type: 'string', default: 'text' },
@@ -142,7 +142,7 @@ async function audit(flags: Flags, io: CliIo): Promise<number> {
   } else {
     io.stdout(output);
     // A failed run must be visible even when stdout goes to a file or a pipe.
-    if (report.status === 'error' || report.status === 'partial') io.stderr(`${verdictLine(report)}\n`);
+    if (isFailedRun(report.status)) io.stderr(`${verdictLine(report)}\n`);
   }
   return exitCodeOf(report);
 }
@@ -172,7 +172,7 @@ async function demo(flags: Flags, io: CliIo): Promise<number> {
     const report = await runCheckpointAudit({ loaded, mode: 'report', adminKey, baseUrl: emulator.baseUrl });
     io.stdout(render(report, as));
     // Findings are the point of the demo; only a failed run is a failure here.
-    return report.status === 'error' || report.status === 'partial' ? EXIT.failure : EXIT.clean;
+    return isFailedRun(report.status) ? EXIT.failure : EXIT.clean;
   } finally {
     await emulator.close();
   }

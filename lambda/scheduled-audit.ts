@@ -16,7 +16,7 @@ import { CheckpointGuardError } from './core/errors.js';
 import type { AuditMode, LoadedPolicy } from './core/policy.js';
 import { toJsonReport } from './core/render-json.js';
 import { verdictLine } from './core/render-text.js';
-import type { AuditReport } from './core/report.js';
+import { type AuditReport, isFailedRun, notAudited } from './core/report.js';
 import { printable } from './core/sanitize.js';
 import { buildSnsMessage } from './core/sns-message.js';
 import { type HandlerSettings, SUCCESSFUL_RUNS_METRIC } from './handler-settings.js';
@@ -121,14 +121,14 @@ function isDuplicate(deps: ScheduledAuditDeps, eventId: string): boolean {
 
 function emitMetrics(metrics: Metrics, report: AuditReport, published: boolean): void {
   const { totals } = report;
-  metrics.addMetric(METRICS.checkpointsAudited, MetricUnit.Count, totals.clean + totals.withFindings);
+  metrics.addMetric(METRICS.checkpointsAudited, MetricUnit.Count, totals.checkpoints - notAudited(totals));
   metrics.addMetric(METRICS.permissionsSeen, MetricUnit.Count, totals.permissionsSeen);
   metrics.addMetric(METRICS.findings, MetricUnit.Count, totals.findings);
   metrics.addMetric(METRICS.revocations, MetricUnit.Count, totals.revoked);
   metrics.addMetric(METRICS.failedRevocations, MetricUnit.Count, totals.revokeFailed);
-  metrics.addMetric(METRICS.incompleteCheckpoints, MetricUnit.Count, totals.incomplete + totals.error);
+  metrics.addMetric(METRICS.incompleteCheckpoints, MetricUnit.Count, notAudited(totals));
   metrics.addMetric(METRICS.runDuration, MetricUnit.Milliseconds, report.durationMs);
-  const succeeded = published && (report.status === 'clean' || report.status === 'findings');
+  const succeeded = published && !isFailedRun(report.status);
   metrics.addMetric(METRICS.successfulRuns, MetricUnit.Count, succeeded ? 1 : 0);
   metrics.publishStoredMetrics();
 }
@@ -303,6 +303,6 @@ export async function runScheduledAudit(
       `the report could not be published: ${publishError instanceof Error ? publishError.message : String(publishError)}`,
     );
   }
-  if (report.status === 'error' || report.status === 'partial') throw new RunFailedError(verdictLine(report));
+  if (isFailedRun(report.status)) throw new RunFailedError(verdictLine(report));
   return { runId, status: report.status, findings: report.totals.findings, revoked: report.totals.revoked };
 }

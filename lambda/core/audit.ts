@@ -22,8 +22,10 @@ import {
   computeTotals,
   type EnforcementSummary,
   type Finding,
+  isRequestFailureCode,
   needsAction,
   REPORT_SCHEMA_VERSION,
+  type ReasonCode,
 } from './report.js';
 import { printable } from './sanitize.js';
 
@@ -71,7 +73,7 @@ interface Listing {
   readonly checkpoint: CheckpointPolicy;
   status: 'complete' | 'incomplete' | 'error';
   reason?: string;
-  reasonCode?: string;
+  reasonCode?: ReasonCode;
   pagesRead: number;
   permissionsSeen: number;
   allowed: number;
@@ -163,7 +165,7 @@ async function walkCheckpoint(
   /** Permission id → its project, as first listed. */
   const seenPermissions = new Map<string, string>();
   const cursor = new CursorWalk();
-  const stop = (reasonCode: string, reason: string): Listing => {
+  const stop = (reasonCode: ReasonCode, reason: string): Listing => {
     listing.status = 'incomplete';
     listing.reasonCode = reasonCode;
     listing.reason = reason;
@@ -237,7 +239,7 @@ async function walkCheckpoint(
 }
 
 /** Refusals by the API are `error`; failures to finish (transport, bad data) are `incomplete`. */
-const REFUSAL_CODES = new Set([
+const REFUSAL_CODES: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
   'ERR_OPENAI_AUTH',
   'ERR_OPENAI_FORBIDDEN',
   'ERR_OPENAI_NOT_FOUND',
@@ -246,7 +248,7 @@ const REFUSAL_CODES = new Set([
 ]);
 
 function recordListingFailure(listing: Listing, error: unknown): Listing {
-  const code = error instanceof CheckpointGuardError ? error.code : 'ERR_UNEXPECTED';
+  const code = listingFailureCode(error);
   listing.status = REFUSAL_CODES.has(code) ? 'error' : 'incomplete';
   listing.reasonCode = code;
   const message = error instanceof Error ? error.message : String(error);
@@ -257,6 +259,12 @@ function recordListingFailure(listing: Listing, error: unknown): Listing {
         ? `${message} (after ${listing.pagesRead} page(s))`
         : message;
   return listing;
+}
+
+/** A listing fails with its OpenAI request's own code; anything else was not anticipated. */
+function listingFailureCode(error: unknown): ReasonCode {
+  if (!(error instanceof CheckpointGuardError)) return 'ERR_UNEXPECTED';
+  return isRequestFailureCode(error.code) ? error.code : 'ERR_UNEXPECTED';
 }
 
 function toResult(listing: Listing): CheckpointResult {

@@ -197,12 +197,14 @@ export function parsePolicy(raw: unknown, source: string, now: Date): LoadedPoli
   if (!parsed.success) {
     // Duplicates are found in the second pass, which needs a well-formed file: look for them
     // here too, so one report lists every problem and the file is fixed in one edit.
+    const entries = (raw as { checkpoints?: unknown } | null)?.checkpoints;
     throw new PolicyError(source, [
       ...parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
-      ...duplicateCheckpointsIn(raw),
+      ...(Array.isArray(entries) ? duplicateCheckpoints(entries).values() : []),
     ]);
   }
   const file = parsed.data;
+  const duplicates = duplicateCheckpoints(file.checkpoints);
   const errors: ConfigIssue[] = [];
   const warnings: ConfigIssue[] = [];
 
@@ -210,18 +212,15 @@ export function parsePolicy(raw: unknown, source: string, now: Date): LoadedPoli
 
   const globalAllowed = new Set(file.allowedProjects);
   const checkpoints: CheckpointPolicy[] = [];
-  const firstIndexOf = new Map<string, number>();
+  const auditedIds = new Set<string>();
   file.checkpoints.forEach((entry, index) => {
-    const spec = typeof entry === 'string' ? { id: entry } : entry;
-    const first = firstIndexOf.get(spec.id);
-    if (first !== undefined) {
-      errors.push({
-        path: `checkpoints[${index}]`,
-        message: `duplicate of checkpoints[${first}] (${spec.id})`,
-      });
+    const duplicate = duplicates.get(index);
+    if (duplicate !== undefined) {
+      errors.push(duplicate);
       return;
     }
-    firstIndexOf.set(spec.id, index);
+    const spec = typeof entry === 'string' ? { id: entry } : entry;
+    auditedIds.add(spec.id);
     if (spec.replaceGlobalAllowlist && spec.allowedProjects === undefined) {
       errors.push({
         path: `checkpoints[${index}].allowedProjects`,
@@ -252,7 +251,7 @@ export function parsePolicy(raw: unknown, source: string, now: Date): LoadedPoli
       return;
     }
     exemptionKeys.set(key, index);
-    if (entry.checkpoint !== undefined && !firstIndexOf.has(entry.checkpoint)) {
+    if (entry.checkpoint !== undefined && !auditedIds.has(entry.checkpoint)) {
       warnings.push({
         path: `${path}.checkpoint`,
         message: `${entry.checkpoint} is not among the audited checkpoints`,
@@ -295,19 +294,25 @@ export function parsePolicy(raw: unknown, source: string, now: Date): LoadedPoli
   };
 }
 
-/** Duplicate checkpoint ids in a policy that failed the shape pass, among entries that have an id. */
-function duplicateCheckpointsIn(raw: unknown): ConfigIssue[] {
-  const entries = (raw as { checkpoints?: unknown } | null)?.checkpoints;
-  if (!Array.isArray(entries)) return [];
-  const issues: ConfigIssue[] = [];
+/**
+ * Entries naming a checkpoint an earlier entry already names, by index. The one rule for both passes:
+ * on a file that failed the shape pass it looks only at entries that have a string id.
+ */
+function duplicateCheckpoints(entries: readonly unknown[]): ReadonlyMap<number, ConfigIssue> {
+  const issues = new Map<number, ConfigIssue>();
   const firstIndexOf = new Map<string, number>();
-  entries.forEach((entry: unknown, index) => {
+  entries.forEach((entry, index) => {
     const id = typeof entry === 'string' ? entry : (entry as { id?: unknown } | null)?.id;
     if (typeof id !== 'string') return;
     const first = firstIndexOf.get(id);
-    if (first === undefined) firstIndexOf.set(id, index);
-    else
-      issues.push({ path: `checkpoints[${index}]`, message: `duplicate of checkpoints[${first}] (${id})` });
+    if (first === undefined) {
+      firstIndexOf.set(id, index);
+      return;
+    }
+    issues.set(index, {
+      path: `checkpoints[${index}]`,
+      message: `duplicate of checkpoints[${first}] (${id})`,
+    });
   });
   return issues;
 }

@@ -5,7 +5,7 @@
  * value is escaped and bounded, so it can neither start a line nor run on.
  */
 import type { AuditReport, CheckpointResult, Finding, GrantedBy, LookupSummary } from './report.js';
-import { needsAction } from './report.js';
+import { needsAction, notAudited } from './report.js';
 import { printable } from './sanitize.js';
 
 function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
@@ -33,11 +33,9 @@ export function verdictLine(report: AuditReport): string {
     case 'findings':
       return `checkpoint-guard: ${grants}${actions} ${mode}`;
     case 'partial': {
-      const notAudited = totals.incomplete + totals.error;
+      const unaudited = notAudited(totals);
       const parts = [
-        notAudited > 0
-          ? `${notAudited} of ${plural(totals.checkpoints, 'checkpoint')} not fully audited`
-          : '',
+        unaudited > 0 ? `${unaudited} of ${plural(totals.checkpoints, 'checkpoint')} not fully audited` : '',
         totals.revokeFailed > 0 ? `${plural(totals.revokeFailed, 'revocation')} failed` : '',
         totals.findings > 0 ? grants + actions : '',
       ].filter(Boolean);

@@ -2,6 +2,8 @@
  * The report model: what one run found and did. Everything here is plain data,
  * serialisable as it is; the renderers are pure functions of it.
  */
+import type { CursorStop } from './cursor.js';
+import type { ErrorCode } from './errors.js';
 import type { AuditMode } from './policy.js';
 
 /** Version of the JSON report's shape. Bump on any breaking change to field names or meanings. */
@@ -79,13 +81,40 @@ export interface Finding {
   readonly grantedBy: GrantedBy | null;
 }
 
+/**
+ * Why a checkpoint is `incomplete` or `error`, as a stable machine code (part of the versioned
+ * JSON report; the README's report reference lists each one):
+ * - a failed or refused OpenAI request: the `ERR_OPENAI_*` codes, `ERR_INVALID_ID`;
+ * - a walk that could not go on: `EMPTY_PAGE`, `NULL_CURSOR`, `CURSOR_REPEATED` (the cursor
+ *   guard), `PAGE_CAP` (`maxPagesPerCheckpoint`);
+ * - a run that stopped first: `DEADLINE`, `RUN_ABORTED` (the admin key was rejected);
+ * - `ERR_UNEXPECTED`: a failure nobody anticipated (a bug: please report it).
+ */
+export type ReasonCode =
+  | RequestFailureCode
+  | CursorStop['code']
+  | 'PAGE_CAP'
+  | 'DEADLINE'
+  | 'RUN_ABORTED'
+  | 'ERR_UNEXPECTED';
+
+/** The codes of a failed or refused listing request (`ERR_OPENAI_NOT_DELETED` is a DELETE's alone). */
+export type RequestFailureCode = Exclude<
+  Extract<ErrorCode, `ERR_OPENAI_${string}` | 'ERR_INVALID_ID'>,
+  'ERR_OPENAI_NOT_DELETED'
+>;
+
+export function isRequestFailureCode(code: ErrorCode): code is RequestFailureCode {
+  return (code.startsWith('ERR_OPENAI_') && code !== 'ERR_OPENAI_NOT_DELETED') || code === 'ERR_INVALID_ID';
+}
+
 export interface CheckpointResult {
   readonly id: string;
   readonly status: CheckpointStatus;
   /** Present when status is `incomplete` or `error`. */
   readonly reason?: string;
-  /** Stable machine code of the reason (`ERR_OPENAI_NOT_FOUND`, `CURSOR_REPEATED`, ...). */
-  readonly reasonCode?: string;
+  /** Stable machine code of the reason; see `ReasonCode`. */
+  readonly reasonCode?: ReasonCode;
   readonly pagesRead: number;
   /** Distinct permissions seen (a permission repeated across pages counts once). */
   readonly permissionsSeen: number;
@@ -188,6 +217,19 @@ export function needsAction(finding: Pick<Finding, 'verdict'>): boolean {
   return finding.verdict !== 'exempt';
 }
 
+/** Checkpoints the run could not audit: listings that did not finish (`incomplete`) or were refused (`error`). */
+export function notAudited(totals: Pick<Totals, 'incomplete' | 'error'>): number {
+  return totals.incomplete + totals.error;
+}
+
+/**
+ * A run that failed or left something undone (`error`, `partial`): the CLI exits 2 and the
+ * Lambda fails its invocation, so nobody mistakes it for a clean night.
+ */
+export function isFailedRun(status: RunStatus): boolean {
+  return status === 'error' || status === 'partial';
+}
+
 /** Totals derived from checkpoint results, so they always add up. */
 export function computeTotals(checkpoints: readonly CheckpointResult[]): Totals {
   const totals = {
@@ -243,8 +285,8 @@ export function computeRunStatus(
   totals: Totals,
   runError?: string,
 ): RunStatus {
-  const completed = totals.clean + totals.withFindings;
-  if (runError !== undefined || (checkpoints.length > 0 && completed === 0)) return 'error';
-  if (completed < checkpoints.length || totals.revokeFailed > 0) return 'partial';
+  const unaudited = notAudited(totals);
+  if (runError !== undefined || (checkpoints.length > 0 && unaudited === checkpoints.length)) return 'error';
+  if (unaudited > 0 || totals.revokeFailed > 0) return 'partial';
   return totals.findings > 0 ? 'findings' : 'clean';
 }

@@ -9,7 +9,7 @@
  */
 import { renderJson } from './render-json.js';
 import { renderText, verdictLine } from './render-text.js';
-import type { AuditReport, CheckpointResult } from './report.js';
+import { type AuditReport, type CheckpointResult, notAudited } from './report.js';
 import { asciiOnly } from './sanitize.js';
 
 /** SNS's limit on a whole message, attributes included. */
@@ -40,7 +40,7 @@ export function messageAttributes(report: AuditReport): Record<string, SnsAttrib
     findings: number(totals.findings),
     revocations: number(totals.revoked),
     revokeFailures: number(totals.revokeFailed),
-    incompleteCheckpoints: number(totals.incomplete + totals.error),
+    incompleteCheckpoints: number(notAudited(totals)),
   };
 }
 
