@@ -132,8 +132,14 @@ function lookupNote(what: string, lookup: LookupSummary | undefined): string | u
   return `${what} ${state}: ${printable(lookup.reason ?? 'no reason given', 300)}`;
 }
 
-function section(title: string, body: string[]): string[] {
-  return body.length === 0 ? [] : ['', title, '-'.repeat(title.length), ...body];
+/** A titled section, or nothing when its body is empty. Bodies are generated, never spread. */
+function* section(title: string, body: Iterable<string>): Generator<string> {
+  let first = true;
+  for (const line of body) {
+    if (first) yield* ['', title, '-'.repeat(title.length)];
+    first = false;
+    yield line;
+  }
 }
 
 /** Column limit of the text report. */
@@ -173,48 +179,81 @@ function formatDuration(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** The whole text report. */
-export function renderText(report: AuditReport): string {
-  const { totals } = report;
-  const lines: string[] = [verdictLine(report), ''];
-  lines.push(`Status:  ${report.status.toUpperCase()}`);
-  lines.push(
-    `Mode:    ${report.mode}${report.policyMode !== report.mode ? ` (policy says ${report.policyMode})` : ''}`,
-  );
-  lines.push(`Run:     ${report.runId}`);
-  lines.push(`Started: ${report.startedAt}  (${formatDuration(report.durationMs)})`);
-  if (report.runError !== undefined) lines.push(`Error:   ${printable(report.runError, 300)}`);
+/**
+ * The text report line by line, wrapped: a report with a million findings is written out as it
+ * is generated, never held as one string or spread into a call (both fail at that size).
+ */
+export function* textReportLines(report: AuditReport): Generator<string> {
+  // The first line is the verdict, also the email subject: it stays whole.
+  yield verdictLine(report);
+  for (const line of unwrappedBody(report)) yield* wrap(line);
+}
 
-  const findings: string[] = [];
+/** The whole text report as one string: for reports already cut to a message's size. */
+export function renderText(report: AuditReport): string {
+  return `${[...textReportLines(report)].join('\n')}\n`;
+}
+
+function* unwrappedBody(report: AuditReport): Generator<string> {
+  const { totals } = report;
+  yield '';
+  yield `Status:  ${report.status.toUpperCase()}`;
+  yield `Mode:    ${report.mode}${report.policyMode !== report.mode ? ` (policy says ${report.policyMode})` : ''}`;
+  yield `Run:     ${report.runId}`;
+  yield `Started: ${report.startedAt}  (${formatDuration(report.durationMs)})`;
+  if (report.runError !== undefined) yield `Error:   ${printable(report.runError, 300)}`;
+  yield* section('Findings', findingsBody(report));
+  yield* section('Enforcement', enforcementBody(report));
+  yield* section('Problems', problemsBody(report));
+  yield* section(
+    'Warnings',
+    report.warnings.map((w) => `- ${printable(w, 300)}`),
+  );
+  yield* section('Figures', [
+    `checkpoints   ${totals.checkpoints} (clean ${totals.clean}, with findings ${totals.withFindings}, incomplete ${totals.incomplete}, error ${totals.error})`,
+    `permissions   ${totals.permissionsSeen} seen, ${totals.allowed} allowed`,
+    `findings      ${totals.unexpected} unexpected, ${totals.exemptionExpired} exemption expired, ${totals.exempt} exempt`,
+    `actions       ${totals.wouldRevoke} would revoke, ${totals.revoked} revoked, ${totals.alreadyGone} already gone, ${totals.revokeFailed} failed, ${totals.halted} halted`,
+    ...(report.lookups?.projectNames.state === 'ok'
+      ? [
+          `flagged       ${totals.archivedProjects === 1 ? '1 grant to an archived project' : `${totals.archivedProjects} grants to archived projects`}, ${totals.unknownProjects === 1 ? '1 to an unknown project' : `${totals.unknownProjects} to unknown projects`}`,
+        ]
+      : []),
+  ]);
+}
+
+function* findingsBody(report: AuditReport): Generator<string> {
+  let listed = false;
   for (const checkpoint of report.checkpoints) {
     if (checkpoint.findings.length === 0 && !checkpoint.findingsOmitted) continue;
-    if (findings.length > 0) findings.push('');
-    findings.push(checkpointHeading(checkpoint));
-    for (const finding of checkpoint.findings) findings.push(...findingLines(finding));
+    if (listed) yield '';
+    listed = true;
+    yield checkpointHeading(checkpoint);
+    for (const finding of checkpoint.findings) yield* findingLines(finding);
     if (checkpoint.findingsOmitted)
-      findings.push(`  ... ${plural(checkpoint.findingsOmitted, 'more finding')} not shown`);
+      yield `  ... ${plural(checkpoint.findingsOmitted, 'more finding')} not shown`;
   }
   const omitted = report.checkpoints.reduce((sum, c) => sum + (c.findingsOmitted ?? 0), 0);
   if (omitted > 0) {
-    findings.push(
-      '',
-      `${plural(omitted, 'more finding')} not shown to fit the message size; the figures below count them all.`,
-    );
+    listed = true;
+    yield '';
+    yield `${plural(omitted, 'more finding')} not shown to fit the message size; the figures below count them all.`;
   }
   if (report.checkpointsOmitted) {
-    findings.push(
-      '',
-      `${plural(report.checkpointsOmitted, 'checkpoint')} not listed to fit the message size.`,
-    );
+    listed = true;
+    yield '';
+    yield `${plural(report.checkpointsOmitted, 'checkpoint')} not listed to fit the message size.`;
   }
   // Said once, below the findings it concerns, rather than on every finding.
   const lookupNotes = [
     lookupNote('project names', report.lookups?.projectNames),
     lookupNote('attribution', report.lookups?.grantedBy),
   ].filter((note): note is string => note !== undefined);
-  if (findings.length > 0 && lookupNotes.length > 0) findings.push('', ...lookupNotes);
-  lines.push(...section('Findings', findings));
+  if (listed && lookupNotes.length > 0) yield* ['', ...lookupNotes];
+}
 
+function enforcementBody(report: AuditReport): string[] {
+  const { totals } = report;
   const enforcement: string[] = [];
   const e = report.enforcement;
   if (e.state === 'halted') enforcement.push(`HALTED: ${printable(e.reason ?? '', 300)}`);
@@ -229,37 +268,13 @@ export function renderText(report: AuditReport): string {
   if (e.state !== 'halted' && totals.halted > 0) {
     enforcement.push(`${plural(totals.halted, 'grant')} not revoked: listing incomplete or deadline reached`);
   }
-  lines.push(...section('Enforcement', enforcement));
+  return enforcement;
+}
 
-  const problems = report.checkpoints
-    .filter((c) => c.status === 'incomplete' || c.status === 'error')
-    .flatMap((c) => [
-      `${printable(c.id)}: ${c.status.toUpperCase()}`,
-      `  ${printable(c.reason ?? 'no reason given', 300)}`,
-    ]);
-  lines.push(...section('Problems', problems));
-
-  lines.push(
-    ...section(
-      'Warnings',
-      report.warnings.map((w) => `- ${printable(w, 300)}`),
-    ),
-  );
-
-  lines.push(
-    ...section('Figures', [
-      `checkpoints   ${totals.checkpoints} (clean ${totals.clean}, with findings ${totals.withFindings}, incomplete ${totals.incomplete}, error ${totals.error})`,
-      `permissions   ${totals.permissionsSeen} seen, ${totals.allowed} allowed`,
-      `findings      ${totals.unexpected} unexpected, ${totals.exemptionExpired} exemption expired, ${totals.exempt} exempt`,
-      `actions       ${totals.wouldRevoke} would revoke, ${totals.revoked} revoked, ${totals.alreadyGone} already gone, ${totals.revokeFailed} failed, ${totals.halted} halted`,
-      ...(report.lookups?.projectNames.state === 'ok'
-        ? [
-            `flagged       ${totals.archivedProjects === 1 ? '1 grant to an archived project' : `${totals.archivedProjects} grants to archived projects`}, ${totals.unknownProjects === 1 ? '1 to an unknown project' : `${totals.unknownProjects} to unknown projects`}`,
-          ]
-        : []),
-    ]),
-  );
-  // The first line is the verdict, also the email subject: it stays whole.
-  const [verdict, ...rest] = lines;
-  return `${[verdict, ...rest.flatMap(wrap)].join('\n')}\n`;
+function* problemsBody(report: AuditReport): Generator<string> {
+  for (const c of report.checkpoints) {
+    if (c.status !== 'incomplete' && c.status !== 'error') continue;
+    yield `${printable(c.id)}: ${c.status.toUpperCase()}`;
+    yield `  ${printable(c.reason ?? 'no reason given', 300)}`;
+  }
 }

@@ -132,7 +132,23 @@ describe('the subject', () => {
     expect(subject).toMatch(PRINTABLE_ASCII);
   });
 
-  it('a huge run error still gives a subject of at most 100 characters', () => {
+  it.each([
+    { verdictLength: 99, kept: true },
+    { verdictLength: 100, kept: false },
+  ])(
+    'a verdict of $verdictLength characters is kept whole: $kept (SNS wants fewer than 100)',
+    ({ verdictLength, kept }) => {
+      const overhead = 'checkpoint-guard: ERROR,  (report mode)'.length;
+      const report = failedRun('e'.repeat(verdictLength - overhead));
+
+      const subject = subjectOf(report);
+
+      expect(subject.length).toBe(99);
+      expect(subject.includes('...')).toBe(!kept);
+    },
+  );
+
+  it('a huge run error still gives a subject of fewer than 100 characters', () => {
     const report = failedRun(`SSM parameter failure: ${'x'.repeat(200_000)}`);
 
     const subject = subjectOf(report);
