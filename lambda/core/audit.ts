@@ -355,7 +355,8 @@ async function enforce(
   await mapWithConcurrency(
     planned,
     options.revocationConcurrency ?? DEFAULT_REVOCATION_CONCURRENCY,
-    async ({ listing, index }) => report(await revoke(policy, listing, index, source, clock), listing),
+    async ({ listing, index }) =>
+      report(await revoke(policy, listing, index, source, clock, options, pastDeadline), listing),
     {
       shouldStart: () => !pastDeadline(),
       onSkipped: ({ listing, index }) =>
@@ -374,6 +375,8 @@ async function revoke(
   index: number,
   source: PermissionSource,
   clock: Clock,
+  options: AuditOptions,
+  pastDeadline: () => boolean,
 ): Promise<Finding> {
   const finding = listing.findings[index] as Finding;
   // Last line of defence before an irreversible call: re-derive the standing from the policy alone.
@@ -381,13 +384,72 @@ async function revoke(
   if (standing.kind === 'allowed' || standing.kind === 'exempt') {
     return setAction(listing, index, 'none', `not revoked: ${finding.projectId} is ${standing.kind}`);
   }
+  let outcome: Awaited<ReturnType<PermissionSource['deletePermission']>>;
   try {
-    const outcome = await source.deletePermission(listing.checkpoint.id, finding.permissionId);
-    return outcome === 'deleted'
-      ? setAction(listing, index, 'revoked')
-      : setAction(listing, index, 'already-gone', 'the grant no longer existed (404)');
+    outcome = await source.deletePermission(listing.checkpoint.id, finding.permissionId);
   } catch (error) {
     return setAction(listing, index, 'revoke-failed', error instanceof Error ? error.message : String(error));
+  }
+  if (outcome === 'deleted') return setAction(listing, index, 'revoked');
+  // A 404 may mean the route, not the grant, was not found (`unknown_url`): only a fresh listing
+  // that no longer holds the grant makes it gone. Otherwise the grant may still be there.
+  const check = await findInListing(
+    source,
+    listing.checkpoint.id,
+    finding.permissionId,
+    options,
+    pastDeadline,
+  );
+  if (check.kind === 'absent') {
+    return setAction(
+      listing,
+      index,
+      'already-gone',
+      'the grant no longer existed (404, and no longer listed)',
+    );
+  }
+  return setAction(
+    listing,
+    index,
+    'revoke-failed',
+    check.kind === 'listed'
+      ? 'the DELETE was answered 404, but the grant is still listed'
+      : `the DELETE was answered 404, and a fresh listing to confirm the grant is gone failed: ${check.reason}`,
+  );
+}
+
+type ListingCheck =
+  | { readonly kind: 'listed' }
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'unknown'; readonly reason: string };
+
+/** Walks a checkpoint's whole listing for one permission, under the same guards as the audit's walk. */
+async function findInListing(
+  source: PermissionSource,
+  checkpointId: string,
+  permissionId: string,
+  options: AuditOptions,
+  pastDeadline: () => boolean,
+): Promise<ListingCheck> {
+  const maxPages = options.maxPagesPerCheckpoint ?? DEFAULT_MAX_PAGES_PER_CHECKPOINT;
+  const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  const cursor = new CursorWalk();
+  for (let pages = 0; ; pages++) {
+    if (pages >= maxPages) return { kind: 'unknown', reason: `stopped after ${maxPages} pages` };
+    if (pastDeadline()) return { kind: 'unknown', reason: "the run's deadline was reached" };
+    let page: Awaited<ReturnType<PermissionSource['listPermissionsPage']>>;
+    try {
+      page = await source.listPermissionsPage(
+        checkpointId,
+        cursor.after === undefined ? { limit } : { after: cursor.after, limit },
+      );
+    } catch (error) {
+      return { kind: 'unknown', reason: error instanceof Error ? error.message : String(error) };
+    }
+    if (page.permissions.some((p) => p.id === permissionId)) return { kind: 'listed' };
+    if (!page.hasMore) return { kind: 'absent' };
+    const stopped = cursor.advance(page.permissions.length, page.lastId);
+    if (stopped) return { kind: 'unknown', reason: stopped.reason };
   }
 }
 

@@ -159,7 +159,7 @@ describe('findings', () => {
     { action: 'revoked', line: '      -> REVOKED', step: 'deleted' as const },
     {
       action: 'already-gone',
-      line: '      -> already gone: the grant no longer existed (404)',
+      line: '      -> already gone: the grant no longer existed (404, and no longer listed)',
       step: 'not-found' as const,
     },
     {
