@@ -4,7 +4,7 @@
  */
 import * as z from 'zod';
 import { CheckpointGuardError } from './core/errors.js';
-import { formatPath } from './core/policy.js';
+import { formatPath } from './core/policy-path.js';
 
 /** Environment variable names, shared with the stack (lib/). */
 export const ENV = {

@@ -212,7 +212,12 @@ async function walkCheckpoint(
       }
       seenPermissions.set(permission.id, permission.projectId);
       listing.permissionsSeen++;
-      const standing = standingOf(checkpoint, policy.exemptions, permission.projectId, nowMs);
+      const standing = standingOf(
+        checkpoint,
+        policy.exemptionsByProject.get(permission.projectId) ?? [],
+        permission.projectId,
+        nowMs,
+      );
       if (standing.kind === 'allowed') {
         listing.allowed++;
         continue;
@@ -380,7 +385,12 @@ async function revoke(
 ): Promise<Finding> {
   const finding = listing.findings[index] as Finding;
   // Last line of defence before an irreversible call: re-derive the standing from the policy alone.
-  const standing = standingOf(listing.checkpoint, policy.exemptions, finding.projectId, clock.now());
+  const standing = standingOf(
+    listing.checkpoint,
+    policy.exemptionsByProject.get(finding.projectId) ?? [],
+    finding.projectId,
+    clock.now(),
+  );
   if (standing.kind === 'allowed' || standing.kind === 'exempt') {
     return setAction(listing, index, 'none', `not revoked: ${finding.projectId} is ${standing.kind}`);
   }

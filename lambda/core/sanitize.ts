@@ -39,3 +39,11 @@ export function asciiOnly(text: string, maxLength: number): string {
   const ascii = text.replace(/[^\x20-\x7e]/g, '?');
   return ascii.length <= maxLength ? ascii : `${ascii.slice(0, maxLength - 3)}...`;
 }
+
+/** Characters that show nothing: controls, format characters (zero-width, bidi marks), spaces. */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Z}\s]/gu;
+
+/** How many characters of `text` a reader can see. */
+export function visibleLength(text: string): number {
+  return text.replace(INVISIBLE, '').length;
+}
