@@ -175,7 +175,8 @@ function auditSettings(
           status: result.status,
           pagesRead: result.pagesRead,
           permissionsSeen: result.permissionsSeen,
-          reason: result.reason,
+          // The reason can quote the API (a cursor, an error message): escaped and bounded like every id.
+          reason: result.reason === undefined ? undefined : printable(result.reason, 300),
           reasonCode: result.reasonCode,
         };
         if (result.status === 'incomplete' || result.status === 'error')
@@ -199,7 +200,7 @@ function auditSettings(
           permissionId: printable(finding.permissionId),
           projectId: printable(finding.projectId),
           action: finding.action,
-          actionReason: finding.actionReason,
+          actionReason: finding.actionReason === undefined ? undefined : printable(finding.actionReason, 300),
         };
         if (finding.action === 'revoke-failed') logger.error('action', fields);
         else logger.info('action', fields);

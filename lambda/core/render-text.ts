@@ -86,13 +86,23 @@ function grantedByLine(grantedBy: GrantedBy): string {
   return `      by ${who}${how}`;
 }
 
-function findingLines(finding: Finding): string[] {
+/**
+ * `2026-11-20 23:12Z`. The date comes from the API: a year past 9999 (ISO's `+275760-09-13`)
+ * or a date more than a day after the run started is said in words, not shown as if real.
+ */
+function grantedAt(createdAt: string, runStartedAt: string): string {
+  if (!/^\d{4}-/.test(createdAt)) return `on an impossible date (${printable(createdAt, 30)})`;
+  const shown = `${createdAt.slice(0, 16).replace('T', ' ')}Z`;
+  // A day of slack: a grant made while the run walks is legitimately newer than its start.
+  const future = Date.parse(createdAt) > Date.parse(runStartedAt) + 24 * 60 * 60 * 1000;
+  return future ? `${shown} (in the future: the API's clock or data is wrong)` : shown;
+}
+
+function findingLines(finding: Finding, runStartedAt: string): string[] {
   const marker = needsAction(finding) ? '!' : '~';
   const name = finding.projectName !== null ? ` "${printable(finding.projectName, 60)}"` : '';
   const lines = [`  ${marker} ${printable(finding.projectId, 70)}${name}${projectFlag(finding)}`];
-  lines.push(
-    `      ${printable(finding.permissionId, 40)}, granted ${finding.createdAt.slice(0, 16).replace('T', ' ')}Z`,
-  );
+  lines.push(`      ${printable(finding.permissionId, 40)}, granted ${grantedAt(finding.createdAt, runStartedAt)}`);
   if (finding.grantedBy) lines.push(grantedByLine(finding.grantedBy));
   if (finding.verdict === 'exempt' && finding.exemption) {
     lines.push(
@@ -229,7 +239,7 @@ function* findingsBody(report: AuditReport): Generator<string> {
     if (listed) yield '';
     listed = true;
     yield checkpointHeading(checkpoint);
-    for (const finding of checkpoint.findings) yield* findingLines(finding);
+    for (const finding of checkpoint.findings) yield* findingLines(finding, report.startedAt);
     if (checkpoint.findingsOmitted)
       yield `  ... ${plural(checkpoint.findingsOmitted, 'more finding')} not shown`;
   }

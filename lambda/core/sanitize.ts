@@ -23,10 +23,17 @@ function escapeCharacter(character: string): string {
     : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
-/** Shortens to `maxLength` characters, marking the cut. */
+/**
+ * Shortens to `maxLength` characters, marking the cut. Text with words is cut after a whole
+ * word when one ends in the last quarter of the room, so a reason never ends mid-word; an id
+ * (one long word) is cut where the room ends.
+ */
 export function bounded(text: string, maxLength = MAX_FIELD_LENGTH): string {
   if (text.length <= maxLength) return text;
-  return `${text.slice(0, Math.max(0, maxLength - 1))}…`;
+  const room = Math.max(0, maxLength - 1);
+  const lastSpace = text.lastIndexOf(' ', room);
+  const cut = lastSpace >= room * 0.75 ? text.slice(0, lastSpace).trimEnd() : text.slice(0, room);
+  return `${cut}…`;
 }
 
 /** Escapes control characters visibly and bounds the length: safe to place on one line. */

@@ -431,8 +431,7 @@ describe('large and hostile policies', () => {
 
     expect(policy.exemptionsByProject.get('proj_9999')).toHaveLength(1);
     expect(
-      standingOf(last, policy.exemptionsByProject.get('proj_9999') ?? [], 'proj_9999', Date.parse(NOW))
-        .kind,
+      standingOf(last, policy.exemptionsByProject.get('proj_9999') ?? [], 'proj_9999', Date.parse(NOW)).kind,
     ).toBe('exempt');
   });
 

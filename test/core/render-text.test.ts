@@ -176,6 +176,45 @@ describe('findings', () => {
     expect(section(renderText(report), 'Findings')).toContain(line);
   });
 
+  it.each([
+    {
+      what: 'a year past 9999',
+      createdAt: 8_640_000_000_000,
+      shown: /granted on an impossible date \(\+275760-09-13T00:00:00\.000Z\)/,
+    },
+    {
+      what: 'a date years after the run',
+      createdAt: Date.parse('2031-01-01T00:00:00Z') / 1000,
+      shown: /granted 2031-01-01 00:00Z \(in the future: /,
+    },
+    {
+      what: 'a grant made while the run walks',
+      createdAt: Date.parse('2025-06-01T12:30:00Z') / 1000,
+      shown: /granted 2025-06-01 12:30Z$/,
+    },
+  ])('$what is shown for what it is', async ({ createdAt, shown }) => {
+    const report = await singleCheckpoint(
+      new MemorySource({ [WEATHER]: [permission(CP_1, 'proj_a', createdAt)] }),
+    );
+
+    expect(section(renderText(report), 'Findings').find((line) => line.includes(CP_1))).toMatch(shown);
+  });
+
+  it('a long action reason is cut after a whole word', async () => {
+    const reason = `upstream said: ${'the grant could not be removed because '.repeat(8)}`;
+    const report = await singleCheckpoint(
+      new MemorySource({ [WEATHER]: [permission(CP_1, 'proj_a')] }).onDelete(
+        CP_1,
+        apiError('ERR_OPENAI_SERVER', reason),
+      ),
+      'enforce',
+    );
+
+    const text = section(renderText(report), 'Findings').join(' ');
+
+    expect(text).toMatch(/(the|grant|could|not|be|removed|because)…/);
+  });
+
   it('a finding held back by the revocation cap says enforcement halted, and why', async () => {
     const policy = policyOf({ mode: 'enforce', checkpoints: [WEATHER], maxRevocationsPerRun: 1 });
     const report = await audit(
