@@ -180,24 +180,24 @@ describe('findings', () => {
     {
       what: 'a year past 9999',
       createdAt: 8_640_000_000_000,
-      shown: /granted on an impossible date \(\+275760-09-13T00:00:00\.000Z\)/,
+      shown: /granted on an impossible date\s+\(\+275760-09-13T00:00:00\.000Z\)/,
     },
     {
       what: 'a date years after the run',
       createdAt: Date.parse('2031-01-01T00:00:00Z') / 1000,
-      shown: /granted 2031-01-01 00:00Z \(in the future: /,
+      shown: /granted 2031-01-01 00:00Z\s+\(in the future: /,
     },
     {
       what: 'a grant made while the run walks',
       createdAt: Date.parse('2025-06-01T12:30:00Z') / 1000,
-      shown: /granted 2025-06-01 12:30Z$/,
+      shown: /granted 2025-06-01 12:30Z\s+not on the allowlist/,
     },
   ])('$what is shown for what it is', async ({ createdAt, shown }) => {
     const report = await singleCheckpoint(
       new MemorySource({ [WEATHER]: [permission(CP_1, 'proj_a', createdAt)] }),
     );
 
-    expect(section(renderText(report), 'Findings').find((line) => line.includes(CP_1))).toMatch(shown);
+    expect(section(renderText(report), 'Findings').join(' ')).toMatch(shown);
   });
 
   it('a long action reason is cut after a whole word', async () => {
