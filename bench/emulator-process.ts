@@ -6,7 +6,7 @@
  * It seeds the workload in-process, then reports `ready` over IPC; on `counters` it answers
  * with its request counters; it closes and exits when the parent disconnects.
  */
-import { startOpenAIEmulator } from '../lambda/emulator/openai-emulator.js';
+import { startOpenAIEmulator } from '../lambda/emulator/openai/index.js';
 import { seedWorkload, type WorkloadShape } from './workload.js';
 
 export interface EmulatorConfig {
