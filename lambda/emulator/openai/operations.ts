@@ -63,15 +63,7 @@ function listPermissions(state: OrganizationState, { params, query }: OperationR
   const after = query.get('after');
   const walk = { after, ascending: order === 'ascending', projectId: query.get('project_id') };
   const result = state.permissionPage(checkpointId, walk, limit);
-  if (!result) {
-    return errorReply(
-      400,
-      `No permission found with id '${after}' to paginate after.`,
-      'invalid_request_error',
-      null,
-      'after',
-    );
-  }
+  if (!result) return unknownCursor('permission', after);
   return { list: listOf(result.page, result.hasMore) };
 }
 
@@ -192,6 +184,17 @@ function checkpointNotFound(checkpointId: string): Reply {
   );
 }
 
+/** The 400 for an `after` cursor that names nothing in the list. */
+function unknownCursor(what: 'permission' | 'object', after: string | null): Reply {
+  return errorReply(
+    400,
+    `No ${what} found with id '${after}' to paginate after.`,
+    'invalid_request_error',
+    null,
+    'after',
+  );
+}
+
 /** A `limit` query parameter between 1 and `max`, or the 400 OpenAI would answer. */
 function parseLimit(query: URLSearchParams, defaultLimit: number, max: number): number | Reply {
   const text = query.get('limit');
@@ -227,15 +230,7 @@ function pageAfter<T extends Identified>(
   let start = 0;
   if (after !== null) {
     const index = items.findIndex((item) => item.id === after);
-    if (index < 0) {
-      return errorReply(
-        400,
-        `No object found with id '${after}' to paginate after.`,
-        'invalid_request_error',
-        null,
-        'after',
-      );
-    }
+    if (index < 0) return unknownCursor('object', after);
     start = index + 1;
   }
   return { page: items.slice(start, start + limit), hasMore: start + limit < items.length };

@@ -126,7 +126,7 @@ export class OrganizationState {
         id: permission.id,
         data: { project_id: projectId, fine_tuned_model_checkpoint: checkpointId },
       });
-      return toPermissionObject(permission);
+      return withoutSeq(permission);
     });
   }
 
@@ -143,7 +143,7 @@ export class OrganizationState {
 
   /** The checkpoint's permissions, oldest first; empty for an unknown checkpoint. */
   permissionsOf(checkpointId: string): PermissionObject[] {
-    return (this.#checkpoints.get(checkpointId)?.permissions ?? []).map(toPermissionObject);
+    return (this.#checkpoints.get(checkpointId)?.permissions ?? []).map(withoutSeq);
   }
 
   /**
@@ -173,7 +173,7 @@ export class OrganizationState {
         hasMore = true;
         break;
       }
-      page.push(toPermissionObject(permission));
+      page.push(withoutSeq(permission));
     }
     return { page, hasMore };
   }
@@ -208,14 +208,14 @@ export class OrganizationState {
       seq: this.#projects.get(spec.id)?.seq ?? ++this.#sequence,
     };
     this.#projects.set(spec.id, project);
-    return toProjectObject(project);
+    return withoutSeq(project);
   }
 
   /** Projects in listing order: oldest first, then in the order they were added. */
   projects(): ProjectObject[] {
     return [...this.#projects.values()]
       .sort((a, b) => a.created_at - b.created_at || a.seq - b.seq)
-      .map(toProjectObject);
+      .map(withoutSeq);
   }
 
   /** Audit log entries in listing order: newest first. */
@@ -275,22 +275,7 @@ function countBelow(permissions: readonly StoredPermission[], key: SortKey, orEq
   return low;
 }
 
-function toPermissionObject(permission: StoredPermission): PermissionObject {
-  return {
-    object: 'checkpoint.permission',
-    id: permission.id,
-    created_at: permission.created_at,
-    project_id: permission.project_id,
-  };
-}
-
-function toProjectObject(project: StoredProject): ProjectObject {
-  return {
-    object: 'organization.project',
-    id: project.id,
-    name: project.name,
-    created_at: project.created_at,
-    archived_at: project.archived_at,
-    status: project.status,
-  };
+/** The wire object of a stored one: its fields in their order, without the sequence number. */
+function withoutSeq<T extends { readonly seq: number }>({ seq: _seq, ...object }: T): Omit<T, 'seq'> {
+  return object;
 }
