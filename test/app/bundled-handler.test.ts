@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { jest } from '@jest/globals';
 import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
 import { ENV } from '../../lambda/handler-settings.js';
-import { type SynthesizedApp, synthesizeApp } from '../infra/synth.js';
+import { type SynthesizedApp, synthesizeApp } from '../../scripts/synth.js';
 import { type FakeAws, startFakeAws } from '../support/fake-aws.js';
 
 const ADMIN_KEY = 'sk-admin-bundle-test-5d4c3b2a1f0e9d8c';

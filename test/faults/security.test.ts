@@ -18,7 +18,7 @@ import { CheckpointGuardError } from '../../lambda/core/errors.js';
 import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
 import { createDeps } from '../../lambda/handler.js';
 import { ENV } from '../../lambda/handler-settings.js';
-import { type SynthesizedApp, synthesizeApp } from '../infra/synth.js';
+import { type SynthesizedApp, synthesizeApp } from '../../scripts/synth.js';
 import { type Elsewhere, startElsewhere } from './elsewhere.js';
 import { basePolicy, CHECKPOINTS, seedWorld } from './world.js';
 
