@@ -11,7 +11,7 @@ import { runCheckpointAudit } from '../lambda/audit-runner.js';
 import { DEFAULT_CONCURRENCY } from '../lambda/core/audit.js';
 import { parsePolicy } from '../lambda/core/policy.js';
 import { sequentialWalk } from './sequential-walk.js';
-import { PAGE_SIZE, type WorkloadShape, workloadPolicy } from './workload.js';
+import { PAGE_SIZE, type WorkloadShape, workloadPolicy } from './workload-shape.js';
 
 export interface AuditJob {
   readonly engine: 'checkpoint-guard' | 'sequential';

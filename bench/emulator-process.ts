@@ -7,7 +7,7 @@
  * with its request counters; it closes and exits when the parent disconnects.
  */
 import { startOpenAIEmulator } from '../lambda/emulator/openai/index.js';
-import { seedWorkload, type WorkloadShape } from './workload.js';
+import { seedWorkload, type WorkloadShape } from './workload-shape.js';
 
 export interface EmulatorConfig {
   readonly shape: WorkloadShape;
