@@ -11,7 +11,7 @@
  */
 import type { AuditOutcome } from './audit-process.js';
 import { measureColdStart } from './cold-start.js';
-import { runAudit, withEmulator } from './ipc.js';
+import { type RunningEmulator, runAudit, withEmulator } from './ipc.js';
 import { type Row, seconds, times } from './results-table.js';
 import type { Settings } from './settings.js';
 import { pagesPerCheckpoint, totalRequests, type WorkloadShape } from './workload-shape.js';
@@ -20,6 +20,23 @@ const MB = 1024 * 1024;
 
 function progress(text: string): void {
   process.stderr.write(`bench: ${text}\n`);
+}
+
+/** One checkpoint-guard audit of `emulator`, at the concurrency the settings ask for. */
+function auditWithCheckpointGuard(
+  settings: Settings,
+  emulator: RunningEmulator,
+  shape: WorkloadShape,
+  options: { readonly lookups?: true } = {},
+): Promise<AuditOutcome> {
+  return runAudit({
+    engine: 'checkpoint-guard',
+    baseUrl: emulator.baseUrl,
+    adminKey: emulator.adminKey,
+    shape,
+    ...options,
+    ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
+  });
 }
 
 function completeness(workload: string, outcome: AuditOutcome, shape: WorkloadShape): Row {
@@ -38,22 +55,17 @@ export async function workloadA(settings: Settings): Promise<Row[]> {
   const { shape, latencyMs } = settings;
   return withEmulator({ shape, latencyMs }, async (emulator) => {
     progress(`A: seeded ${shape.checkpoints} x ${shape.grants} grants in ${seconds(emulator.seedMs)}`);
-    const base = { baseUrl: emulator.baseUrl, adminKey: emulator.adminKey, shape };
     progress('A: checkpoint-guard');
-    const ours = await runAudit({
-      ...base,
-      engine: 'checkpoint-guard',
-      ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
-    });
+    const ours = await auditWithCheckpointGuard(settings, emulator, shape);
     progress(`A: sequential walk (about ${seconds(totalRequests(shape) * latencyMs)})`);
-    const sequential = await runAudit({ ...base, engine: 'sequential' });
-    progress('A: checkpoint-guard with the finding lookups on (the policy default)');
-    const withLookups = await runAudit({
-      ...base,
-      engine: 'checkpoint-guard',
-      lookups: true,
-      ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
+    const sequential = await runAudit({
+      engine: 'sequential',
+      baseUrl: emulator.baseUrl,
+      adminKey: emulator.adminKey,
+      shape,
     });
+    progress('A: checkpoint-guard with the finding lookups on (the policy default)');
+    const withLookups = await auditWithCheckpointGuard(settings, emulator, shape, { lookups: true });
     const requests = totalRequests(shape);
     const boundMs = Math.max(
       pagesPerCheckpoint(shape) * latencyMs,
@@ -99,13 +111,7 @@ export async function workloadB(settings: Settings): Promise<Row[]> {
   const { shape, latencyMs, rate } = settings;
   return withEmulator({ shape, latencyMs, rateLimit: rate }, async (emulator) => {
     progress(`B: checkpoint-guard behind a limit of ${rate} requests/s`);
-    const ours = await runAudit({
-      engine: 'checkpoint-guard',
-      baseUrl: emulator.baseUrl,
-      adminKey: emulator.adminKey,
-      shape,
-      ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
-    });
+    const ours = await auditWithCheckpointGuard(settings, emulator, shape);
     const counters = await emulator.counters();
     const requests = totalRequests(shape);
     const rateBoundMs = Math.max((requests / rate) * 1000, pagesPerCheckpoint(shape) * latencyMs);
@@ -155,13 +161,7 @@ export async function workloadC(settings: Settings): Promise<Row[]> {
   return withEmulator({ shape, latencyMs: 0 }, async (emulator) => {
     progress(`C: seeded ${shape.checkpoints} x ${shape.grants} grants in ${seconds(emulator.seedMs)}`);
     progress('C: checkpoint-guard');
-    const ours = await runAudit({
-      engine: 'checkpoint-guard',
-      baseUrl: emulator.baseUrl,
-      adminKey: emulator.adminKey,
-      shape,
-      ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
-    });
+    const ours = await auditWithCheckpointGuard(settings, emulator, shape);
     return [
       {
         workload: 'C',
