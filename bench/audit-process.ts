@@ -1,6 +1,6 @@
 /**
  * One measured audit in a fresh process, so its peak RSS is the audit's own and no run
- * inherits another's warm JIT or heap. Started by bench/run.ts with `fork` (tsx loader)
+ * inherits another's warm JIT or heap. Started by bench/ipc.ts with `fork` (tsx loader)
  * and one JSON argument (`AuditJob`); it sends one `AuditOutcome` over IPC and exits.
  *
  * The wall time covers the audit alone (from the first request to the finished report),
