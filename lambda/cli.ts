@@ -163,7 +163,7 @@ async function demo(flags: Flags, io: CliIo): Promise<number> {
   const now = new Date();
   const adminKey = `sk-admin-demo-${Math.random().toString(36).slice(2)}`;
   // Loaded only here: the emulator is the demo's, not something audit or validate need.
-  const { startOpenAIEmulator } = await import('./emulator/openai-emulator.js');
+  const { startOpenAIEmulator } = await import('./emulator/openai/index.js');
   const { demoPolicy, seedDemoOrganization } = await import('./emulator/demo-organization.js');
   const emulator = await startOpenAIEmulator({ adminKey });
   try {

@@ -11,7 +11,7 @@ import {
   sessionActor,
   startOpenAIEmulator,
   userApiKeyActor,
-} from '../../lambda/emulator/openai-emulator.js';
+} from '../../lambda/emulator/openai/index.js';
 
 import { type ClientHarness, failure, useClientHarness } from '../support/openai-client-harness.js';
 

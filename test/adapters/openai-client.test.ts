@@ -5,7 +5,7 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import { CLIENT_VERSION, DEFAULT_BASE_URL, resolveBaseUrl } from '../../lambda/adapters/openai-client.js';
 import { type ApiError, CheckpointGuardError } from '../../lambda/core/errors.js';
-import { startOpenAIEmulator } from '../../lambda/emulator/openai-emulator.js';
+import { startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
 import { validateAgainstSchema } from '../support/contract.js';
 import { type ClientHarness, failure, useClientHarness } from '../support/openai-client-harness.js';
 

@@ -5,7 +5,7 @@
 import { OpenAIClient } from '../../lambda/adapters/openai-client.js';
 import { RequestLimiter, type RequestPermit } from '../../lambda/adapters/request-limiter.js';
 import { CheckpointGuardError } from '../../lambda/core/errors.js';
-import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai-emulator.js';
+import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
 
 /** Lets every pending promise callback run. */
 async function settle(): Promise<void> {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type CliIo, main } from '../../lambda/cli.js';
-import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai-emulator.js';
+import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
 
 const ADMIN_KEY = 'sk-admin-cli-test-9f8e7d6c5b4a3210';
 const WEATHER = 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd';

@@ -6,7 +6,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { jest } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai-emulator.js';
+import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
 import { createHandler } from '../../lambda/handler.js';
 import { ENV } from '../../lambda/handler-settings.js';
 import { scheduledEvent } from '../support/lambda-events.js';

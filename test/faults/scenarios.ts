@@ -17,7 +17,7 @@ import {
   type PermissionObject,
   type RecordedRequest,
   sessionActor,
-} from '../../lambda/emulator/openai-emulator.js';
+} from '../../lambda/emulator/openai/index.js';
 import { CHECKPOINTS, type CheckpointKey, listPage, type PolicyDocument, type World } from './world.js';
 
 export type Target = 'cli' | 'lambda';

@@ -15,10 +15,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OpenAIClient, resolveBaseUrl } from '../../lambda/adapters/openai-client.js';
 import { CheckpointGuardError } from '../../lambda/core/errors.js';
-import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai-emulator.js';
+import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
 import { createDeps } from '../../lambda/handler.js';
 import { ENV } from '../../lambda/handler-settings.js';
-import { type SynthesizedApp, synthesizeApp } from '../infra/synth.js';
+import { type SynthesizedApp, synthesizeApp } from '../../scripts/synth.js';
 import { type Elsewhere, startElsewhere } from './elsewhere.js';
 import { basePolicy, CHECKPOINTS, seedWorld } from './world.js';
 

@@ -4,7 +4,7 @@
  * the others go to allowlisted team projects. The same parameters give the same ids in the
  * emulator's process and in the audit's, so nothing but numbers crosses between them.
  */
-import type { OpenAIEmulator } from '../lambda/emulator/openai-emulator.js';
+import type { OpenAIEmulator } from '../lambda/emulator/openai/index.js';
 
 export interface WorkloadShape {
   readonly checkpoints: number;

@@ -3,8 +3,9 @@
  * context, plus overrides as `-c key=value` would give), into a temporary cloud
  * assembly, and hands back the template and the function's bundle.
  *
- * Bundling runs esbuild (about a second): call it once per test file, in
- * `beforeAll`, and `cleanup()` in `afterAll`.
+ * Used by the infra and app tests and by the benchmark's cold-start figure, so it
+ * lives outside test/. Bundling runs esbuild (about a second): call it once per
+ * test file, in `beforeAll`, and `cleanup()` in `afterAll`.
  *
  * ```ts
  * const synthesized = synthesizeApp();
@@ -16,9 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { buildApp } from '../../lib/build-app.js';
-import { PROJECT_ROOT } from '../../lib/checkpoint-guard.js';
-import type { CheckpointGuardStack } from '../../lib/checkpoint-guard-stack.js';
+import { buildApp } from '../lib/build-app.js';
+import { PROJECT_ROOT } from '../lib/checkpoint-guard.js';
+import type { CheckpointGuardStack } from '../lib/checkpoint-guard-stack.js';
 
 export interface SynthOptions {
   /** Context on top of cdk.json's, as `npx cdk synth -c key=value` would add. */
