@@ -4,7 +4,7 @@
  * then the lookups that describe its findings.
  */
 import { randomUUID } from 'node:crypto';
-import { OpenAIClient, type OpenAIClientOptions } from './adapters/openai-client.js';
+import { OpenAIClient, type OpenAIClientOptions } from './adapters/openai/index.js';
 import { RequestLimiter } from './adapters/request-limiter.js';
 import { type AuditObserver, DEFAULT_CONCURRENCY, runAudit } from './core/audit.js';
 import { enrichReport } from './core/enrichment.js';

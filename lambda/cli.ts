@@ -6,7 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { resolveBaseUrl } from './adapters/openai-base-url.js';
+import { resolveBaseUrl } from './adapters/openai/index.js';
 import { effectiveMode, runCheckpointAudit } from './audit-runner.js';
 import { CheckpointGuardError, PolicyError } from './core/errors.js';
 import { type LoadedPolicy, parsePolicy, parsePolicyText } from './core/policy.js';

@@ -11,7 +11,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { resolveBaseUrl } from './adapters/openai-base-url.js';
+import { resolveBaseUrl } from './adapters/openai/index.js';
 import { SnsPublisher } from './adapters/sns-publisher.js';
 import { AdminKeyLoader } from './adapters/ssm-admin-key.js';
 import { CheckpointGuardError, PolicyError } from './core/errors.js';

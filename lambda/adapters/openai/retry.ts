@@ -4,7 +4,7 @@
  * `Retry-After` is honoured.
  */
 
-import { CheckpointGuardError } from '../core/errors.js';
+import { CheckpointGuardError } from '../../core/errors.js';
 
 export interface RetryOptions {
   /**

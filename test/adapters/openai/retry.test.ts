@@ -5,7 +5,7 @@ import {
   resolveRetryPolicy,
   retryDelayMs,
   serverRequestedDelayMs,
-} from '../../lambda/adapters/openai-retry.js';
+} from '../../../lambda/adapters/openai/retry.js';
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 

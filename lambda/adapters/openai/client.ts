@@ -1,11 +1,11 @@
 /**
  * The OpenAI adapter: lists, creates and deletes fine-tuned checkpoint permissions
- * over HTTPS (openai-http.ts), following the contract in test/contract/openai-admin-subset.yaml.
+ * over HTTPS (http.ts), following the contract in test/contract/openai-admin-subset.yaml.
  *
  * Every failure becomes an `ApiError` with a stable code; no transport error (the request
  * holds the Authorization header) is ever attached or copied, and all text from the API
  * or the transport is redacted before it reaches an error message. Retries are ours, so
- * every rule is explicit and testable: see openai-retry.ts.
+ * every rule is explicit and testable: see retry.ts.
  */
 
 import { Agent as HttpAgent } from 'node:http';
@@ -18,20 +18,21 @@ import type {
   ProjectDirectory,
   ProjectPage,
   ProjectPageRequest,
-} from '../core/enrichment.js';
-import { ApiError, CheckpointGuardError, type ErrorCode } from '../core/errors.js';
+} from '../../core/enrichment.js';
+import { ApiError, CheckpointGuardError, type ErrorCode } from '../../core/errors.js';
 import type {
   DeleteOutcome,
   PageRequest,
   Permission,
   PermissionPage,
   PermissionSource,
-} from '../core/permission-source.js';
-import { resolveBaseUrl } from './openai-base-url.js';
-import { exchange } from './openai-http.js';
-import { toAuditLogEntry, toProjectRecord } from './openai-organization.js';
-import { encodePathParam } from './openai-path.js';
-import { createRedactor, type Redactor } from './openai-redact.js';
+} from '../../core/permission-source.js';
+import { type LoadSignal, RequestLimiter } from '../request-limiter.js';
+import { resolveBaseUrl } from './base-url.js';
+import { exchange } from './http.js';
+import { toAuditLogEntry, toProjectRecord } from './organization.js';
+import { encodePathParam } from './path.js';
+import { createRedactor, type Redactor } from './redact.js';
 import {
   isRetryableNetworkCode,
   isRetryableStatus,
@@ -40,18 +41,14 @@ import {
   resolveRetryPolicy,
   retryDelayMs,
   serverRequestedDelayMs,
-} from './openai-retry.js';
+} from './retry.js';
 import {
   auditLogListSchema,
   deletePermissionSchema,
   describeIssues,
   permissionListSchema,
   projectListSchema,
-} from './openai-schemas.js';
-import { type LoadSignal, RequestLimiter } from './request-limiter.js';
-
-export { DEFAULT_BASE_URL, resolveBaseUrl } from './openai-base-url.js';
-export type { RetryOptions } from './openai-retry.js';
+} from './schemas.js';
 
 /** Version sent in the User-Agent; kept equal to package.json's by a test. */
 export const CLIENT_VERSION = '0.1.0';

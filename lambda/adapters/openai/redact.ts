@@ -6,7 +6,7 @@
  * is bounded, so that a logged error can neither leak the key nor forge log lines.
  */
 
-import { printable } from '../core/sanitize.js';
+import { printable } from '../../core/sanitize.js';
 
 export const REDACTED = '[REDACTED]';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createRedactor, MAX_API_TEXT_LENGTH } from '../../lambda/adapters/openai-redact.js';
+import { createRedactor, MAX_API_TEXT_LENGTH } from '../../../lambda/adapters/openai/redact.js';
 
 const KEY = 'sk-admin-Redact0123456789abcdefghijklmn';
 

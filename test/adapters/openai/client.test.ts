@@ -3,11 +3,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { CLIENT_VERSION, DEFAULT_BASE_URL, resolveBaseUrl } from '../../lambda/adapters/openai-client.js';
-import { type ApiError, CheckpointGuardError } from '../../lambda/core/errors.js';
-import { startOpenAIEmulator } from '../../lambda/emulator/openai-emulator.js';
-import { validateAgainstSchema } from '../support/contract.js';
-import { type ClientHarness, failure, useClientHarness } from '../support/openai-client-harness.js';
+import { CLIENT_VERSION, DEFAULT_BASE_URL, resolveBaseUrl } from '../../../lambda/adapters/openai/index.js';
+import { type ApiError, CheckpointGuardError } from '../../../lambda/core/errors.js';
+import { startOpenAIEmulator } from '../../../lambda/emulator/openai-emulator.js';
+import { validateAgainstSchema } from '../../support/contract.js';
+import { type ClientHarness, failure, useClientHarness } from '../../support/openai-client-harness.js';
 
 const KEY = 'sk-admin-T3stKey0123456789abcdefghijklmnopQRST';
 const CHECKPOINT = 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd';
@@ -728,7 +728,9 @@ describe('configuration', () => {
   });
 
   it('has a User-Agent version equal to the package version', () => {
-    const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    const packageJson = JSON.parse(
+      readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
+    ) as {
       version: string;
     };
 

@@ -1,0 +1,16 @@
+/**
+ * The OpenAI adapter's public API: what the composition roots (lambda/cli.ts,
+ * lambda/audit-runner.ts, lambda/handler.ts) and other outside code may use. The other
+ * files of this folder are its parts; only their own tests import them directly.
+ */
+export { DEFAULT_BASE_URL, resolveBaseUrl } from './base-url.js';
+export {
+  CLIENT_VERSION,
+  DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_TIMEOUT_MS,
+  OpenAIClient,
+  type OpenAIClientOptions,
+  USER_AGENT,
+} from './client.js';
+export { createRedactor, REDACTED, type Redactor } from './redact.js';
+export type { RetryOptions } from './retry.js';
