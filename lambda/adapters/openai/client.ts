@@ -1,15 +1,14 @@
 /**
- * The OpenAI adapter: lists, creates and deletes fine-tuned checkpoint permissions
- * over HTTPS (http.ts), following the contract in test/contract/openai-admin-subset.yaml.
+ * The OpenAI adapter's endpoints: lists, creates and deletes fine-tuned checkpoint
+ * permissions, and lists the organization's projects and audit log, following the
+ * contract in test/contract/openai-admin-subset.yaml.
  *
- * Every failure becomes an `ApiError` with a stable code; no transport error (the request
- * holds the Authorization header) is ever attached or copied, and all text from the API
- * or the transport is redacted before it reaches an error message. Retries are ours, so
- * every rule is explicit and testable: see retry.ts.
+ * Each endpoint builds its request, hands it to the retry loop (retry-loop.ts) and reads
+ * the answer with interpret.ts. Every failure becomes an `ApiError` with a stable code; no
+ * transport error (the request holds the Authorization header) is ever attached or copied,
+ * and all text from the API or the transport is redacted before it reaches an error message.
  */
 
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import type { z } from 'zod';
 import type {
   AuditLogPage,
@@ -19,7 +18,7 @@ import type {
   ProjectPage,
   ProjectPageRequest,
 } from '../../core/enrichment.js';
-import { ApiError, CheckpointGuardError, type ErrorCode } from '../../core/errors.js';
+import { ApiError, CheckpointGuardError } from '../../core/errors.js';
 import type {
   DeleteOutcome,
   PageRequest,
@@ -27,32 +26,21 @@ import type {
   PermissionPage,
   PermissionSource,
 } from '../../core/permission-source.js';
-import { type LoadSignal, RequestLimiter } from '../request-limiter.js';
+import { RequestLimiter } from '../request-limiter.js';
 import { resolveBaseUrl } from './base-url.js';
-import { exchange } from './http.js';
+import { httpError, invalidResponse, notDeletedError, parseAnswer } from './interpret.js';
 import { toAuditLogEntry, toProjectRecord } from './organization.js';
+import { type Answer, isSuccess } from './outcome.js';
 import { encodePathParam } from './path.js';
 import { createRedactor, type Redactor } from './redact.js';
-import {
-  isRetryableNetworkCode,
-  isRetryableStatus,
-  type RetryOptions,
-  type RetryPolicy,
-  resolveRetryPolicy,
-  retryDelayMs,
-  serverRequestedDelayMs,
-} from './retry.js';
+import { type RetryOptions, resolveRetryPolicy } from './retry.js';
+import { RetryLoop } from './retry-loop.js';
 import {
   auditLogListSchema,
   deletePermissionSchema,
-  describeIssues,
   permissionListSchema,
   projectListSchema,
 } from './schemas.js';
-
-/** Version sent in the User-Agent; kept equal to package.json's by a test. */
-export const CLIENT_VERSION = '0.1.0';
-export const USER_AGENT = `checkpoint-guard/${CLIENT_VERSION}`;
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Requests in flight at most when no limiter is given; equal to the engine's default concurrency. */
@@ -91,40 +79,6 @@ export interface OpenAIClientOptions {
   readonly deadline?: number;
 }
 
-/** A response, whatever its status. */
-interface HttpReply {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly body: string;
-}
-
-type AttemptOutcome =
-  | { readonly kind: 'response'; readonly reply: HttpReply }
-  | { readonly kind: 'network'; readonly code: string; readonly message: string }
-  | { readonly kind: 'timeout'; readonly limitMs: number };
-
-interface CallSpec {
-  readonly method: 'GET' | 'POST' | 'DELETE';
-  readonly url: string;
-  readonly json?: unknown;
-  /** Describes the call in messages: "listing permissions of ft:...". */
-  readonly context: string;
-  /**
-   * Whether a retry after an unknown outcome (5xx, reset, timeout) is harmless. A 429 or a
-   * refused connection is retried regardless: the request was not processed.
-   */
-  readonly idempotent: boolean;
-  /** Abandons the call: the attempt in flight is aborted and no retry follows. */
-  readonly signal?: AbortSignal;
-}
-
-/** The API's `error.message` / `error.code`, when the body is an OpenAI error. */
-interface ApiErrorFields {
-  readonly message?: string;
-  readonly code?: string;
-  readonly type?: string;
-}
-
 /**
  * `PermissionSource` over the OpenAI REST API.
  *
@@ -135,16 +89,8 @@ interface ApiErrorFields {
 export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLogSource {
   // Private fields: util.inspect and JSON.stringify of the client never show the key.
   readonly #baseUrl: string;
-  readonly #adminKey: string;
-  readonly #timeoutMs: number;
-  readonly #policy: RetryPolicy;
-  readonly #sleep: (ms: number) => Promise<void>;
-  readonly #random: () => number;
-  readonly #now: () => number;
-  readonly #limiter: RequestLimiter;
-  readonly #deadline: number | undefined;
-  readonly #agents: { readonly http: HttpAgent; readonly https: HttpsAgent };
   readonly #redact: Redactor;
+  readonly #loop: RetryLoop;
 
   /** @throws CheckpointGuardError `ERR_INVALID_BASE_URL`, `ERR_MISSING_KEY` or `ERR_CONFIG` */
   constructor(options: OpenAIClientOptions) {
@@ -158,28 +104,32 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
         'the OpenAI admin key contains spaces, control or non-ASCII characters (a stray newline?)',
       );
     }
-    this.#adminKey = options.adminKey;
-    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    if (!Number.isSafeInteger(this.#timeoutMs) || this.#timeoutMs < 1) {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) {
       throw new CheckpointGuardError(
         'ERR_CONFIG',
-        `timeoutMs must be a whole number of 1 or more, got ${this.#timeoutMs}`,
+        `timeoutMs must be a whole number of 1 or more, got ${timeoutMs}`,
       );
     }
-    this.#policy = resolveRetryPolicy(options.retry);
-    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.#random = options.random ?? Math.random;
-    this.#now = options.now ?? Date.now;
-    this.#limiter = options.limiter ?? new RequestLimiter({ maxInFlight: DEFAULT_MAX_IN_FLIGHT });
+    const policy = resolveRetryPolicy(options.retry);
     if (options.deadline !== undefined && !Number.isFinite(options.deadline)) {
       throw new CheckpointGuardError(
         'ERR_CONFIG',
         `deadline must be a time in epoch ms, got ${options.deadline}`,
       );
     }
-    this.#deadline = options.deadline;
-    this.#agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
     this.#redact = createRedactor([options.adminKey]);
+    this.#loop = new RetryLoop({
+      adminKey: options.adminKey,
+      timeoutMs,
+      policy,
+      sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+      random: options.random ?? Math.random,
+      now: options.now ?? Date.now,
+      limiter: options.limiter ?? new RequestLimiter({ maxInFlight: DEFAULT_MAX_IN_FLIGHT }),
+      deadline: options.deadline,
+      redact: this.#redact,
+    });
   }
 
   /**
@@ -192,27 +142,16 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
   async listPermissionsPage(checkpointId: string, request: PageRequest): Promise<PermissionPage> {
     const context = `listing permissions of ${this.#show(checkpointId)}`;
     const path = `/fine_tuning/checkpoints/${encodePathParam('checkpoint id', checkpointId)}/permissions`;
-    if (!Number.isSafeInteger(request.limit) || request.limit < 1) {
-      throw new ApiError('ERR_OPENAI_BAD_REQUEST', `${context}: limit must be a whole number of 1 or more`, {
-        attempts: 0,
-      });
-    }
+    checkLimit(context, request.limit);
     const query = new URLSearchParams({ limit: String(request.limit), order: 'ascending' });
     if (request.after !== undefined) query.set('after', request.after);
-    const { reply, attempts } = await this.#call({
+    const answer = await this.#loop.call({
       method: 'GET',
       url: `${this.#baseUrl}${path}?${query}`,
       context,
       idempotent: true,
     });
-    if (!isSuccess(reply.status)) throw this.#httpError(context, reply, attempts);
-    const list = this.#parse(
-      context,
-      reply,
-      attempts,
-      permissionListSchema,
-      'ListFineTuningCheckpointPermissionResponse',
-    );
+    const list = this.#read(answer, permissionListSchema, 'ListFineTuningCheckpointPermissionResponse');
     return { permissions: list.data.map(toPermission), hasMore: list.has_more, lastId: list.last_id ?? null };
   }
 
@@ -227,64 +166,44 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
     const path =
       `/fine_tuning/checkpoints/${encodePathParam('checkpoint id', checkpointId)}` +
       `/permissions/${encodePathParam('permission id', permissionId)}`;
-    const { reply, attempts } = await this.#call({
+    const answer = await this.#loop.call({
       method: 'DELETE',
       url: `${this.#baseUrl}${path}`,
       context,
       idempotent: true,
     });
-    if (reply.status === 404) return 'not-found';
-    if (!isSuccess(reply.status)) throw this.#httpError(context, reply, attempts);
-    const result = this.#parse(
-      context,
-      reply,
-      attempts,
-      deletePermissionSchema,
-      'DeleteFineTuningCheckpointPermissionResponse',
-    );
+    if (answer.reply.status === 404) return 'not-found';
+    const result = this.#read(answer, deletePermissionSchema, 'DeleteFineTuningCheckpointPermissionResponse');
     if (result.id !== permissionId) {
-      throw this.#invalid(
-        context,
-        reply,
-        attempts,
+      throw invalidResponse(
+        answer,
         `the API confirmed deleting a different permission (${this.#show(result.id)})`,
       );
     }
-    if (!result.deleted) {
-      const api = this.#apiFields(reply.body);
-      throw new ApiError(
-        'ERR_OPENAI_NOT_DELETED',
-        `${context}: the API answered deleted: false${api.message ? `: ${api.message}` : ''}${this.#suffix(reply, attempts)}`,
-        this.#details(reply, attempts, api),
-      );
-    }
+    if (!result.deleted) throw notDeletedError(answer);
     return 'deleted';
   }
 
   /**
-   * Grants projects access to a checkpoint (used to seed demos and tests). Not retried after
-   * an unknown outcome (5xx, reset, timeout), since a second attempt could grant twice.
+   * Grants projects access to a checkpoint. Not retried after an unknown outcome (5xx,
+   * reset, timeout), since a second attempt could grant twice.
+   *
+   * No command grants yet; it stays in the production client because the next features
+   * use it: restoring revoked permissions, and granting the projects a policy requires.
    *
    * @throws ApiError
    */
   async createPermissions(checkpointId: string, projectIds: readonly string[]): Promise<Permission[]> {
     const context = `granting ${projectIds.length} project(s) access to ${this.#show(checkpointId)}`;
     const path = `/fine_tuning/checkpoints/${encodePathParam('checkpoint id', checkpointId)}/permissions`;
-    const { reply, attempts } = await this.#call({
+    const answer = await this.#loop.call({
       method: 'POST',
       url: `${this.#baseUrl}${path}`,
       json: { project_ids: projectIds },
       context,
       idempotent: false,
     });
-    if (!isSuccess(reply.status)) throw this.#httpError(context, reply, attempts);
-    const list = this.#parse(
-      context,
-      reply,
-      attempts,
-      permissionListSchema,
-      'ListFineTuningCheckpointPermissionResponse',
-    );
+    const list = this.#read(answer, permissionListSchema, 'ListFineTuningCheckpointPermissionResponse');
     return list.data.map(toPermission);
   }
 
@@ -298,15 +217,14 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
     const context = 'listing the projects of the organization';
     const query = this.#pageQuery(context, request.limit, request.after);
     if (request.includeArchived) query.set('include_archived', 'true');
-    const { reply, attempts } = await this.#call({
+    const answer = await this.#loop.call({
       method: 'GET',
       url: `${this.#baseUrl}/organization/projects?${query}`,
       context,
       idempotent: true,
       ...(request.signal ? { signal: request.signal } : {}),
     });
-    if (!isSuccess(reply.status)) throw this.#httpError(context, reply, attempts);
-    const list = this.#parse(context, reply, attempts, projectListSchema, 'ProjectListResponse');
+    const list = this.#read(answer, projectListSchema, 'ProjectListResponse');
     return { projects: list.data.map(toProjectRecord), hasMore: list.has_more, lastId: list.last_id ?? null };
   }
 
@@ -322,275 +240,34 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
     const query = this.#pageQuery(context, request.limit, request.after);
     for (const type of request.eventTypes) query.append('event_types[]', type);
     for (const id of request.resourceIds) query.append('resource_ids[]', id);
-    const { reply, attempts } = await this.#call({
+    const answer = await this.#loop.call({
       method: 'GET',
       url: `${this.#baseUrl}/organization/audit_logs?${query}`,
       context,
       idempotent: true,
       ...(request.signal ? { signal: request.signal } : {}),
     });
-    if (!isSuccess(reply.status)) throw this.#httpError(context, reply, attempts);
-    const list = this.#parse(context, reply, attempts, auditLogListSchema, 'ListAuditLogsResponse');
+    const list = this.#read(answer, auditLogListSchema, 'ListAuditLogsResponse');
     return { entries: list.data.map(toAuditLogEntry), hasMore: list.has_more, lastId: list.last_id ?? null };
+  }
+
+  /** Closes idle keep-alive connections. The client remains usable. */
+  close(): void {
+    this.#loop.close();
   }
 
   /** `limit` and `after` of a list request; refuses a limit below 1 before any request. */
   #pageQuery(context: string, limit: number, after: string | undefined): URLSearchParams {
-    if (!Number.isSafeInteger(limit) || limit < 1) {
-      throw new ApiError('ERR_OPENAI_BAD_REQUEST', `${context}: limit must be a whole number of 1 or more`, {
-        attempts: 0,
-      });
-    }
+    checkLimit(context, limit);
     const query = new URLSearchParams({ limit: String(limit) });
     if (after !== undefined) query.set('after', after);
     return query;
   }
 
-  /** Closes idle keep-alive connections. The client remains usable. */
-  close(): void {
-    this.#agents.http.destroy();
-    this.#agents.https.destroy();
-  }
-
-  // -- transport ------------------------------------------------------------------------------
-
-  /** Sends with retries; returns the final response, or throws on a final transport failure. */
-  async #call(spec: CallSpec): Promise<{ reply: HttpReply; attempts: number }> {
-    for (let attempt = 1; ; attempt++) {
-      const permit = await this.#limiter.acquire();
-      // Queued behind a throttled limiter until past the deadline: nothing is sent (a DELETE
-      // sent with a 1 ms limit could take effect and still be reported as failed).
-      if (this.#deadline !== undefined && this.#now() >= this.#deadline) {
-        permit.release('neutral');
-        throw new ApiError(
-          'ERR_OPENAI_TIMEOUT',
-          `${spec.context}: not sent, the run's deadline was reached while it waited for a slot`,
-          { attempts: attempt - 1 },
-        );
-      }
-      let outcome: AttemptOutcome;
-      let load: LoadSignal = 'neutral';
-      try {
-        outcome = await this.#attempt(spec);
-        load = this.#loadSignal(outcome);
-      } finally {
-        // Always give the slot back, or every later request would wait forever.
-        permit.release(load);
-      }
-      const retry =
-        !spec.signal?.aborted &&
-        attempt <= this.#policy.maxRetries &&
-        this.#shouldRetry(outcome, spec.idempotent);
-      const serverDelay =
-        retry && outcome.kind === 'response'
-          ? serverRequestedDelayMs(outcome.reply.headers, this.#now())
-          : undefined;
-      const delay = retry ? retryDelayMs(this.#policy, attempt - 1, serverDelay, this.#random) : 0;
-      // A retry that could only start after the deadline is not made: the last failure stands.
-      if (!retry || (this.#deadline !== undefined && this.#now() + delay >= this.#deadline)) {
-        if (outcome.kind === 'response') return { reply: outcome.reply, attempts: attempt };
-        throw this.#transportError(spec.context, outcome, attempt);
-      }
-      const wait = this.#sleep(delay);
-      // The server asked this client to wait, not only this request: nothing else starts meanwhile.
-      if (load === 'throttled' && serverDelay !== undefined) this.#limiter.holdUntil(wait);
-      await wait;
-    }
-  }
-
-  /** 429 (other than an exhausted quota) and 503 mean "slow down"; other answers mean the server kept up. */
-  #loadSignal(outcome: AttemptOutcome): LoadSignal {
-    if (outcome.kind !== 'response') return 'neutral';
-    const { status, body } = outcome.reply;
-    if ((status === 429 && !isQuotaError(this.#apiFields(body))) || status === 503) return 'throttled';
-    return status >= 500 ? 'neutral' : 'ok';
-  }
-
-  async #attempt(spec: CallSpec): Promise<AttemptOutcome> {
-    // Cut to the time left before the deadline: an answer that comes later is of no use.
-    const limitMs =
-      this.#deadline === undefined
-        ? this.#timeoutMs
-        : Math.max(1, Math.min(this.#timeoutMs, this.#deadline - this.#now()));
-    // The key is only ever sent to the base URL: a redirect comes back as it is, not followed.
-    const outcome = await exchange({
-      method: spec.method,
-      url: spec.url,
-      headers: {
-        authorization: `Bearer ${this.#adminKey}`,
-        accept: 'application/json',
-        'user-agent': USER_AGENT,
-        ...(spec.json !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(spec.json !== undefined ? { body: JSON.stringify(spec.json) } : {}),
-      timeoutMs: limitMs,
-      agents: this.#agents,
-      ...(spec.signal ? { signal: spec.signal } : {}),
-    });
-    switch (outcome.kind) {
-      case 'response':
-        return {
-          kind: 'response',
-          reply: { status: outcome.status, headers: outcome.headers, body: outcome.body },
-        };
-      case 'timeout':
-        return { kind: 'timeout', limitMs };
-      case 'network':
-        return outcome;
-    }
-  }
-
-  #shouldRetry(outcome: AttemptOutcome, idempotent: boolean): boolean {
-    switch (outcome.kind) {
-      case 'timeout':
-        return idempotent;
-      case 'network':
-        return isRetryableNetworkCode(outcome.code) && (idempotent || outcome.code === 'ECONNREFUSED');
-      case 'response': {
-        const { status, body } = outcome.reply;
-        if (status === 429) return !isQuotaError(this.#apiFields(body));
-        return isRetryableStatus(status) && idempotent;
-      }
-    }
-  }
-
-  // -- interpretation -------------------------------------------------------------------------
-
-  #parse<T>(
-    context: string,
-    reply: HttpReply,
-    attempts: number,
-    schema: z.ZodType<T>,
-    schemaName: string,
-  ): T {
-    const contentType = firstHeader(reply.headers['content-type']) ?? '';
-    if (!/^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i.test(contentType)) {
-      throw this.#invalid(
-        context,
-        reply,
-        attempts,
-        `expected a JSON response, got content-type '${this.#redact(contentType, 100)}'`,
-      );
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(reply.body);
-    } catch {
-      throw this.#invalid(
-        context,
-        reply,
-        attempts,
-        `the response body is not valid JSON (${reply.body.length} characters)`,
-      );
-    }
-    const parsed = schema.safeParse(body);
-    if (!parsed.success) {
-      throw this.#invalid(
-        context,
-        reply,
-        attempts,
-        `the response does not match the contract (${schemaName}): ${this.#redact(describeIssues(parsed.error))}`,
-      );
-    }
-    return parsed.data;
-  }
-
-  #invalid(context: string, reply: HttpReply, attempts: number, why: string): ApiError {
-    return new ApiError(
-      'ERR_OPENAI_INVALID_RESPONSE',
-      `${context}: HTTP ${reply.status}: ${why}${this.#suffix(reply, attempts)}`,
-      this.#details(reply, attempts, {}),
-    );
-  }
-
-  #httpError(context: string, reply: HttpReply, attempts: number): ApiError {
-    const { status } = reply;
-    const api = this.#apiFields(reply.body);
-    const code = errorCodeFor(status, api);
-    const details = this.#details(reply, attempts, api);
-    const suffix = this.#suffix(reply, attempts);
-    const apiPart = `${api.message ? `: ${api.message}` : ''}`;
-    const codePart = api.code ? ` (${api.code})` : '';
-    if (status >= 300 && status <= 399) {
-      return new ApiError(
-        code,
-        `${context}: HTTP ${status}: redirect not followed, the admin key is only sent to the configured base URL (check it)${suffix}`,
-        details,
-      );
-    }
-    if (code === 'ERR_OPENAI_AUTH') {
-      return new ApiError(
-        code,
-        `the admin key was rejected (HTTP ${status}${codePart}) while ${context}${apiPart}${suffix}`,
-        details,
-      );
-    }
-    return new ApiError(code, `${context}: HTTP ${status}${codePart}${apiPart}${suffix}`, details);
-  }
-
-  #transportError(
-    context: string,
-    outcome: Exclude<AttemptOutcome, { kind: 'response' }>,
-    attempts: number,
-  ): ApiError {
-    const tries = attemptsText(attempts);
-    if (outcome.kind === 'timeout') {
-      return new ApiError(
-        'ERR_OPENAI_TIMEOUT',
-        `${context}: no complete response within ${outcome.limitMs} ms${outcome.limitMs < this.#timeoutMs ? " (the run's deadline was reached)" : ''}${tries}`,
-        {
-          attempts,
-        },
-      );
-    }
-    const code = this.#redact(outcome.code, 60);
-    return new ApiError(
-      'ERR_OPENAI_NETWORK',
-      `${context}: network error ${code}: ${this.#redact(outcome.message, 300)}${tries}`,
-      {
-        attempts,
-      },
-    );
-  }
-
-  /** `error.message`, `error.code` and `error.type` of an OpenAI error body, redacted; empty if the body is not one. */
-  #apiFields(body: string): ApiErrorFields {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      return {};
-    }
-    const error = (parsed as { error?: unknown } | null)?.error;
-    const source = typeof error === 'object' && error !== null ? error : parsed;
-    if (typeof source !== 'object' || source === null) return {};
-    const { message, code, type } = source as { message?: unknown; code?: unknown; type?: unknown };
-    return {
-      ...(typeof message === 'string' && message !== '' ? { message: this.#redact(message) } : {}),
-      ...(typeof code === 'string' && code !== '' ? { code: this.#redact(code, 100) } : {}),
-      ...(typeof type === 'string' && type !== '' ? { type: this.#redact(type, 100) } : {}),
-    };
-  }
-
-  #details(reply: HttpReply, attempts: number, api: ApiErrorFields) {
-    const requestId = this.#requestId(reply);
-    return {
-      status: reply.status,
-      attempts,
-      ...(api.message !== undefined ? { apiMessage: api.message } : {}),
-      ...(api.code !== undefined ? { apiCode: api.code } : {}),
-      ...(requestId !== undefined ? { requestId } : {}),
-    };
-  }
-
-  #requestId(reply: HttpReply): string | undefined {
-    const value = firstHeader(reply.headers['x-request-id']);
-    return value ? this.#redact(value, 100) : undefined;
-  }
-
-  #suffix(reply: HttpReply, attempts: number): string {
-    const requestId = this.#requestId(reply);
-    return `${requestId ? ` [request ${requestId}]` : ''}${attemptsText(attempts)}`;
+  /** The body of a successful answer, checked against the contract. @throws ApiError */
+  #read<T>(answer: Answer, schema: z.ZodType<T>, schemaName: string): T {
+    if (!isSuccess(answer.reply.status)) throw httpError(answer);
+    return parseAnswer(answer, schema, schemaName, this.#redact);
   }
 
   /** An id as shown in messages: redacted (ids come from config files), escaped, bounded. */
@@ -599,32 +276,15 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
   }
 }
 
+/** @throws ApiError `ERR_OPENAI_BAD_REQUEST` for a limit below 1, before any request */
+function checkLimit(context: string, limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new ApiError('ERR_OPENAI_BAD_REQUEST', `${context}: limit must be a whole number of 1 or more`, {
+      attempts: 0,
+    });
+  }
+}
+
 function toPermission(permission: { id: string; project_id: string; created_at: number }): Permission {
   return { id: permission.id, projectId: permission.project_id, createdAt: permission.created_at };
-}
-
-function isSuccess(status: number): boolean {
-  return status >= 200 && status <= 299;
-}
-
-function isQuotaError(api: ApiErrorFields): boolean {
-  return api.code === 'insufficient_quota' || api.type === 'insufficient_quota';
-}
-
-function errorCodeFor(status: number, api: ApiErrorFields): ErrorCode {
-  if (status === 401) return 'ERR_OPENAI_AUTH';
-  if (status === 403) return 'ERR_OPENAI_FORBIDDEN';
-  if (status === 404) return 'ERR_OPENAI_NOT_FOUND';
-  if (status === 429) return isQuotaError(api) ? 'ERR_OPENAI_QUOTA' : 'ERR_OPENAI_RATE_LIMITED';
-  if (status === 408 || status === 409 || (status >= 500 && status <= 599)) return 'ERR_OPENAI_SERVER';
-  if (status >= 400 && status <= 499) return 'ERR_OPENAI_BAD_REQUEST';
-  return 'ERR_OPENAI_INVALID_RESPONSE';
-}
-
-function firstHeader(value: string | readonly string[] | undefined): string | undefined {
-  return typeof value === 'string' ? value : value?.[0];
-}
-
-function attemptsText(attempts: number): string {
-  return ` (after ${attempts} attempt${attempts === 1 ? '' : 's'})`;
 }

@@ -5,12 +5,11 @@
  */
 export { DEFAULT_BASE_URL, resolveBaseUrl } from './base-url.js';
 export {
-  CLIENT_VERSION,
   DEFAULT_MAX_IN_FLIGHT,
   DEFAULT_TIMEOUT_MS,
   OpenAIClient,
   type OpenAIClientOptions,
-  USER_AGENT,
 } from './client.js';
 export { createRedactor, REDACTED, type Redactor } from './redact.js';
 export type { RetryOptions } from './retry.js';
+export { CLIENT_VERSION, USER_AGENT } from './retry-loop.js';

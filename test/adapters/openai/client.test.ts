@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { CLIENT_VERSION, DEFAULT_BASE_URL, resolveBaseUrl } from '../../../lambda/adapters/openai/index.js';
 import { type ApiError, CheckpointGuardError } from '../../../lambda/core/errors.js';
 import { startOpenAIEmulator } from '../../../lambda/emulator/openai-emulator.js';
@@ -500,6 +500,34 @@ describe('retries', () => {
     const error = await failure(newClient().listPermissionsPage(CHECKPOINT, { limit: 1 }));
 
     expect([error.code, error.status, error.attempts]).toEqual(['ERR_OPENAI_SERVER', 502, 3]);
+  });
+});
+
+describe('reading replies', () => {
+  it('parses each reply body once, though the retry rule, the load signal and the error all read it', async () => {
+    const server = createServer((_request, response) => {
+      response.writeHead(429, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: { message: 'slow down', code: 'rate_limit_exceeded' } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const client = newClient({ baseUrl: `http://127.0.0.1:${port}/v1`, retry: { maxRetries: 1 } });
+    const parse = jest.spyOn(JSON, 'parse');
+
+    try {
+      const error = await failure(client.listPermissionsPage(CHECKPOINT, { limit: 1 }));
+
+      expect([error.code, error.attempts, error.apiMessage]).toEqual([
+        'ERR_OPENAI_RATE_LIMITED',
+        2,
+        'slow down',
+      ]);
+      expect(parse).toHaveBeenCalledTimes(2);
+    } finally {
+      parse.mockRestore();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

@@ -1,7 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
+import { type AttemptOutcome, readReply } from '../../../lambda/adapters/openai/outcome.js';
+import { createRedactor } from '../../../lambda/adapters/openai/redact.js';
 import {
   DEFAULT_RETRY_POLICY,
+  decideRetry,
   isRetryableStatus,
+  type RetryQuestion,
   resolveRetryPolicy,
   retryDelayMs,
   serverRequestedDelayMs,
@@ -80,5 +84,100 @@ describe('resolveRetryPolicy', () => {
     expect(() => resolveRetryPolicy({ maxDelayMs: -1 })).toThrow(
       expect.objectContaining({ code: 'ERR_CONFIG' }),
     );
+  });
+});
+
+describe('decideRetry', () => {
+  function response(
+    status: number,
+    headers: Record<string, string> = {},
+    error: object = {},
+  ): AttemptOutcome {
+    const body = JSON.stringify({ error: { message: 'no', ...error } });
+    return { kind: 'response', reply: readReply({ status, headers, body }, createRedactor([])) };
+  }
+  const refused: AttemptOutcome = { kind: 'network', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' };
+  const reset: AttemptOutcome = { kind: 'network', code: 'ECONNRESET', message: 'socket hang up' };
+  const tooLarge: AttemptOutcome = { kind: 'network', code: 'ERR_RESPONSE_TOO_LARGE', message: 'too large' };
+  const timeout: AttemptOutcome = { kind: 'timeout', limitMs: 1000, cutByDeadline: false };
+
+  function ask(question: Partial<RetryQuestion>) {
+    return decideRetry({
+      attempt: 1,
+      outcome: response(503),
+      idempotent: true,
+      aborted: false,
+      policy: { ...DEFAULT_RETRY_POLICY, maxRetries: 2, baseDelayMs: 500 },
+      now: NOW,
+      deadline: undefined,
+      random: () => 0.5,
+      ...question,
+    });
+  }
+
+  it.each([
+    ['a 503: backoff with jitter', {}, { retry: true, delayMs: 250, serverAsked: false }],
+    ['a later 503: a wider backoff', { attempt: 2 }, { retry: true, delayMs: 500, serverAsked: false }],
+    [
+      'a 429 naming its wait: that wait',
+      { outcome: response(429, { 'retry-after-ms': '1500' }, { code: 'rate_limit_exceeded' }) },
+      { retry: true, delayMs: 1500, serverAsked: true },
+    ],
+    [
+      'a 429 to a create: it was not processed',
+      { outcome: response(429), idempotent: false },
+      { retry: true, delayMs: 250, serverAsked: false },
+    ],
+    [
+      'a refused connection to a create: it was not sent',
+      { outcome: refused, idempotent: false },
+      { retry: true, delayMs: 250, serverAsked: false },
+    ],
+    ['a timeout of a list', { outcome: timeout }, { retry: true, delayMs: 250, serverAsked: false }],
+    ['a reset of a list', { outcome: reset }, { retry: true, delayMs: 250, serverAsked: false }],
+    [
+      'a 429 for a spent quota',
+      { outcome: response(429, {}, { code: 'insufficient_quota' }) },
+      { retry: false, reason: 'not-retryable' },
+    ],
+    ['a 400', { outcome: response(400) }, { retry: false, reason: 'not-retryable' }],
+    [
+      'a 500 to a create, which could grant twice',
+      { outcome: response(500), idempotent: false },
+      { retry: false, reason: 'not-retryable' },
+    ],
+    [
+      'a reset of a create, which may have been processed',
+      { outcome: reset, idempotent: false },
+      { retry: false, reason: 'not-retryable' },
+    ],
+    [
+      'a timeout of a create',
+      { outcome: timeout, idempotent: false },
+      { retry: false, reason: 'not-retryable' },
+    ],
+    ['an answer too large to read', { outcome: tooLarge }, { retry: false, reason: 'not-retryable' }],
+    ['a 503 once the retries are spent', { attempt: 3 }, { retry: false, reason: 'budget-spent' }],
+    ['a 503 of an abandoned call', { aborted: true }, { retry: false, reason: 'aborted' }],
+    [
+      'a 503 whose wait would end at the deadline',
+      { deadline: NOW + 250 },
+      { retry: false, reason: 'deadline' },
+    ],
+    [
+      'a 503 whose wait ends before the deadline',
+      { deadline: NOW + 251 },
+      { retry: true, delayMs: 250, serverAsked: false },
+    ],
+  ] as const)('after %s, decides %j', (_case, question, decision) => {
+    expect(ask(question)).toEqual(decision);
+  });
+
+  it('draws no jitter when it does not retry', () => {
+    let draws = 0;
+
+    ask({ outcome: response(400), random: () => draws++ });
+
+    expect(draws).toBe(0);
   });
 });
