@@ -16,7 +16,8 @@ export interface RunSettings {
   /** The mode decided by the caller; never `enforce` unless the policy says so too. */
   readonly mode: AuditMode;
   readonly adminKey: string;
-  readonly baseUrl: string;
+  /** As configured; the client resolves it (see `OpenAIClientOptions.baseUrl`). */
+  readonly baseUrl: string | undefined;
   readonly concurrency?: number;
   readonly pageSize?: number;
   /** Epoch ms after which no new request starts. */

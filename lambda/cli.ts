@@ -6,7 +6,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { resolveBaseUrl } from './adapters/openai/index.js';
 import { effectiveMode, runCheckpointAudit } from './audit-runner.js';
 import { CheckpointGuardError, PolicyError } from './core/errors.js';
 import { type LoadedPolicy, parsePolicy, parsePolicyText } from './core/policy.js';
@@ -124,7 +123,7 @@ async function audit(flags: Flags, io: CliIo): Promise<number> {
     loaded,
     mode: effectiveMode(loaded.policy.mode, flags.enforce),
     adminKey: adminKey.trim(),
-    baseUrl: resolveBaseUrl(io.env.OPENAI_BASE_URL),
+    baseUrl: io.env.OPENAI_BASE_URL,
     ...(concurrency !== undefined ? { concurrency } : {}),
     client: {
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),

@@ -47,8 +47,12 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_IN_FLIGHT = 16;
 
 export interface OpenAIClientOptions {
-  /** API root including `/v1`; checked with `resolveBaseUrl`. */
-  readonly baseUrl: string;
+  /**
+   * API root including `/v1`, as configured (`OPENAI_BASE_URL`): `undefined` or blank means
+   * `DEFAULT_BASE_URL`. The client resolves it with `resolveBaseUrl`, so callers pass the
+   * setting as it is and every request goes to a URL that passed that one rule.
+   */
+  readonly baseUrl: string | undefined;
   /** Admin key (`sk-admin-...`), sent only as `Authorization: Bearer` to `baseUrl`. */
   readonly adminKey: string;
   /**
@@ -83,7 +87,7 @@ export interface OpenAIClientOptions {
  * `PermissionSource` over the OpenAI REST API.
  *
  * @example
- * const client = new OpenAIClient({ baseUrl: resolveBaseUrl(process.env.OPENAI_BASE_URL), adminKey });
+ * const client = new OpenAIClient({ baseUrl: process.env.OPENAI_BASE_URL, adminKey });
  * const page = await client.listPermissionsPage('ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd', { limit: 100 });
  */
 export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLogSource {

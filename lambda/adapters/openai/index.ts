@@ -1,7 +1,9 @@
 /**
  * The OpenAI adapter's public API: what the composition roots (lambda/cli.ts,
- * lambda/audit-runner.ts, lambda/handler.ts) and other outside code may use. The other
- * files of this folder are its parts; only their own tests import them directly.
+ * lambda/audit-runner.ts) and other outside code may use. The other files of this folder
+ * are its parts; only their own tests import them directly, except base-url.ts, which the
+ * CDK app (lib/base-url.ts) and the Lambda's settings (lambda/handler-settings.ts) import
+ * alone so that checking a base URL does not load got.
  */
 export { DEFAULT_BASE_URL, resolveBaseUrl } from './base-url.js';
 export {
