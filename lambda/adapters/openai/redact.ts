@@ -21,6 +21,15 @@ const BEARER_TOKEN = /\bBearer\s+[^\s"',;]+/gi;
 /** Turns untrusted text into text that is safe to print. */
 export type Redactor = (text: string, maxLength?: number) => string;
 
+export interface RedactorOptions {
+  /**
+   * Redact line by line and leave the text otherwise as it is (no escaping, no length
+   * bound), for whole reports written to a terminal or a file; `maxLength` is then ignored.
+   * @default false: escape unsafe characters and bound the length, for one line of an error
+   */
+  readonly keepLines?: boolean;
+}
+
 /**
  * Builds a redactor that removes the given secrets (verbatim and percent-encoded), any
  * `sk-...` looking secret and bearer tokens, then escapes unsafe characters and bounds
@@ -28,7 +37,7 @@ export type Redactor = (text: string, maxLength?: number) => string;
  * When text holds both a secret and invisible characters (which could split one), those
  * characters are dropped rather than escaped, so that no part of a secret survives.
  */
-export function createRedactor(secrets: readonly string[]): Redactor {
+export function createRedactor(secrets: readonly string[], options: RedactorOptions = {}): Redactor {
   const literals = [...new Set(secrets.filter((secret) => secret !== '').flatMap(encodedForms))].sort(
     (a, b) => b.length - a.length,
   );
@@ -37,13 +46,17 @@ export function createRedactor(secrets: readonly string[]): Redactor {
     for (const secret of literals) result = result.split(secret).join(REDACTED);
     return result.replace(SECRET_LIKE, REDACTED).replace(BEARER_TOKEN, `Bearer ${REDACTED}`);
   };
-  return (text, maxLength = MAX_API_TEXT_LENGTH) => {
+  const redact = (text: string): string => {
     // The unsafe characters (core/sanitize.ts) include every one that can sit invisibly inside a secret.
     const squeezed = withoutUnsafeCharacters(text);
     const squeezedRedacted = removeSecrets(squeezed);
     const hidden = squeezed !== text && squeezedRedacted !== squeezed;
-    return printable(hidden ? squeezedRedacted : removeSecrets(text), maxLength);
+    return hidden ? squeezedRedacted : removeSecrets(text);
   };
+  // No secret spans lines (the client refuses a key with a line break), and redacting each
+  // line alone keeps the others intact when one must lose its unsafe characters.
+  if (options.keepLines) return (text) => text.split('\n').map(redact).join('\n');
+  return (text, maxLength = MAX_API_TEXT_LENGTH) => printable(redact(text), maxLength);
 }
 
 function encodedForms(secret: string): string[] {
