@@ -5,7 +5,7 @@
 import * as z from 'zod';
 import { resolveBaseUrl } from './adapters/openai/base-url.js';
 import { CheckpointGuardError } from './core/errors.js';
-import { formatPath } from './core/policy.js';
+import { formatPath } from './core/zod-path.js';
 
 /** Environment variable names, shared with the stack (lib/). */
 export const ENV = {

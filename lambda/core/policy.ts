@@ -9,6 +9,7 @@
  */
 import * as z from 'zod';
 import { type ConfigIssue, PolicyError } from './errors.js';
+import { formatPath } from './zod-path.js';
 
 /** `proj_` followed by the characters OpenAI project ids use. */
 export const PROJECT_ID_PATTERN = /^proj_[A-Za-z0-9_-]{1,64}$/;
@@ -167,16 +168,6 @@ export function expiryInstant(expiresAt: string): number {
     return Date.parse(`${expiresAt}T00:00:00Z`) + 24 * 60 * 60 * 1000;
   }
   return Date.parse(expiresAt);
-}
-
-/** `checkpoints[3].allowedProjects[0]` from a zod path. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out ? `.${String(key)}` : String(key);
-  }
-  return out;
 }
 
 /** Parses a policy file's text. Throws `PolicyError` naming `source` and every problem. */

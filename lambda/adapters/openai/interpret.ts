@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import { ApiError, type ErrorCode } from '../../core/errors.js';
+import { formatPath } from '../../core/zod-path.js';
 import {
   type Answer,
   type ApiErrorFields,
@@ -16,7 +17,6 @@ import {
 } from './outcome.js';
 import type { Redactor } from './redact.js';
 import { isRetryableStatus } from './retry.js';
-import { describeIssues } from './schemas.js';
 
 /**
  * The body of a successful reply, validated against `schema`.
@@ -115,6 +115,15 @@ export function transportError(
     `${context}: network error ${redact(failure.code, 60)}: ${redact(failure.message, 300)}${tries}`,
     { attempts },
   );
+}
+
+/** Names the first problems of a failed parse, e.g. `data[2].project_id: Invalid input: expected string, received number`. */
+function describeIssues(error: z.ZodError, max = 3): string {
+  const described = error.issues
+    .slice(0, max)
+    .map((issue) => `${formatPath(issue.path) || '(root)'}: ${issue.message}`);
+  const more = error.issues.length - described.length;
+  return `${described.join('; ')}${more > 0 ? ` (and ${more} more)` : ''}`;
 }
 
 function errorCodeFor(status: number, api: ApiErrorFields): ErrorCode {
