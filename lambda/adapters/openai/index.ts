@@ -12,6 +12,6 @@ export {
   OpenAIClient,
   type OpenAIClientOptions,
 } from './client.js';
-export { createRedactor, REDACTED, type Redactor } from './redact.js';
+export { createRedactor, type Redactor, type RedactorOptions } from './redact.js';
 export type { RetryOptions } from './retry.js';
-export { CLIENT_VERSION, USER_AGENT } from './retry-loop.js';
+export { CLIENT_VERSION } from './retry-loop.js';
