@@ -6,7 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { resolveBaseUrl } from './adapters/openai-base-url.js';
+import { createRedactor } from './adapters/openai/index.js';
 import { effectiveMode, runCheckpointAudit } from './audit-runner.js';
 import { CheckpointGuardError, PolicyError } from './core/errors.js';
 import { type LoadedPolicy, parsePolicy, parsePolicyText } from './core/policy.js';
@@ -124,7 +124,7 @@ async function audit(flags: Flags, io: CliIo): Promise<number> {
     loaded,
     mode: effectiveMode(loaded.policy.mode, flags.enforce),
     adminKey: adminKey.trim(),
-    baseUrl: resolveBaseUrl(io.env.OPENAI_BASE_URL),
+    baseUrl: io.env.OPENAI_BASE_URL,
     ...(concurrency !== undefined ? { concurrency } : {}),
     client: {
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
@@ -178,16 +178,22 @@ async function demo(flags: Flags, io: CliIo): Promise<number> {
   }
 }
 
-/** Replaces every occurrence of `secret` so no printed line can carry it. */
-function redactor(secret: string | undefined): (text: string) => string {
-  const value = secret?.trim();
-  if (!value || value.length < 8) return (text) => text;
-  return (text) => text.split(value).join('[REDACTED]');
+/**
+ * Shortest admin key searched for in the output. A shorter one is no real admin key, and
+ * replacing each of its occurrences in a report would shred it and show, by where
+ * `[REDACTED]` lands, what the key is. Secret-looking text is redacted whatever the key.
+ */
+const MIN_REDACTED_KEY_LENGTH = 8;
+
+/** Redacts every line the CLI prints: the admin key (trimmed, as the client gets it) and anything secret-looking. */
+function outputRedactor(env: CliIo['env']): (text: string) => string {
+  const key = env.OPENAI_ADMIN_KEY?.trim() ?? '';
+  return createRedactor(key.length >= MIN_REDACTED_KEY_LENGTH ? [key] : [], { keepLines: true });
 }
 
 /** Entry point: returns the exit code; never throws. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
-  const redact = redactor(io.env.OPENAI_ADMIN_KEY);
+  const redact = outputRedactor(io.env);
   const safeIo: CliIo = {
     ...io,
     stdout: (text) => io.stdout(redact(text)),

@@ -7,7 +7,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { resolveBaseUrl } from './adapters/openai-base-url.js';
 import type { SnsPublisher } from './adapters/sns-publisher.js';
 import type { AdminKeyLoader } from './adapters/ssm-admin-key.js';
 import { effectiveMode, type RunSettings, runCheckpointAudit } from './audit-runner.js';
@@ -158,7 +157,7 @@ function auditSettings(
     loaded: policy,
     mode,
     adminKey,
-    baseUrl: resolveBaseUrl(settings.openAIBaseUrl),
+    baseUrl: settings.openAIBaseUrl,
     runId,
     deadline,
     ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),

@@ -6,7 +6,7 @@
  */
 import { type ParseErrorCode, printParseErrorCode, visit } from 'jsonc-parser';
 import { type ConfigIssue, PolicyError } from './errors.js';
-import { formatPath } from './policy-path.js';
+import { formatPath } from './zod-path.js';
 
 /** What each syntax error means, in words an operator editing the file recognises. */
 const SYNTAX_ERRORS: Partial<Record<ReturnType<typeof printParseErrorCode>, string>> = {

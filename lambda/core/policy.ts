@@ -9,9 +9,9 @@
  */
 import * as z from 'zod';
 import { type ConfigIssue, PolicyError } from './errors.js';
-import { formatPath } from './policy-path.js';
 import { parsePolicyJson } from './policy-text.js';
 import { visibleLength } from './sanitize.js';
+import { formatPath } from './zod-path.js';
 
 /** `proj_` followed by the characters OpenAI project ids use. */
 export const PROJECT_ID_PATTERN = /^proj_[A-Za-z0-9_-]{1,64}$/;

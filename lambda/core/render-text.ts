@@ -102,7 +102,9 @@ function findingLines(finding: Finding, runStartedAt: string): string[] {
   const marker = needsAction(finding) ? '!' : '~';
   const name = finding.projectName !== null ? ` "${printable(finding.projectName, 60)}"` : '';
   const lines = [`  ${marker} ${printable(finding.projectId, 70)}${name}${projectFlag(finding)}`];
-  lines.push(`      ${printable(finding.permissionId, 40)}, granted ${grantedAt(finding.createdAt, runStartedAt)}`);
+  lines.push(
+    `      ${printable(finding.permissionId, 40)}, granted ${grantedAt(finding.createdAt, runStartedAt)}`,
+  );
   if (finding.grantedBy) lines.push(grantedByLine(finding.grantedBy));
   if (finding.verdict === 'exempt' && finding.exemption) {
     lines.push(

@@ -8,10 +8,13 @@
 /** Longest untrusted value shown in a report line. */
 export const MAX_FIELD_LENGTH = 200;
 
-// C0 controls, DEL, C1 controls, and Unicode line/paragraph separators and bidi overrides,
-// all of which can break or visually reorder a line.
+// The one set of unsafe characters: C0 controls, DEL and C1 controls, line and paragraph
+// separators and bidi controls (U+2028-U+202E, U+2066-U+2069), which break or visually
+// reorder a line; and the invisible ones that can hide inside a word or a secret: soft
+// hyphen, zero-width characters and directional marks (U+200B-U+200F), word joiner and
+// invisible operators (U+2060-U+206F), and the byte order mark.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g;
 
 function escapeCharacter(character: string): string {
   const code = character.charCodeAt(0);
@@ -36,9 +39,14 @@ export function bounded(text: string, maxLength = MAX_FIELD_LENGTH): string {
   return `${cut}…`;
 }
 
-/** Escapes control characters visibly and bounds the length: safe to place on one line. */
+/** Escapes unsafe characters visibly and bounds the length: safe to place on one line. */
 export function printable(text: string, maxLength = MAX_FIELD_LENGTH): string {
   return bounded(text.replace(UNSAFE_CHARACTERS, escapeCharacter), maxLength);
+}
+
+/** Drops unsafe characters: what is left of a text once nothing can hide inside it. */
+export function withoutUnsafeCharacters(text: string): string {
+  return text.replace(UNSAFE_CHARACTERS, '');
 }
 
 /** Printable ASCII only (SNS subjects): everything else becomes `?`. */

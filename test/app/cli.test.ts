@@ -349,4 +349,24 @@ describe('the admin key never leaves the process', () => {
     expect(report).toContain('Invalid header: Authorization: Bearer [REDACTED]');
     for (const text of [run.stdout, run.stderr, report]) expect(text).not.toContain(ADMIN_KEY);
   });
+
+  it('is redacted from every line printed as in API errors, even when an invisible character splits it', async () => {
+    const hidden = `${ADMIN_KEY.slice(0, 12)}\u200b${ADMIN_KEY.slice(12)}`;
+    const policy = await writePolicy(basePolicy, `policy-${hidden}.json`);
+
+    const result = await runCli(['validate', '--policy', policy], env);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      `${join(dir, 'policy-[REDACTED].json')}: valid (2 checkpoints, 0 exemptions, mode report, at most 10 revocations per run)\n`,
+    );
+  });
+
+  it('is not searched for in the output when shorter than 8 characters, so the output stays whole', async () => {
+    const policy = await writePolicy(basePolicy);
+
+    const result = await runCli(['validate', '--policy', policy], { OPENAI_ADMIN_KEY: ' polic ' });
+
+    expect(result.stdout).toContain(`${policy}: valid`);
+  });
 });

@@ -13,7 +13,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OpenAIClient, resolveBaseUrl } from '../../lambda/adapters/openai-client.js';
+import { OpenAIClient, resolveBaseUrl } from '../../lambda/adapters/openai/index.js';
 import { CheckpointGuardError } from '../../lambda/core/errors.js';
 import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
 import { createDeps } from '../../lambda/handler.js';

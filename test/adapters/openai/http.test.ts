@@ -1,13 +1,13 @@
 /**
  * The OpenAI client's HTTP exchange against a local server. Retries, redirects, resets
- * and timeouts as the client sees them are tested in openai-client.test.ts; these are
+ * and timeouts as the client sees them are tested in client.test.ts; these are
  * the transport's own edges.
  */
 import { createServer, Agent as HttpAgent, type Server, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { exchange, type HttpExchange } from '../../lambda/adapters/openai-http.js';
-import { isRetryableNetworkCode } from '../../lambda/adapters/openai-retry.js';
+import { exchange, type HttpExchange } from '../../../lambda/adapters/openai/http.js';
+import { isRetryableNetworkCode } from '../../../lambda/adapters/openai/retry.js';
 
 let server: Server;
 let url: string;

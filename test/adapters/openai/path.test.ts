@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { encodePathParam } from '../../lambda/adapters/openai-path.js';
+import { encodePathParam } from '../../../lambda/adapters/openai/path.js';
 
 describe('encodePathParam', () => {
   it.each([

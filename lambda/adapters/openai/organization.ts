@@ -1,12 +1,12 @@
 /**
  * Reads OpenAI's organization objects (projects, audit log entries), already validated
- * against the contract by openai-schemas.ts, into the shapes the report's lookups use
+ * against the contract by schemas.ts, into the shapes the report's lookups use
  * (lambda/core/enrichment.ts). Pure functions, kept out of the client so every actor
  * shape the contract allows is tested directly.
  */
 import type { z } from 'zod';
-import type { AuditActor, AuditLogEntry, ProjectRecord } from '../core/enrichment.js';
-import type { auditLogActorSchema, auditLogSchema, projectObjectSchema } from './openai-schemas.js';
+import type { AuditActor, AuditLogEntry, ProjectRecord } from '../../core/enrichment.js';
+import type { auditLogActorSchema, auditLogSchema, projectObjectSchema } from './schemas.js';
 
 type ProjectObject = z.infer<typeof projectObjectSchema>;
 type AuditLogObject = z.infer<typeof auditLogSchema>;

@@ -1,10 +1,12 @@
 /**
  * The retry rules of the OpenAI client, kept apart so each one is testable: which
  * failures are retried, how long to wait, and how a server's own `retry-after-ms` /
- * `Retry-After` is honoured.
+ * `Retry-After` is honoured. `decideRetry` puts them together into the one decision the
+ * retry loop (retry-loop.ts) carries out.
  */
 
-import { CheckpointGuardError } from '../core/errors.js';
+import { CheckpointGuardError } from '../../core/errors.js';
+import { type AttemptOutcome, firstHeader, isQuotaError, type ReplyHeaders } from './outcome.js';
 
 export interface RetryOptions {
   /**
@@ -55,7 +57,10 @@ function definedOnly(options: RetryOptions): Partial<RetryPolicy> {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
 }
 
-/** 408, 409, 429 and 5xx may succeed later; other statuses will not. */
+/**
+ * 408, 409, 429 and 5xx may succeed later; other statuses will not. The retry decision
+ * and the error code of a failed call (`ERR_OPENAI_SERVER`) both follow this rule.
+ */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 409 || status === 429 || (status >= 500 && status <= 599);
 }
@@ -84,24 +89,15 @@ export function isRetryableNetworkCode(code: string): boolean {
   return RETRYABLE_NETWORK_CODES.has(code);
 }
 
-type HeaderValue = string | readonly string[] | undefined;
-
-function firstValue(value: HeaderValue): string | undefined {
-  return typeof value === 'string' ? value : value?.[0];
-}
-
 /**
  * The wait a response asks for: `retry-after-ms` (milliseconds, as the official SDKs read
  * it) first, then `Retry-After` as seconds or as an HTTP date. `undefined` when neither is
  * present and valid.
  */
-export function serverRequestedDelayMs(
-  headers: Readonly<Record<string, HeaderValue>>,
-  nowMs: number,
-): number | undefined {
-  const milliseconds = firstValue(headers['retry-after-ms'])?.trim();
+export function serverRequestedDelayMs(headers: ReplyHeaders, nowMs: number): number | undefined {
+  const milliseconds = firstHeader(headers['retry-after-ms'])?.trim();
   if (milliseconds && /^\d+(?:\.\d+)?$/.test(milliseconds)) return Number(milliseconds);
-  const retryAfter = firstValue(headers['retry-after'])?.trim();
+  const retryAfter = firstHeader(headers['retry-after'])?.trim();
   if (!retryAfter) return undefined;
   if (/^\d+(?:\.\d+)?$/.test(retryAfter)) return Number(retryAfter) * 1000;
   // An HTTP date names its day and month; anything else (such as "-3") is not one.
@@ -123,4 +119,69 @@ export function retryDelayMs(
   if (serverDelayMs !== undefined) return Math.ceil(Math.min(serverDelayMs, policy.maxRetryAfterMs));
   const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
   return Math.floor(random() * cap);
+}
+
+/** Everything the retry decision depends on, the clock and the jitter source included. */
+export interface RetryQuestion {
+  /** Attempts made so far, the one that just ended included (1 after the first). */
+  readonly attempt: number;
+  readonly outcome: AttemptOutcome;
+  /**
+   * Whether repeating the request is harmless even if the last attempt took effect. A 429
+   * or a refused connection is retried regardless: the request was not processed.
+   */
+  readonly idempotent: boolean;
+  /** The caller abandoned the call. */
+  readonly aborted: boolean;
+  /** The budget: `maxRetries` and the bounds of each wait. */
+  readonly policy: RetryPolicy;
+  /** Epoch ms. */
+  readonly now: number;
+  /** Epoch ms by which the call must be over; no retry may start at or after it. */
+  readonly deadline: number | undefined;
+  /** Jitter source in [0, 1); drawn once, and only when a backoff is computed. */
+  readonly random: () => number;
+}
+
+/** Why a call is not tried again. */
+export type StopReason = 'aborted' | 'not-retryable' | 'budget-spent' | 'deadline';
+
+export type RetryDecision =
+  | {
+      readonly retry: true;
+      readonly delayMs: number;
+      /** The server named the wait (`retry-after-ms` / `Retry-After`), asking the client, not only this request, to wait. */
+      readonly serverAsked: boolean;
+    }
+  | { readonly retry: false; readonly reason: StopReason };
+
+/**
+ * Whether, and after how long, to try a call again: the one retry decision of the client.
+ * Pure: the same question always gets the same answer.
+ */
+export function decideRetry(question: RetryQuestion): RetryDecision {
+  const { attempt, outcome, policy, now, deadline } = question;
+  if (question.aborted) return { retry: false, reason: 'aborted' };
+  if (!isRetryable(outcome, question.idempotent)) return { retry: false, reason: 'not-retryable' };
+  if (attempt > policy.maxRetries) return { retry: false, reason: 'budget-spent' };
+  const serverDelayMs =
+    outcome.kind === 'response' ? serverRequestedDelayMs(outcome.reply.headers, now) : undefined;
+  const delayMs = retryDelayMs(policy, attempt - 1, serverDelayMs, question.random);
+  // A retry that could only start after the deadline is not made: the last failure stands.
+  if (deadline !== undefined && now + delayMs >= deadline) return { retry: false, reason: 'deadline' };
+  return { retry: true, delayMs, serverAsked: serverDelayMs !== undefined };
+}
+
+function isRetryable(outcome: AttemptOutcome, idempotent: boolean): boolean {
+  switch (outcome.kind) {
+    case 'timeout':
+      return idempotent;
+    case 'network':
+      return isRetryableNetworkCode(outcome.code) && (idempotent || outcome.code === 'ECONNREFUSED');
+    case 'response': {
+      const { status, api } = outcome.reply;
+      if (status === 429) return !isQuotaError(api);
+      return isRetryableStatus(status) && idempotent;
+    }
+  }
 }

@@ -2,7 +2,7 @@
  * One HTTP exchange of the OpenAI client, over got: keep-alive agents, one time limit
  * from the first byte sent to the last byte received, redirects returned as they are
  * (never followed: the key goes to the base URL only), no retries (the client owns
- * them, see openai-retry.ts), and a cap on the size of a response body.
+ * them, see retry.ts), and a cap on the size of a response body.
  *
  * Failures come back as values holding only a code and a message. got's errors carry
  * the request options, Authorization header included; none of them leaves this file.

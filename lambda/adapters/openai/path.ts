@@ -6,8 +6,8 @@
  * characters, non-ASCII) is percent-encoded as UTF-8.
  */
 
-import { ApiError } from '../core/errors.js';
-import { printable } from '../core/sanitize.js';
+import { ApiError } from '../../core/errors.js';
+import { printable } from '../../core/sanitize.js';
 
 // unreserved / sub-delims / ":" / "@" (RFC 3986 section 3.3); percent signs are encoded too.
 const NOT_PCHAR = /[^A-Za-z0-9\-._~!$&'()*+,;=:@]+/g;

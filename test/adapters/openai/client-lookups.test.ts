@@ -11,9 +11,9 @@ import {
   sessionActor,
   startOpenAIEmulator,
   userApiKeyActor,
-} from '../../lambda/emulator/openai/index.js';
+} from '../../../lambda/emulator/openai/index.js';
 
-import { type ClientHarness, failure, useClientHarness } from '../support/openai-client-harness.js';
+import { type ClientHarness, failure, useClientHarness } from '../../support/openai-client-harness.js';
 
 const KEY = 'sk-admin-L00kupsKey0123456789abcdefghijklmnop';
 const CHECKPOINT = 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd';
@@ -26,7 +26,7 @@ const newClient: ClientHarness['newClient'] = (overrides) => harness.newClient(o
 /** Names of the query parameters the contract declares for an operation. */
 function contractParameters(path: string): string[] {
   const document = parse(
-    readFileSync(new URL('../contract/openai-admin-subset.yaml', import.meta.url), 'utf8'),
+    readFileSync(new URL('../../contract/openai-admin-subset.yaml', import.meta.url), 'utf8'),
   ) as {
     paths: Record<string, { get: { parameters: { name: string; in: string }[] } }>;
   };

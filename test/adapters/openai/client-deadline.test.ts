@@ -4,10 +4,10 @@
  * beyond the time it was given (the Lambda keeps the rest for publishing its report).
  */
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { RequestLimiter } from '../../lambda/adapters/request-limiter.js';
-import { CheckpointGuardError } from '../../lambda/core/errors.js';
+import { RequestLimiter } from '../../../lambda/adapters/request-limiter.js';
+import { CheckpointGuardError } from '../../../lambda/core/errors.js';
 
-import { type ClientHarness, failure, useClientHarness } from '../support/openai-client-harness.js';
+import { type ClientHarness, failure, useClientHarness } from '../../support/openai-client-harness.js';
 
 const KEY = 'sk-admin-D3adlineKey0123456789abcdefghijkl';
 const CHECKPOINT = 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd';

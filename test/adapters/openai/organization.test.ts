@@ -1,4 +1,8 @@
-import { toAuditActor, toAuditLogEntry, toProjectRecord } from '../../lambda/adapters/openai-organization.js';
+import {
+  toAuditActor,
+  toAuditLogEntry,
+  toProjectRecord,
+} from '../../../lambda/adapters/openai/organization.js';
 
 describe('who an audit log actor is', () => {
   it.each([

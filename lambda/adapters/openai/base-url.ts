@@ -2,8 +2,8 @@
  * Where the admin key may be sent. Kept apart from the client (no got) so the CDK app
  * checks a configured base URL at synth time with exactly the rule the function applies.
  */
-import { CheckpointGuardError } from '../core/errors.js';
-import { createRedactor } from './openai-redact.js';
+import { CheckpointGuardError } from '../../core/errors.js';
+import { createRedactor } from './redact.js';
 
 export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 

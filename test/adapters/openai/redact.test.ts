@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createRedactor, MAX_API_TEXT_LENGTH } from '../../lambda/adapters/openai-redact.js';
+import { createRedactor, MAX_API_TEXT_LENGTH } from '../../../lambda/adapters/openai/redact.js';
 
 const KEY = 'sk-admin-Redact0123456789abcdefghijklmn';
 
@@ -51,5 +51,14 @@ describe('createRedactor', () => {
 
     expect(redacted.length).toBe(MAX_API_TEXT_LENGTH);
     expect(redacted).not.toContain('sk-admin');
+  });
+
+  it('with keepLines, redacts each line and leaves the text otherwise as it is', () => {
+    const hidden = `${KEY.slice(0, 12)}\u200b${KEY.slice(12)}`;
+    const text = `Status:\tFINDINGS\r\nkey ${KEY}\n\tindented ${hidden}\tend\n${'x'.repeat(MAX_API_TEXT_LENGTH)}\n`;
+
+    expect(createRedactor([KEY], { keepLines: true })(text)).toBe(
+      `Status:\tFINDINGS\r\nkey [REDACTED]\nindented [REDACTED]end\n${'x'.repeat(MAX_API_TEXT_LENGTH)}\n`,
+    );
   });
 });

@@ -90,15 +90,3 @@ export const auditLogListSchema = z.object({
   last_id: z.string().nullable().optional(),
   has_more: z.boolean(),
 });
-
-/** Names the first problems of a failed parse, e.g. `data[2].project_id: Invalid input: expected string, received number`. */
-export function describeIssues(error: z.ZodError, max = 3): string {
-  const described = error.issues.slice(0, max).map((issue) => {
-    const path = issue.path
-      .map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`))
-      .join('');
-    return `${path || '(root)'}: ${issue.message}`;
-  });
-  const more = error.issues.length - described.length;
-  return `${described.join('; ')}${more > 0 ? ` (and ${more} more)` : ''}`;
-}
