@@ -79,7 +79,17 @@ export interface Finding {
   /** ISO 8601, when the project is `archived` and the API says since when. */
   readonly projectArchivedAt: string | null;
   readonly grantedBy: GrantedBy | null;
+  /**
+   * With a run store, on findings that need action: `new` (not open after the last run) or
+   * `open` (open since `firstSeenAt`). Absent without a store, and on exempt findings.
+   */
+  readonly lifecycle?: Lifecycle;
+  /** ISO 8601, with `lifecycle`: when a run first saw this project hold a grant on this checkpoint. */
+  readonly firstSeenAt?: string;
 }
+
+/** See `Finding.lifecycle`. */
+export type Lifecycle = 'new' | 'open';
 
 /**
  * Why a checkpoint is `incomplete` or `error`, as a stable machine code (part of the versioned
