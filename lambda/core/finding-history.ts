@@ -112,10 +112,10 @@ export function applyHistory(
           lastSeenAt: at,
           firstRunId: before?.firstRunId ?? report.runId,
         });
-      } else if (before !== undefined && finding.action === 'revoked') {
-        resolved.push({ ...resolvedOf(before, finding.permissionId), resolution: 'revoked', runId: report.runId });
       } else if (before !== undefined) {
-        resolved.push({ ...resolvedOf(before, finding.permissionId), resolution: 'removed', runId: report.runId });
+        // Revoked by this run, or found already gone (someone else removed it).
+        const resolution = finding.action === 'revoked' ? 'revoked' : 'removed';
+        resolved.push({ ...resolvedOf(before, finding.permissionId), resolution, runId: report.runId });
       }
       return { ...finding, lifecycle: before === undefined ? 'new' : 'open', firstSeenAt };
     });
@@ -163,7 +163,10 @@ export function applyHistory(
   };
 }
 
-function resolvedOf(before: OpenFinding, permissionId: string): Omit<ResolvedFinding, 'resolution' | 'runId'> {
+function resolvedOf(
+  before: OpenFinding,
+  permissionId: string,
+): Omit<ResolvedFinding, 'resolution' | 'runId'> {
   return {
     checkpointId: before.checkpointId,
     projectId: before.projectId,
