@@ -33,7 +33,11 @@ export type ErrorCode =
   | 'ERR_SSM_KMS'
   | 'ERR_SSM_EMPTY_VALUE'
   | 'ERR_SSM'
-  | 'ERR_SNS_PUBLISH';
+  | 'ERR_SNS_PUBLISH'
+  // the run store
+  | 'ERR_STORE_CONFLICT' // another writer changed an object first
+  | 'ERR_STORE_UNREADABLE' // a stored object is not what this version wrote (corrupt, or a newer schema)
+  | 'ERR_STORE'; // the store could not be reached, read or written
 
 /** Base class of every error checkpoint-guard raises on purpose. */
 export class CheckpointGuardError extends Error {
