@@ -7,7 +7,14 @@
  * Pure: the caller loads the previous state from the run store and saves the next one.
  */
 import { type Policy, standingOf } from './policy.js';
-import { type AuditReport, type CheckpointResult, type Finding, needsAction } from './report.js';
+import {
+  type AuditReport,
+  type CheckpointResult,
+  type Finding,
+  needsAction,
+  type Resolution,
+  type ResolvedFinding,
+} from './report.js';
 
 /** Version of `state/findings.json`. A store holding a newer one is refused, never overwritten. */
 export const FINDINGS_STATE_SCHEMA_VERSION = 1;
@@ -35,23 +42,6 @@ export interface FindingsState {
   /** ISO 8601: when open findings were last announced (for `notify: changes` reminders); `null` never. */
   readonly lastNotifiedAt: string | null;
   readonly findings: readonly OpenFinding[];
-}
-
-/**
- * How a finding open after the last run came to be gone. `revoked`: this tool revoked it
- * (`runId` says which run). `removed`: the grant is no longer listed, and nobody here removed
- * it. `allowed`: the policy now allows or exempts it, or no longer audits its checkpoint.
- */
-export type Resolution = 'revoked' | 'removed' | 'allowed';
-
-export interface ResolvedFinding {
-  readonly checkpointId: string;
-  readonly projectId: string;
-  readonly permissionId: string;
-  readonly firstSeenAt: string;
-  readonly resolution: Resolution;
-  /** The run that saw it resolved (for `revoked`, the run that revoked it). */
-  readonly runId: string;
 }
 
 /** What the history adds to a report. */

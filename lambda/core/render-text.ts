@@ -37,6 +37,7 @@ export function verdictLine(report: AuditReport): string {
       const parts = [
         unaudited > 0 ? `${unaudited} of ${plural(totals.checkpoints, 'checkpoint')} not fully audited` : '',
         totals.revokeFailed > 0 ? `${plural(totals.revokeFailed, 'revocation')} failed` : '',
+        report.history?.storeError !== undefined ? 'the run store was not written' : '',
         totals.findings > 0 ? grants + actions : '',
       ].filter(Boolean);
       return `checkpoint-guard: PARTIAL, ${parts.join(', ')} ${mode}`;

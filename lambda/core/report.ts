@@ -171,6 +171,12 @@ export interface Totals {
   readonly archivedProjects: number;
   /** Findings (any verdict) whose project the organization does not list. */
   readonly unknownProjects: number;
+  /** With a run store: findings needing action that were not open after the last run. */
+  readonly new?: number;
+  /** With a run store: findings needing action already open after the last run. */
+  readonly open?: number;
+  /** With a run store: findings open after the last run that are gone now (`resolved[]`). */
+  readonly resolved?: number;
 }
 
 /**
@@ -220,6 +226,39 @@ export interface AuditReport {
   readonly warnings: readonly string[];
   /** How the lookups describing the findings went; absent when none was attempted (a failed run). */
   readonly lookups?: LookupsSummary;
+  /** With a run store: the findings open after the last run that are gone now. */
+  readonly resolved?: readonly ResolvedFinding[];
+  /** With a run store: where it is, what this run started from, and whether it was written. */
+  readonly history?: RunHistory;
+}
+
+/** A run set against the run store's memory (see lambda/core/finding-history.ts). */
+export interface RunHistory {
+  /** Where the store is (`./state`, `s3://bucket/prefix`). */
+  readonly store: string;
+  /** The run whose state this run started from; `null` for the first run of a store. */
+  readonly previousRunId: string | null;
+  /** Findings open after the last run on checkpoints this run could not list: kept open, not re-checked. */
+  readonly notRechecked: number;
+  /** Why the store could not be read or written, when it could not: the run is then `partial`. */
+  readonly storeError?: string;
+}
+
+/**
+ * How a finding open after the last run came to be gone. `revoked`: this tool revoked it
+ * (`runId` says which run). `removed`: the grant is no longer listed, and nobody here removed
+ * it. `allowed`: the policy now allows or exempts it, or no longer audits its checkpoint.
+ */
+export type Resolution = 'revoked' | 'removed' | 'allowed';
+
+export interface ResolvedFinding {
+  readonly checkpointId: string;
+  readonly projectId: string;
+  readonly permissionId: string;
+  readonly firstSeenAt: string;
+  readonly resolution: Resolution;
+  /** The run that saw it resolved (for `revoked`, the run that revoked it). */
+  readonly runId: string;
 }
 
 /** Grants that need action: the ones enforce mode would revoke. */
@@ -288,15 +327,17 @@ export function computeTotals(checkpoints: readonly CheckpointResult[]): Totals 
 
 /**
  * The run's verdict. `error` when the run itself failed or no checkpoint could
- * be audited; `partial` when some could not, or a revocation failed.
+ * be audited; `partial` when some could not, a revocation failed, or the run store could not
+ * be read or written.
  */
 export function computeRunStatus(
   checkpoints: readonly CheckpointResult[],
   totals: Totals,
   runError?: string,
+  storeError?: string,
 ): RunStatus {
   const unaudited = notAudited(totals);
   if (runError !== undefined || (checkpoints.length > 0 && unaudited === checkpoints.length)) return 'error';
-  if (unaudited > 0 || totals.revokeFailed > 0) return 'partial';
+  if (unaudited > 0 || totals.revokeFailed > 0 || storeError !== undefined) return 'partial';
   return totals.findings > 0 ? 'findings' : 'clean';
 }
