@@ -4,7 +4,14 @@
  * only a single word longer than that (an id) can exceed it. Every untrusted
  * value is escaped and bounded, so it can neither start a line nor run on.
  */
-import type { AuditReport, CheckpointResult, Finding, GrantedBy, LookupSummary } from './report.js';
+import type {
+  AuditReport,
+  CheckpointResult,
+  Finding,
+  GrantedBy,
+  LookupSummary,
+  ResolvedFinding,
+} from './report.js';
 import { needsAction, notAudited } from './report.js';
 import { printable } from './sanitize.js';
 
@@ -20,7 +27,8 @@ export function verdictLine(report: AuditReport): string {
   const { totals } = report;
   const mode = `(${report.mode} mode)`;
   const withFindings = report.checkpoints.filter((c) => c.findings.some(needsAction)).length;
-  const grants = `${plural(totals.findings, 'unexpected grant')} on ${plural(withFindings, 'checkpoint')}`;
+  const fresh = totals.new !== undefined && totals.findings > 0 ? ` (${totals.new} new)` : '';
+  const grants = `${plural(totals.findings, 'unexpected grant')}${fresh} on ${plural(withFindings, 'checkpoint')}`;
   const actions =
     report.enforcement.state === 'halted'
       ? ', enforcement HALTED'
@@ -99,6 +107,17 @@ function grantedAt(createdAt: string, runStartedAt: string): string {
   return future ? `${shown} (in the future: the API's clock or data is wrong)` : shown;
 }
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** `NEW since the last run`, or `open for 3 days (first seen 2026-11-30)`, with a run store. */
+function historyLine(finding: Finding, runStartedAt: string): string | undefined {
+  if (finding.lifecycle === 'new') return '      NEW since the last run';
+  if (finding.lifecycle !== 'open' || finding.firstSeenAt === undefined) return undefined;
+  const days = Math.floor((Date.parse(runStartedAt) - Date.parse(finding.firstSeenAt)) / DAY_MS);
+  const age = days < 1 ? 'open for less than a day' : `open for ${plural(days, 'day')}`;
+  return `      ${age} (first seen ${finding.firstSeenAt.slice(0, 10)})`;
+}
+
 function findingLines(finding: Finding, runStartedAt: string): string[] {
   const marker = needsAction(finding) ? '!' : '~';
   const name = finding.projectName !== null ? ` "${printable(finding.projectName, 60)}"` : '';
@@ -107,6 +126,8 @@ function findingLines(finding: Finding, runStartedAt: string): string[] {
     `      ${printable(finding.permissionId, 40)}, granted ${grantedAt(finding.createdAt, runStartedAt)}`,
   );
   if (finding.grantedBy) lines.push(grantedByLine(finding.grantedBy));
+  const history = historyLine(finding, runStartedAt);
+  if (history !== undefined) lines.push(history);
   if (finding.verdict === 'exempt' && finding.exemption) {
     lines.push(
       `      exempt until ${printable(finding.exemption.expiresAt, 30)}: ${printable(finding.exemption.reason, 120)}`,
@@ -216,6 +237,7 @@ function* unwrappedBody(report: AuditReport): Generator<string> {
   yield `Started: ${report.startedAt}  (${formatDuration(report.durationMs)})`;
   if (report.runError !== undefined) yield `Error:   ${printable(report.runError, 300)}`;
   yield* section('Findings', findingsBody(report));
+  yield* section('Resolved since the last run', resolvedBody(report));
   yield* section('Enforcement', enforcementBody(report));
   yield* section('Problems', problemsBody(report));
   yield* section(
@@ -227,6 +249,11 @@ function* unwrappedBody(report: AuditReport): Generator<string> {
     `permissions   ${totals.permissionsSeen} seen, ${totals.allowed} allowed`,
     `findings      ${totals.unexpected} unexpected, ${totals.exemptionExpired} exemption expired, ${totals.exempt} exempt`,
     `actions       ${totals.wouldRevoke} would revoke, ${totals.revoked} revoked, ${totals.alreadyGone} already gone, ${totals.revokeFailed} failed, ${totals.halted} halted`,
+    ...(report.history !== undefined && report.history.storeError === undefined
+      ? [
+          `history       ${totals.new ?? 0} new, ${totals.open ?? 0} still open, ${totals.resolved ?? 0} resolved`,
+        ]
+      : []),
     ...(report.lookups?.projectNames.state === 'ok'
       ? [
           `flagged       ${totals.archivedProjects === 1 ? '1 grant to an archived project' : `${totals.archivedProjects} grants to archived projects`}, ${totals.unknownProjects === 1 ? '1 to an unknown project' : `${totals.unknownProjects} to unknown projects`}`,
@@ -242,7 +269,11 @@ function* findingsBody(report: AuditReport): Generator<string> {
     if (listed) yield '';
     listed = true;
     yield checkpointHeading(checkpoint);
-    for (const finding of checkpoint.findings) yield* findingLines(finding, report.startedAt);
+    // What is new is what a reader has not seen yet: it comes first.
+    for (const finding of checkpoint.findings)
+      if (finding.lifecycle === 'new') yield* findingLines(finding, report.startedAt);
+    for (const finding of checkpoint.findings)
+      if (finding.lifecycle !== 'new') yield* findingLines(finding, report.startedAt);
     if (checkpoint.findingsOmitted)
       yield `  ... ${plural(checkpoint.findingsOmitted, 'more finding')} not shown`;
   }
@@ -284,7 +315,28 @@ function enforcementBody(report: AuditReport): string[] {
   return enforcement;
 }
 
+const RESOLUTION_LABEL: Record<ResolvedFinding['resolution'], string> = {
+  revoked: 'revoked by checkpoint-guard',
+  removed: 'the grant was removed (not by checkpoint-guard)',
+  allowed: 'the policy now allows it',
+};
+
+function* resolvedBody(report: AuditReport): Generator<string> {
+  for (const resolved of report.resolved ?? []) {
+    yield `  + ${printable(resolved.projectId, 70)} on ${printable(resolved.checkpointId)}`;
+    yield `      ${RESOLUTION_LABEL[resolved.resolution]}, open since ${resolved.firstSeenAt.slice(0, 10)}`;
+  }
+}
+
 function* problemsBody(report: AuditReport): Generator<string> {
+  const { history } = report;
+  if (history?.storeError !== undefined) {
+    yield `run store ${printable(history.store)}: NOT WRITTEN`;
+    yield `  ${printable(history.storeError, 300)}`;
+  }
+  if (history !== undefined && history.notRechecked > 0) {
+    yield `${plural(history.notRechecked, 'open finding')} not re-checked: their checkpoints could not be listed; they stay open`;
+  }
   for (const c of report.checkpoints) {
     if (c.status !== 'incomplete' && c.status !== 'error') continue;
     yield `${printable(c.id)}: ${c.status.toUpperCase()}`;

@@ -1,6 +1,8 @@
 import { renderText, TEXT_WIDTH, verdictLine } from '../../lambda/core/render-text.js';
 import type { AuditReport } from '../../lambda/core/report.js';
-import { apiError, MemorySource, permission } from '../support/memory-source.js';
+import { recordRun } from '../../lambda/core/run-recorder.js';
+import { apiError, FakeClock, MemorySource, permission } from '../support/memory-source.js';
+import { MemoryStore } from '../support/memory-store.js';
 import {
   audit,
   CP_1,
@@ -388,5 +390,57 @@ describe('untrusted values', () => {
     );
     expect(lines.filter((line) => UNSAFE.test(line))).toEqual([]);
     expect(lines.filter((line) => line.startsWith('!_proj_forged'))).toEqual([]);
+  });
+});
+
+describe('with a run store', () => {
+  const rules = policyOf({ allowedProjects: ['proj_core'], checkpoints: [WEATHER] });
+  const night = async (store: MemoryStore, at: string, runId: string, projects: string[]) => {
+    const source = new MemorySource({ [WEATHER]: projects.map((p, n) => permission(`cp_${runId}_${n}`, p)) });
+    return recordRun(store, await audit(rules, source, { runId }, new FakeClock(at)), rules);
+  };
+
+  async function thirdNight(): Promise<string> {
+    const store = new MemoryStore();
+    await night(store, '2026-11-30T03:00:00Z', 'run-1', ['proj_old', 'proj_gone']);
+    await night(store, '2026-12-02T03:00:00Z', 'run-2', ['proj_old', 'proj_gone']);
+    return renderText(await night(store, '2026-12-03T03:00:00Z', 'run-3', ['proj_old', 'proj_new']));
+  }
+
+  it('the verdict counts what is new', async () => {
+    expect((await thirdNight()).split('\n')[0]).toBe(
+      'checkpoint-guard: 2 unexpected grants (1 new) on 1 checkpoint (report mode)',
+    );
+  });
+
+  it('lists new findings first, and says for how long each open one has been open', async () => {
+    const findings = section(await thirdNight(), 'Findings');
+
+    const projects = findings.filter((line) => line.startsWith('  ! '));
+    expect(projects).toEqual(['  ! proj_new', '  ! proj_old']);
+    expect(findings).toContain('      NEW since the last run');
+    expect(findings).toContain('      open for 3 days (first seen 2026-11-30)');
+  });
+
+  it('has a section for what was resolved, and the history in the figures', async () => {
+    const text = await thirdNight();
+
+    expect(section(text, 'Resolved since the last run')).toEqual([
+      `  + proj_gone on ${WEATHER}`,
+      '      the grant was removed (not by checkpoint-guard), open since 2026-11-30',
+    ]);
+    expect(section(text, 'Figures')).toContain('history       1 new, 1 still open, 1 resolved');
+  });
+
+  it('a store that was not written is a problem, and the run is partial', async () => {
+    const store = new MemoryStore().failWrites('state/');
+
+    const text = renderText(await night(store, '2026-12-03T03:00:00Z', 'run-1', ['proj_a']));
+
+    expect(text.split('\n')[0]).toMatch(/^checkpoint-guard: PARTIAL, the run store was not written, /);
+    expect(section(text, 'Problems').slice(0, 2)).toEqual([
+      'run store memory://store: NOT WRITTEN',
+      '  run store memory://store: cannot write state/findings.json: simulated',
+    ]);
   });
 });
