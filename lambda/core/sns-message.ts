@@ -41,6 +41,8 @@ export function messageAttributes(report: AuditReport): Record<string, SnsAttrib
     revocations: number(totals.revoked),
     revokeFailures: number(totals.revokeFailed),
     incompleteCheckpoints: number(notAudited(totals)),
+    // With a run store: findings not open after the last run, so a subscriber can hear only news.
+    ...(totals.new !== undefined ? { newFindings: number(totals.new) } : {}),
   };
 }
 
