@@ -62,12 +62,17 @@ export async function withEmulator<T>(
 }
 
 /** Runs one audit in a fresh process and returns what it measured. */
-export async function runAudit(job: AuditJob): Promise<AuditOutcome> {
-  const child = fork(fileURLToPath(new URL('./audit-process.ts', import.meta.url)), [JSON.stringify(job)], {
+export function runAudit(job: AuditJob): Promise<AuditOutcome> {
+  return runChild<AuditOutcome>('./audit-process.ts', job, `the ${job.engine} audit`);
+}
+
+/** Forks `file` (relative to bench/) with `job` as its JSON argument, and returns its one message. */
+async function runChild<T>(file: string, job: unknown, what: string): Promise<T> {
+  const child = fork(fileURLToPath(new URL(file, import.meta.url)), [JSON.stringify(job)], {
     execArgv: TSX_EXEC_ARGV,
   });
   try {
-    return await nextMessage(child, `the ${job.engine} audit`, (message) => message as AuditOutcome);
+    return await nextMessage(child, what, (message) => message as T);
   } finally {
     await exited(child);
   }
