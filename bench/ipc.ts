@@ -10,8 +10,8 @@ import type { EmulatorConfig, EmulatorMessage, EmulatorRequest } from './emulato
 
 /** A child that does not finish in this time is killed and the benchmark fails. */
 const CHILD_TIMEOUT_MS = 5 * 60 * 1000;
-// Resolved here, so the children find tsx whatever their working directory.
-const TSX_EXEC_ARGV = ['--import', import.meta.resolve('tsx')];
+/** Resolved here, so the children find tsx whatever their working directory. */
+export const TSX_EXEC_ARGV = ['--import', import.meta.resolve('tsx')];
 
 /** The emulator's process, seeded and listening. */
 export interface RunningEmulator {

@@ -2,6 +2,7 @@
  * The workloads behind a token bucket (issue 12), each a fresh emulator per measured run:
  *
  *   B2  burst = rate, 429 with retry-after-ms of one token's interval, no rate headers;
+ *       also the whole processes of checkpoint-guard audit and the SDK script;
  *   B3  the same with OpenAI's x-ratelimit-* headers on every answer;
  *   B4  the same with a limit that halves a quarter of the way through and recovers at
  *       three quarters (of requests / rate).
@@ -13,6 +14,7 @@ import type { RateStep, TokenBucketOptions } from '../lambda/emulator/openai/ind
 import type { EmulatorConfig } from './emulator-process.js';
 import { withEmulator } from './ipc.js';
 import { auditWithCheckpointGuard, completeness, progress } from './measure.js';
+import { wholeProcessRows } from './peer-comparison.js';
 import { rateBoundMs } from './rate-bound.js';
 import { type Row, seconds, times } from './results-table.js';
 import type { Settings } from './settings.js';
@@ -71,7 +73,7 @@ async function bucketWorkload(settings: Settings, workload: BucketWorkload): Pro
   const boundMs = rateBoundMs(requests, limit, pagesPerCheckpoint(shape) * settings.latencyMs);
   const maxShare = workload === 'B3' ? 0.02 : 0.1;
   const share = counters.totalRequests === 0 ? 0 : counters.rateLimited / counters.totalRequests;
-  return [
+  const rows: Row[] = [
     {
       workload,
       figure: `checkpoint-guard, concurrency ${ours.concurrency}`,
@@ -94,6 +96,9 @@ async function bucketWorkload(settings: Settings, workload: BucketWorkload): Pro
     },
     completeness(workload, ours, shape),
   ];
+  if (workload === 'B2')
+    rows.push(...(await wholeProcessRows(settings, workload, config, { fasterTarget: false })));
+  return rows;
 }
 
 export const workloadB2 = (settings: Settings): Promise<Row[]> => bucketWorkload(settings, 'B2');

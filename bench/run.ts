@@ -4,8 +4,9 @@
  * Each workload (bench/workloads.ts; the token-bucket ones in bench/rate-limit-workloads.ts)
  * starts the OpenAI emulator in its own process (bench/emulator-process.ts) with a
  * per-request latency and, for B to B4, a rate limit, seeds it, and runs each measured audit
- * in a fresh process (bench/audit-process.ts); bench/ipc.ts drives the children. One table,
- * measured in this run (bench/results-table.ts).
+ * in a fresh process (bench/audit-process.ts); A and B2 also time whole processes of
+ * checkpoint-guard audit and of a script over the official SDK (bench/peer-comparison.ts).
+ * bench/ipc.ts drives the children. One table, measured in this run (bench/results-table.ts).
  *
  * Progress goes to stderr, the table to stdout. `--check` exits 1 when a target is missed.
  */

@@ -13,7 +13,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --grants N              workloads A and B: grants per checkpoint (default 120)
   --latency-ms MS         workloads A, B, B2-B4: emulator latency per request (default 25)
   --rate N                workloads B, B2-B4: requests per second the emulator accepts (default 40)
-  --concurrency N         checkpoint-guard's concurrency (default: its own, ${DEFAULT_CONCURRENCY})
+  --concurrency N         checkpoint-guard's concurrency, and the SDK script's (default: ours, ${DEFAULT_CONCURRENCY})
   --bucket-checkpoints N  workloads B2-B4: checkpoints (default 160)
   --bucket-grants N       workloads B2-B4: grants per checkpoint (default 20, one page)
   --c-checkpoints N       workload C: checkpoints (default 2000)
@@ -22,10 +22,11 @@ export const USAGE = `Usage: npm run bench -- [options]
   --only LIST             comma-separated subset of ${PARTS.join(',')} (default all)
   --check                 exit 1 when a target is missed
 
-  A   no limit: our walk against the latency bound and a sequential walk
+  A   no limit: our walk against the latency bound and a sequential walk; whole processes
+      of checkpoint-guard audit and of a script over the official openai SDK, side by side
   B   a sliding one-second window (a second's worth at once, then 429s)
   B2  a token bucket, burst = rate, 429 with retry-after-ms of one token's interval, no
-      rate headers
+      rate headers; also whole processes of checkpoint-guard audit and the SDK script
   B3  B2 with OpenAI's x-ratelimit-* headers on every answer
   B4  B2 with a limit that halves a quarter of the way through the run and recovers at
       three quarters (of requests / rate)

@@ -2,8 +2,10 @@
  * The benchmark's workloads, each measured in this run and turned into rows of the table:
  *
  *   A  checkpoint-guard at its default settings against the latency bound, and against a
- *      naive sequential walk over the same data;
- *   B  the same data behind a rate limit: 429s received, failed checkpoints, the rate bound;
+ *      naive sequential walk over the same data; then whole processes of checkpoint-guard
+ *      audit and of a script over the official SDK, side by side (bench/peer-comparison.ts);
+ *   B  the same data behind a sliding-window rate limit: 429s received, failed checkpoints,
+ *      the rate bound (the token-bucket workloads are in bench/rate-limit-workloads.ts);
  *   C  a million grants at zero latency: wall time and peak RSS of the audit process;
  *   cold start  the handler bundle the CDK stack produces: size, and import time.
  *
@@ -12,6 +14,7 @@
 import { measureColdStart } from './cold-start.js';
 import { runAudit, withEmulator } from './ipc.js';
 import { auditWithCheckpointGuard, completeness, MB, progress } from './measure.js';
+import { wholeProcessRows } from './peer-comparison.js';
 import { rateBoundMs } from './rate-bound.js';
 import { type Row, seconds, times } from './results-table.js';
 import type { Settings } from './settings.js';
@@ -71,7 +74,7 @@ export async function workloadA(settings: Settings): Promise<Row[]> {
       completeness('A', ours, shape),
     ];
   });
-  return rows;
+  return [...rows, ...(await wholeProcessRows(settings, 'A', { shape, latencyMs }, { fasterTarget: true }))];
 }
 
 export async function workloadB(settings: Settings): Promise<Row[]> {
