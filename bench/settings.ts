@@ -4,7 +4,7 @@ import { DEFAULT_CONCURRENCY } from '../lambda/core/audit.js';
 import type { WorkloadShape } from './workload-shape.js';
 
 /** Every part `--only` can select, in the order they run. */
-export const PARTS = ['A', 'B', 'B2', 'B3', 'B4', 'C', 'cold'] as const;
+export const PARTS = ['A', 'B', 'B2', 'B3', 'B4', 'C', 'render', 'cold'] as const;
 export type Part = (typeof PARTS)[number];
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -18,6 +18,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --bucket-grants N       workloads B2-B4: grants per checkpoint (default 20, one page)
   --c-checkpoints N       workload C: checkpoints (default 2000)
   --c-grants N            workload C: grants per checkpoint (default 500)
+  --render-findings N     render: findings in the report (default 1000000)
   --import-runs N         cold start: fresh processes timed (default 7)
   --only LIST             comma-separated subset of ${PARTS.join(',')} (default all)
   --check                 exit 1 when a target is missed
@@ -31,6 +32,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   B4  B2 with a limit that halves a quarter of the way through the run and recovers at
       three quarters (of requests / rate)
   C   a million grants at no latency: time and peak RSS
+  render  a report of --render-findings findings through every renderer and size step
   cold    the bundled handler: size and import time
 `;
 
@@ -41,6 +43,7 @@ export interface Settings {
   readonly concurrency: number | undefined;
   readonly bucketShape: WorkloadShape;
   readonly bigShape: WorkloadShape;
+  readonly renderFindings: number;
   readonly importRuns: number;
   readonly only: ReadonlySet<Part>;
   readonly check: boolean;
@@ -60,6 +63,7 @@ export function readSettings(argv: readonly string[]): Settings | undefined {
       'bucket-grants': { type: 'string', default: '20' },
       'c-checkpoints': { type: 'string', default: '2000' },
       'c-grants': { type: 'string', default: '500' },
+      'render-findings': { type: 'string', default: '1000000' },
       'import-runs': { type: 'string', default: '7' },
       only: { type: 'string', default: PARTS.join(',') },
       check: { type: 'boolean', default: false },
@@ -95,6 +99,7 @@ export function readSettings(argv: readonly string[]): Settings | undefined {
       checkpoints: integer('c-checkpoints', values['c-checkpoints'], 1),
       grants: integer('c-grants', values['c-grants'], 1),
     },
+    renderFindings: integer('render-findings', values['render-findings'], 1),
     importRuns: integer('import-runs', values['import-runs'], 1),
     only,
     check: values.check,
