@@ -63,14 +63,15 @@ function percent(part: number, whole: number): string {
 async function bucketWorkload(settings: Settings, workload: BucketWorkload): Promise<Row[]> {
   const shape = settings.bucketShape;
   const limit = bucketLimit(settings, workload);
-  const config: EmulatorConfig = { shape, latencyMs: settings.latencyMs, rateLimit: limit };
+  const latencyMs = settings.bucketLatencyMs;
+  const config: EmulatorConfig = { shape, latencyMs, rateLimit: limit };
   progress(`${workload}: checkpoint-guard behind a token bucket of ${limit.requestsPerSecond} requests/s`);
   const { ours, counters } = await withEmulator(config, async (emulator) => {
     const outcome = await auditWithCheckpointGuard(settings, emulator, shape);
     return { ours: outcome, counters: await emulator.counters() };
   });
   const requests = totalRequests(shape);
-  const boundMs = rateBoundMs(requests, limit, pagesPerCheckpoint(shape) * settings.latencyMs);
+  const boundMs = rateBoundMs(requests, limit, pagesPerCheckpoint(shape) * latencyMs);
   const maxShare = workload === 'B3' ? 0.02 : 0.1;
   const share = counters.totalRequests === 0 ? 0 : counters.rateLimited / counters.totalRequests;
   const rows: Row[] = [

@@ -55,7 +55,7 @@ async function main(): Promise<number> {
       `checkpoint-guard benchmark, ${new Date(started).toISOString()}`,
       `${machine()}, load average ${loadAtStart.toFixed(2)} at start`,
       `A, B: ${shape.checkpoints} checkpoints x ${shape.grants} grants (${pagesPerCheckpoint(shape)} pages each), ${settings.latencyMs} ms per request; B: ${settings.rate} requests/s (sliding window).`,
-      `B2-B4: ${bucketShape.checkpoints} checkpoints x ${bucketShape.grants} grants (${pagesPerCheckpoint(bucketShape)} pages each), a token bucket of ${settings.rate} requests/s. C: ${bigShape.checkpoints} x ${bigShape.grants} grants, no latency. render: ${settings.renderFindings} findings.`,
+      `B2-B4: ${bucketShape.checkpoints} checkpoints x ${bucketShape.grants} grants (${pagesPerCheckpoint(bucketShape)} pages each), ${settings.bucketLatencyMs} ms per request, a token bucket of ${settings.rate} requests/s. C: ${bigShape.checkpoints} x ${bigShape.grants} grants, no latency. render: ${settings.renderFindings} findings.`,
       '',
       renderTable(rows),
       '',

@@ -11,11 +11,13 @@ export const USAGE = `Usage: npm run bench -- [options]
 
   --checkpoints N         workloads A and B: checkpoints (default 500)
   --grants N              workloads A and B: grants per checkpoint (default 120)
-  --latency-ms MS         workloads A, B, B2-B4: emulator latency per request (default 25)
+  --latency-ms MS         workloads A and B: emulator latency per request (default 25)
   --rate N                workloads B, B2-B4: requests per second the emulator accepts (default 40)
   --concurrency N         checkpoint-guard's concurrency, and the SDK script's (default: ours, ${DEFAULT_CONCURRENCY})
   --bucket-checkpoints N  workloads B2-B4: checkpoints (default 160)
   --bucket-grants N       workloads B2-B4: grants per checkpoint (default 20, one page)
+  --bucket-latency-ms MS  workloads B2-B4: emulator latency per request (default 0, so that
+                          the limit alone sets the pace, not the round trips)
   --c-checkpoints N       workload C: checkpoints (default 2000)
   --c-grants N            workload C: grants per checkpoint (default 500)
   --render-findings N     render: findings in the report (default 1000000)
@@ -42,6 +44,7 @@ export interface Settings {
   readonly rate: number;
   readonly concurrency: number | undefined;
   readonly bucketShape: WorkloadShape;
+  readonly bucketLatencyMs: number;
   readonly bigShape: WorkloadShape;
   readonly renderFindings: number;
   readonly importRuns: number;
@@ -61,6 +64,7 @@ export function readSettings(argv: readonly string[]): Settings | undefined {
       concurrency: { type: 'string' },
       'bucket-checkpoints': { type: 'string', default: '160' },
       'bucket-grants': { type: 'string', default: '20' },
+      'bucket-latency-ms': { type: 'string', default: '0' },
       'c-checkpoints': { type: 'string', default: '2000' },
       'c-grants': { type: 'string', default: '500' },
       'render-findings': { type: 'string', default: '1000000' },
@@ -95,6 +99,7 @@ export function readSettings(argv: readonly string[]): Settings | undefined {
       checkpoints: integer('bucket-checkpoints', values['bucket-checkpoints'], 1),
       grants: integer('bucket-grants', values['bucket-grants'], 1),
     },
+    bucketLatencyMs: integer('bucket-latency-ms', values['bucket-latency-ms'], 0),
     bigShape: {
       checkpoints: integer('c-checkpoints', values['c-checkpoints'], 1),
       grants: integer('c-grants', values['c-grants'], 1),
