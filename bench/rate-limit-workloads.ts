@@ -25,7 +25,7 @@ type BucketWorkload = 'B2' | 'B3' | 'B4';
 const MAX_RATE_BOUND_RATIO = 1.15;
 
 /** The halving of B4: a quarter of the way through requests / rate, recovered at three quarters. */
-export function halvedSchedule(requests: number, requestsPerSecond: number): RateStep[] {
+function halvedSchedule(requests: number, requestsPerSecond: number): RateStep[] {
   const nominalMs = (requests / requestsPerSecond) * 1000;
   return [
     {

@@ -6,13 +6,14 @@
 import { SNS_MAX_MESSAGE_BYTES } from '../lambda/core/sns-message.js';
 import { runRender } from './ipc.js';
 import { MB, progress } from './measure.js';
+import type { RenderOutcome } from './render-process.js';
 import { type Row, seconds } from './results-table.js';
 import type { Settings } from './settings.js';
 
 export async function workloadRender(settings: Settings): Promise<Row[]> {
   const findings = settings.renderFindings;
   progress(`render: a report of ${findings} findings through every renderer`);
-  let outcome: Awaited<ReturnType<typeof runRender>>;
+  let outcome: RenderOutcome;
   try {
     outcome = await runRender({ findings });
   } catch (error) {
