@@ -10,7 +10,7 @@ import { RequestLimiter, type RequestLimiterStats } from '../lambda/adapters/req
 import { runCheckpointAudit } from '../lambda/audit-runner.js';
 import { DEFAULT_CONCURRENCY } from '../lambda/core/audit.js';
 import { parsePolicy } from '../lambda/core/policy.js';
-import { notAudited } from '../lambda/core/report.js';
+import { type ReportFigures, reportFigures } from './report-figures.js';
 import { sequentialWalk } from './sequential-walk.js';
 import { PAGE_SIZE, type WorkloadShape, workloadPolicy } from './workload-shape.js';
 
@@ -25,20 +25,13 @@ export interface AuditJob {
   readonly lookups?: boolean;
 }
 
-export interface AuditOutcome {
+export interface AuditOutcome extends ReportFigures {
   readonly wallMs: number;
   /** Peak resident set size of this process, in bytes. */
   readonly peakRssBytes: number;
-  readonly checkpoints: number;
-  /** Checkpoints not fully audited (`incomplete` or `error`). */
-  readonly failed: number;
-  readonly permissionsSeen: number;
-  readonly findings: number;
   /** The concurrency used. */
   readonly concurrency: number;
   readonly limiter?: RequestLimiterStats;
-  /** The first reason a checkpoint was not fully audited, if any. */
-  readonly firstFailure?: string;
 }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as AuditJob;
@@ -78,17 +71,12 @@ if (job.engine === 'sequential') {
     client: { limiter },
   });
   const wallMs = performance.now() - start;
-  const firstFailure = report.checkpoints.find((c) => c.status === 'incomplete' || c.status === 'error');
   outcome = {
     wallMs,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
-    checkpoints: report.totals.checkpoints,
-    failed: notAudited(report.totals),
-    permissionsSeen: report.totals.permissionsSeen,
-    findings: report.totals.findings,
+    ...reportFigures(report),
     concurrency,
     limiter: limiter.stats,
-    ...(firstFailure?.reason !== undefined ? { firstFailure: firstFailure.reason } : {}),
   };
 }
 

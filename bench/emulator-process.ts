@@ -6,14 +6,14 @@
  * It seeds the workload in-process, then reports `ready` over IPC; on `counters` it answers
  * with its request counters; it closes and exits when the parent disconnects.
  */
-import { startOpenAIEmulator } from '../lambda/emulator/openai/index.js';
+import { type RateLimitOptions, startOpenAIEmulator } from '../lambda/emulator/openai/index.js';
 import { seedWorkload, type WorkloadShape } from './workload-shape.js';
 
 export interface EmulatorConfig {
   readonly shape: WorkloadShape;
   readonly latencyMs: number;
-  /** Requests per second accepted before answering 429; absent for no limit. */
-  readonly rateLimit?: number;
+  /** The limit beyond which the emulator answers 429; absent for none. */
+  readonly rateLimit?: RateLimitOptions;
 }
 
 export type EmulatorMessage =
@@ -31,7 +31,7 @@ const emulator = await startOpenAIEmulator({
   latencyMs: config.latencyMs,
   // The benchmark reads counters only: keep no request log.
   requestLogLimit: 0,
-  ...(config.rateLimit !== undefined ? { rateLimit: { requestsPerSecond: config.rateLimit } } : {}),
+  ...(config.rateLimit !== undefined ? { rateLimit: config.rateLimit } : {}),
 });
 const seedStart = performance.now();
 seedWorkload(emulator, config.shape);

@@ -1,17 +1,19 @@
 /**
  * The benchmark's child processes and the messages it exchanges with them: the emulator
- * (bench/emulator-process.ts), alive for one workload, and one fresh process per measured
- * audit (bench/audit-process.ts). Both run under the tsx loader.
+ * (bench/emulator-process.ts), alive for one workload or one run, and one fresh process per
+ * measured audit (bench/audit-process.ts) or render (bench/render-process.ts). All run under
+ * the tsx loader.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { AuditJob, AuditOutcome } from './audit-process.js';
 import type { EmulatorConfig, EmulatorMessage, EmulatorRequest } from './emulator-process.js';
+import type { RenderJob, RenderOutcome } from './render-process.js';
 
 /** A child that does not finish in this time is killed and the benchmark fails. */
 const CHILD_TIMEOUT_MS = 5 * 60 * 1000;
-// Resolved here, so the children find tsx whatever their working directory.
-const TSX_EXEC_ARGV = ['--import', import.meta.resolve('tsx')];
+/** Resolved here, so the children find tsx whatever their working directory. */
+export const TSX_EXEC_ARGV = ['--import', import.meta.resolve('tsx')];
 
 /** The emulator's process, seeded and listening. */
 export interface RunningEmulator {
@@ -62,12 +64,22 @@ export async function withEmulator<T>(
 }
 
 /** Runs one audit in a fresh process and returns what it measured. */
-export async function runAudit(job: AuditJob): Promise<AuditOutcome> {
-  const child = fork(fileURLToPath(new URL('./audit-process.ts', import.meta.url)), [JSON.stringify(job)], {
+export function runAudit(job: AuditJob): Promise<AuditOutcome> {
+  return runChild<AuditOutcome>('./audit-process.ts', job, `the ${job.engine} audit`);
+}
+
+/** Renders a large report in a fresh process (its peak RSS its own) and returns what it measured. */
+export function runRender(job: RenderJob): Promise<RenderOutcome> {
+  return runChild<RenderOutcome>('./render-process.ts', job, 'the render');
+}
+
+/** Forks `file` (relative to bench/) with `job` as its JSON argument, and returns its one message. */
+async function runChild<T>(file: string, job: unknown, what: string): Promise<T> {
+  const child = fork(fileURLToPath(new URL(file, import.meta.url)), [JSON.stringify(job)], {
     execArgv: TSX_EXEC_ARGV,
   });
   try {
-    return await nextMessage(child, `the ${job.engine} audit`, (message) => message as AuditOutcome);
+    return await nextMessage(child, what, (message) => message as T);
   } finally {
     await exited(child);
   }

@@ -3,18 +3,39 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_CONCURRENCY } from '../lambda/core/audit.js';
 import type { WorkloadShape } from './workload-shape.js';
 
+/** Every part `--only` can select, in the order they run. */
+export const PARTS = ['A', 'B', 'B2', 'B3', 'B4', 'C', 'render', 'cold'] as const;
+export type Part = (typeof PARTS)[number];
+
 export const USAGE = `Usage: npm run bench -- [options]
 
-  --checkpoints N      workloads A and B: checkpoints (default 500)
-  --grants N           workloads A and B: grants per checkpoint (default 120)
-  --latency-ms MS      workloads A and B: emulator latency per request (default 25)
-  --rate N             workload B: requests per second before 429 (default 40)
-  --concurrency N      checkpoint-guard's concurrency (default: its own, ${DEFAULT_CONCURRENCY})
-  --c-checkpoints N    workload C: checkpoints (default 2000)
-  --c-grants N         workload C: grants per checkpoint (default 500)
-  --import-runs N      cold start: fresh processes timed (default 7)
-  --only LIST          comma-separated subset of A,B,C,cold (default all)
-  --check              exit 1 when a target is missed
+  --checkpoints N         workloads A and B: checkpoints (default 500)
+  --grants N              workloads A and B: grants per checkpoint (default 120)
+  --latency-ms MS         workloads A and B: emulator latency per request (default 25)
+  --rate N                workloads B, B2-B4: requests per second the emulator accepts (default 40)
+  --concurrency N         checkpoint-guard's concurrency, and the SDK script's (default: ours, ${DEFAULT_CONCURRENCY})
+  --bucket-checkpoints N  workloads B2-B4: checkpoints (default 160)
+  --bucket-grants N       workloads B2-B4: grants per checkpoint (default 20, one page)
+  --bucket-latency-ms MS  workloads B2-B4: emulator latency per request (default 0, so that
+                          the limit alone sets the pace, not the round trips)
+  --c-checkpoints N       workload C: checkpoints (default 2000)
+  --c-grants N            workload C: grants per checkpoint (default 500)
+  --render-findings N     render: findings in the report (default 1000000)
+  --import-runs N         cold start: fresh processes timed (default 7)
+  --only LIST             comma-separated subset of ${PARTS.join(',')} (default all)
+  --check                 exit 1 when a target is missed
+
+  A   no limit: our walk against the latency bound and a sequential walk; whole processes
+      of checkpoint-guard audit and of a script over the official openai SDK, side by side
+  B   a sliding one-second window (a second's worth at once, then 429s)
+  B2  a token bucket, burst = rate, 429 with retry-after-ms of one token's interval, no
+      rate headers; also whole processes of checkpoint-guard audit and the SDK script
+  B3  B2 with OpenAI's x-ratelimit-* headers on every answer
+  B4  B2 with a limit that halves a quarter of the way through the run and recovers at
+      three quarters (of requests / rate)
+  C   a million grants at no latency: time and peak RSS
+  render  a report of --render-findings findings through every renderer and size step
+  cold    the bundled handler: size and import time
 `;
 
 export interface Settings {
@@ -22,9 +43,12 @@ export interface Settings {
   readonly latencyMs: number;
   readonly rate: number;
   readonly concurrency: number | undefined;
+  readonly bucketShape: WorkloadShape;
+  readonly bucketLatencyMs: number;
   readonly bigShape: WorkloadShape;
+  readonly renderFindings: number;
   readonly importRuns: number;
-  readonly only: ReadonlySet<string>;
+  readonly only: ReadonlySet<Part>;
   readonly check: boolean;
 }
 
@@ -38,10 +62,14 @@ export function readSettings(argv: readonly string[]): Settings | undefined {
       'latency-ms': { type: 'string', default: '25' },
       rate: { type: 'string', default: '40' },
       concurrency: { type: 'string' },
+      'bucket-checkpoints': { type: 'string', default: '160' },
+      'bucket-grants': { type: 'string', default: '20' },
+      'bucket-latency-ms': { type: 'string', default: '0' },
       'c-checkpoints': { type: 'string', default: '2000' },
       'c-grants': { type: 'string', default: '500' },
+      'render-findings': { type: 'string', default: '1000000' },
       'import-runs': { type: 'string', default: '7' },
-      only: { type: 'string', default: 'A,B,C,cold' },
+      only: { type: 'string', default: PARTS.join(',') },
       check: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -54,10 +82,10 @@ export function readSettings(argv: readonly string[]): Settings | undefined {
     }
     return value;
   };
-  const only = new Set(values.only.split(',').map((part) => part.trim()));
-  for (const part of only) {
-    if (!['A', 'B', 'C', 'cold'].includes(part))
-      throw new Error(`--only: unknown part "${part}"\n\n${USAGE}`);
+  const only = new Set<Part>();
+  for (const part of values.only.split(',').map((text) => text.trim())) {
+    if (!isPart(part)) throw new Error(`--only: unknown part "${part}"\n\n${USAGE}`);
+    only.add(part);
   }
   return {
     shape: {
@@ -67,12 +95,22 @@ export function readSettings(argv: readonly string[]): Settings | undefined {
     latencyMs: integer('latency-ms', values['latency-ms'], 0),
     rate: integer('rate', values.rate, 1),
     concurrency: values.concurrency === undefined ? undefined : integer('concurrency', values.concurrency, 1),
+    bucketShape: {
+      checkpoints: integer('bucket-checkpoints', values['bucket-checkpoints'], 1),
+      grants: integer('bucket-grants', values['bucket-grants'], 1),
+    },
+    bucketLatencyMs: integer('bucket-latency-ms', values['bucket-latency-ms'], 0),
     bigShape: {
       checkpoints: integer('c-checkpoints', values['c-checkpoints'], 1),
       grants: integer('c-grants', values['c-grants'], 1),
     },
+    renderFindings: integer('render-findings', values['render-findings'], 1),
     importRuns: integer('import-runs', values['import-runs'], 1),
     only,
     check: values.check,
   };
+}
+
+function isPart(text: string): text is Part {
+  return (PARTS as readonly string[]).includes(text);
 }

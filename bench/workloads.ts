@@ -2,58 +2,27 @@
  * The benchmark's workloads, each measured in this run and turned into rows of the table:
  *
  *   A  checkpoint-guard at its default settings against the latency bound, and against a
- *      naive sequential walk over the same data;
- *   B  the same data behind a rate limit: 429s received, failed checkpoints, the rate bound;
+ *      naive sequential walk over the same data; then whole processes of checkpoint-guard
+ *      audit and of a script over the official SDK, side by side (bench/peer-comparison.ts);
+ *   B  the same data behind a sliding-window rate limit: 429s received, failed checkpoints,
+ *      the rate bound (the token-bucket workloads are in bench/rate-limit-workloads.ts);
  *   C  a million grants at zero latency: wall time and peak RSS of the audit process;
  *   cold start  the handler bundle the CDK stack produces: size, and import time.
  *
  * Progress goes to stderr.
  */
-import type { AuditOutcome } from './audit-process.js';
 import { measureColdStart } from './cold-start.js';
-import { type RunningEmulator, runAudit, withEmulator } from './ipc.js';
+import { runAudit, withEmulator } from './ipc.js';
+import { auditWithCheckpointGuard, completeness, MB, progress } from './measure.js';
+import { wholeProcessRows } from './peer-comparison.js';
+import { rateBoundMs } from './rate-bound.js';
 import { type Row, seconds, times } from './results-table.js';
 import type { Settings } from './settings.js';
-import { pagesPerCheckpoint, totalRequests, type WorkloadShape } from './workload-shape.js';
-
-const MB = 1024 * 1024;
-
-function progress(text: string): void {
-  process.stderr.write(`bench: ${text}\n`);
-}
-
-/** One checkpoint-guard audit of `emulator`, at the concurrency the settings ask for. */
-function auditWithCheckpointGuard(
-  settings: Settings,
-  emulator: RunningEmulator,
-  shape: WorkloadShape,
-  options: { readonly lookups?: true } = {},
-): Promise<AuditOutcome> {
-  return runAudit({
-    engine: 'checkpoint-guard',
-    baseUrl: emulator.baseUrl,
-    adminKey: emulator.adminKey,
-    shape,
-    ...options,
-    ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
-  });
-}
-
-function completeness(workload: string, outcome: AuditOutcome, shape: WorkloadShape): Row {
-  const expected = shape.checkpoints * shape.grants;
-  if (outcome.firstFailure !== undefined) progress(`${workload}: first failure: ${outcome.firstFailure}`);
-  return {
-    workload,
-    figure: 'grants seen / failed checkpoints',
-    value: `${outcome.permissionsSeen} / ${outcome.failed}`,
-    target: `${expected} / 0`,
-    pass: outcome.permissionsSeen === expected && outcome.failed === 0,
-  };
-}
+import { pagesPerCheckpoint, totalRequests } from './workload-shape.js';
 
 export async function workloadA(settings: Settings): Promise<Row[]> {
   const { shape, latencyMs } = settings;
-  return withEmulator({ shape, latencyMs }, async (emulator) => {
+  const rows = await withEmulator({ shape, latencyMs }, async (emulator): Promise<Row[]> => {
     progress(`A: seeded ${shape.checkpoints} x ${shape.grants} grants in ${seconds(emulator.seedMs)}`);
     progress('A: checkpoint-guard');
     const ours = await auditWithCheckpointGuard(settings, emulator, shape);
@@ -105,16 +74,17 @@ export async function workloadA(settings: Settings): Promise<Row[]> {
       completeness('A', ours, shape),
     ];
   });
+  return [...rows, ...(await wholeProcessRows(settings, 'A', { shape, latencyMs }, { fasterTarget: true }))];
 }
 
 export async function workloadB(settings: Settings): Promise<Row[]> {
   const { shape, latencyMs, rate } = settings;
-  return withEmulator({ shape, latencyMs, rateLimit: rate }, async (emulator) => {
+  return withEmulator({ shape, latencyMs, rateLimit: { requestsPerSecond: rate } }, async (emulator) => {
     progress(`B: checkpoint-guard behind a limit of ${rate} requests/s`);
     const ours = await auditWithCheckpointGuard(settings, emulator, shape);
     const counters = await emulator.counters();
     const requests = totalRequests(shape);
-    const rateBoundMs = Math.max((requests / rate) * 1000, pagesPerCheckpoint(shape) * latencyMs);
+    const boundMs = rateBoundMs(requests, { requestsPerSecond: rate }, pagesPerCheckpoint(shape) * latencyMs);
     const limiter = ours.limiter;
     return [
       {
@@ -130,14 +100,14 @@ export async function workloadB(settings: Settings): Promise<Row[]> {
       {
         workload: 'B',
         figure: `rate bound (${requests} requests / ${rate} per s)`,
-        value: seconds(rateBoundMs),
+        value: seconds(boundMs),
       },
       {
         workload: 'B',
         figure: 'ours / rate bound',
-        value: times(ours.wallMs / rateBoundMs),
+        value: times(ours.wallMs / boundMs),
         target: '<= 1.30x',
-        pass: ours.wallMs <= 1.3 * rateBoundMs,
+        pass: ours.wallMs <= 1.3 * boundMs,
       },
       {
         workload: 'B',

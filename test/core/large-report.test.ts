@@ -11,7 +11,7 @@ import { renderText, textReportLines } from '../../lambda/core/render-text.js';
 import type { AuditReport, CheckpointResult, Finding } from '../../lambda/core/report.js';
 import { computeTotals } from '../../lambda/core/report.js';
 import { buildSnsMessage, messageBytes, SNS_MAX_MESSAGE_BYTES } from '../../lambda/core/sns-message.js';
-import { largeReport } from '../support/large-report.js';
+import { largeReport } from '../../scripts/large-report.js';
 
 const LARGE = 100_000;
 

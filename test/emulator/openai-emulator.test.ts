@@ -538,6 +538,79 @@ describe('rate limit', () => {
   });
 });
 
+describe('token-bucket rate limit', () => {
+  let now: number;
+  const RATE_HEADERS = [
+    'x-ratelimit-limit-requests',
+    'x-ratelimit-remaining-requests',
+    'x-ratelimit-reset-requests',
+  ];
+
+  async function startBucket(rateHeaders: boolean): Promise<void> {
+    now = 1_800_000_000_000;
+    await start({
+      rateLimit: { kind: 'token-bucket', requestsPerSecond: 2, rateHeaders },
+      clock: () => now,
+    });
+    emulator.addCheckpoint(CHECKPOINT);
+  }
+
+  it("answers 429 beyond the burst with one token's interval and no rate headers by default", async () => {
+    await startBucket(false);
+    const accepted = [await call('GET', PERMISSIONS_PATH), await call('GET', PERMISSIONS_PATH)];
+
+    const result = await call('GET', PERMISSIONS_PATH);
+
+    expect(accepted.map((answer) => answer.status)).toEqual([200, 200]);
+    expect(result.status).toBe(429);
+    expect(result.headers.get('retry-after-ms')).toBe('500');
+    expect(result.headers.get('retry-after')).toBe('1');
+    expect(result.body).toMatchObject({ error: { code: 'rate_limit_exceeded' } });
+    for (const answer of [...accepted, result]) {
+      for (const name of RATE_HEADERS) expect(answer.headers.get(name)).toBeNull();
+    }
+  });
+
+  it('sends the rate headers on every answer it judged when asked: success, error and 429', async () => {
+    await startBucket(true);
+
+    const ok = await call('GET', PERMISSIONS_PATH);
+    const missing = await call('GET', '/fine_tuning/checkpoints/ft:missing/permissions');
+    const limited = await call('GET', PERMISSIONS_PATH);
+
+    expect([ok.status, missing.status, limited.status]).toEqual([200, 404, 429]);
+    expect(
+      [ok, missing, limited].map((answer) => RATE_HEADERS.map((name) => answer.headers.get(name))),
+    ).toEqual([
+      ['2', '1', '500ms'],
+      ['2', '0', '1s'],
+      ['2', '0', '1s'],
+    ]);
+  });
+
+  it('sends no rate headers on a 401, which the limit does not count', async () => {
+    await startBucket(true);
+
+    const refused = await call('GET', PERMISSIONS_PATH, { key: 'sk-admin-wrong-key-000000000000' });
+    const first = await call('GET', PERMISSIONS_PATH);
+
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('x-ratelimit-limit-requests')).toBeNull();
+    expect(first.headers.get('x-ratelimit-remaining-requests')).toBe('1');
+  });
+
+  it('accepts again once a token has been earned', async () => {
+    await startBucket(false);
+    await call('GET', PERMISSIONS_PATH);
+    await call('GET', PERMISSIONS_PATH);
+    now += 500;
+
+    const result = await call('GET', PERMISSIONS_PATH);
+
+    expect(result.status).toBe(200);
+  });
+});
+
 describe('faults', () => {
   beforeEach(() => {
     emulator.grant(CHECKPOINT, ['proj_1', 'proj_2', 'proj_3']);

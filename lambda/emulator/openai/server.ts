@@ -24,7 +24,8 @@ import {
 } from './faults.js';
 import { newRequestId } from './ids.js';
 import { OPERATIONS } from './operations.js';
-import { type RateLimitOptions, RateLimitWindow } from './rate-limit.js';
+import { createRateLimiter, type RateLimitOptions } from './rate-limit.js';
+import type { RateLimiter } from './rate-limit-reply.js';
 import { bodyText, errorReply, type Reply } from './reply.js';
 import { invalidEncoding, invalidUrl, type RouteMatch, resolveRoute } from './routes.js';
 import { type GrantOptions, OrganizationState, type ProjectSpec } from './state.js';
@@ -48,7 +49,12 @@ export interface OpenAIEmulatorOptions {
    * @default 0
    */
   readonly latencyMs?: number;
-  /** Answer 429 beyond this many requests per second. @default no limit */
+  /**
+   * Answer 429 beyond a rate: a sliding one-second window (`{ requestsPerSecond }`), or a
+   * token bucket (`{ kind: 'token-bucket', ... }`) with a burst, optional `x-ratelimit-*`
+   * headers and a schedule of later limits.
+   * @default no limit
+   */
   readonly rateLimit?: RateLimitOptions;
   /**
    * Milliseconds since the epoch; drives `created_at` and the rate-limit window.
@@ -178,7 +184,7 @@ class Emulator implements OpenAIEmulator {
   readonly adminKey: string;
   readonly #server: Server;
   readonly #latencyMs: number;
-  readonly #rateLimit: RateLimitWindow | undefined;
+  readonly #rateLimit: RateLimiter | undefined;
   readonly #requestLogLimit: number;
   readonly #state: OrganizationState;
   readonly #faults: FaultQueue;
@@ -196,7 +202,7 @@ class Emulator implements OpenAIEmulator {
     if (this.adminKey === '') throw new RangeError('adminKey must not be empty');
     if (!(this.#requestLogLimit >= 0)) throw new RangeError('requestLogLimit must be zero or more');
     if (!(this.#latencyMs >= 0)) throw new RangeError('latencyMs must be zero or more');
-    this.#rateLimit = options.rateLimit && new RateLimitWindow(options.rateLimit, clock);
+    this.#rateLimit = options.rateLimit && createRateLimiter(options.rateLimit, clock);
     this.#state = new OrganizationState(clock, options.auditLogging ?? true);
     this.#faults = new FaultQueue(this.#state);
     this.#server = createServer((request, response) => {
@@ -383,7 +389,10 @@ class Emulator implements OpenAIEmulator {
     this.#send(response, record, reply);
   }
 
-  /** Auth, rate limit, then the operation; a list page broken by a pagination fault, if one applies. */
+  /**
+   * Auth, rate limit, then the operation; a list page broken by a pagination fault, if one
+   * applies. The rate limiter's headers, if any, go on the operation's answer, errors included.
+   */
   #reply(
     presentedKey: string | undefined,
     match: Extract<RouteMatch, { kind: 'found' }>,
@@ -391,15 +400,25 @@ class Emulator implements OpenAIEmulator {
     rawBody: string,
     fault: FaultBehaviour | undefined,
   ): Reply {
-    const rejected = rejectKey(presentedKey, this.adminKey) ?? this.#rateLimit?.admit();
+    const rejected = rejectKey(presentedKey, this.adminKey);
     if (rejected) return rejected;
+    const decision = this.#rateLimit?.admit();
+    if (decision?.kind === 'limited') return decision.reply;
     const result = OPERATIONS[match.operation](this.#state, { params: match.params, query, rawBody });
-    if (!('list' in result)) return result;
-    const list =
-      fault?.kind === 'pagination'
-        ? breakPagination(result.list, query.get('after'), fault.mode)
-        : result.list;
-    return { status: 200, json: list };
+    const reply: Reply =
+      'list' in result
+        ? {
+            status: 200,
+            json:
+              fault?.kind === 'pagination'
+                ? breakPagination(result.list, query.get('after'), fault.mode)
+                : result.list,
+          }
+        : result;
+    const rateHeaders = decision?.headers ?? {};
+    return Object.keys(rateHeaders).length === 0
+      ? reply
+      : { ...reply, headers: { ...reply.headers, ...rateHeaders } };
   }
 
   #serialize(reply: Reply): { headers: Record<string, string>; body: Buffer } {

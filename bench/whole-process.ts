@@ -1,0 +1,133 @@
+/**
+ * Whole processes, timed from start to exit as a user would time them: `checkpoint-guard
+ * audit` (bin/checkpoint-guard.js, through tsx like any clone) and the peer script over the
+ * official SDK (bench/sdk-peer.ts, through the same tsx loader). Both get the emulator's base
+ * URL and key, run with the benchmark's policy and finding lookups off, and are judged on
+ * what they printed.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AuditReport } from '../lambda/core/report.js';
+import { type RunningEmulator, TSX_EXEC_ARGV } from './ipc.js';
+import { reportFigures } from './report-figures.js';
+import type { PeerJob, PeerOutcome } from './sdk-peer.js';
+import { type WorkloadShape, workloadPolicy } from './workload-shape.js';
+
+export interface WholeProcessRun {
+  /** From spawning the process to its exit. */
+  readonly wallMs: number;
+  readonly exitCode: number | null;
+  readonly checkpoints: number;
+  /** Checkpoints not fully listed: `incomplete` or `error` for ours, a thrown listing for the peer. */
+  readonly failed: number;
+  readonly permissionsSeen: number;
+  readonly firstFailure?: string;
+}
+
+const CLI = fileURLToPath(new URL('../bin/checkpoint-guard.js', import.meta.url));
+const PEER = fileURLToPath(new URL('./sdk-peer.ts', import.meta.url));
+const PROCESS_TIMEOUT_MS = 5 * 60 * 1000;
+
+interface Finished {
+  readonly wallMs: number;
+  readonly exitCode: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `args` under this Node, timed from spawn to exit; a non-zero exit is a result, not an error. */
+function timed(args: readonly string[], env: NodeJS.ProcessEnv): Promise<Finished> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [...args],
+      { env, timeout: PROCESS_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        const wallMs = performance.now() - start;
+        if (error && typeof error.code !== 'number') {
+          reject(new Error(`${args.join(' ')}: ${error.message}`, { cause: error }));
+          return;
+        }
+        resolve({ wallMs, exitCode: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** The environment of a measured process: this one's, without its loader options, plus `extra`. */
+function childEnv(extra: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
+  const { NODE_OPTIONS: _loader, ...env } = process.env;
+  return { ...env, ...extra };
+}
+
+/** `checkpoint-guard audit --format json --output FILE` against `emulator`, in its own process. */
+export async function timeCheckpointGuardProcess(
+  emulator: RunningEmulator,
+  shape: WorkloadShape,
+  concurrency: number | undefined,
+): Promise<WholeProcessRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'checkpoint-guard-bench-'));
+  try {
+    const policyFile = join(dir, 'policy.json');
+    const reportFile = join(dir, 'report.json');
+    await writeFile(policyFile, JSON.stringify(workloadPolicy(shape, false)));
+    const args = [CLI, 'audit', '--policy', policyFile, '--format', 'json', '--output', reportFile];
+    if (concurrency !== undefined) args.push('--concurrency', String(concurrency));
+    const run = await timed(
+      args,
+      childEnv({ OPENAI_BASE_URL: emulator.baseUrl, OPENAI_ADMIN_KEY: emulator.adminKey }),
+    );
+    let report: AuditReport;
+    try {
+      report = JSON.parse(await readFile(reportFile, 'utf8')) as AuditReport;
+    } catch {
+      return {
+        wallMs: run.wallMs,
+        exitCode: run.exitCode,
+        checkpoints: shape.checkpoints,
+        failed: shape.checkpoints,
+        permissionsSeen: 0,
+        firstFailure: `no report (exit ${run.exitCode}): ${run.stderr.trim().slice(0, 300)}`,
+      };
+    }
+    const { checkpoints, failed, permissionsSeen, firstFailure } = reportFigures(report);
+    return {
+      wallMs: run.wallMs,
+      exitCode: run.exitCode,
+      checkpoints,
+      failed,
+      permissionsSeen,
+      ...(firstFailure !== undefined ? { firstFailure } : {}),
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The SDK script (bench/sdk-peer.ts) against `emulator`, in its own process. */
+export async function timeSdkPeerProcess(
+  emulator: RunningEmulator,
+  shape: WorkloadShape,
+  concurrency: number,
+): Promise<WholeProcessRun> {
+  const job: PeerJob = { baseUrl: emulator.baseUrl, adminKey: emulator.adminKey, shape, concurrency };
+  const run = await timed([...TSX_EXEC_ARGV, PEER, JSON.stringify(job)], childEnv({}));
+  let outcome: PeerOutcome;
+  try {
+    outcome = JSON.parse(run.stdout) as PeerOutcome;
+  } catch {
+    throw new Error(`the SDK script printed no outcome (exit ${run.exitCode}): ${run.stderr.slice(0, 500)}`);
+  }
+  return {
+    wallMs: run.wallMs,
+    exitCode: run.exitCode,
+    checkpoints: outcome.checkpoints,
+    failed: outcome.failed,
+    permissionsSeen: outcome.permissionsSeen,
+    ...(outcome.firstFailure !== undefined ? { firstFailure: outcome.firstFailure } : {}),
+  };
+}
