@@ -3,8 +3,7 @@
  * the report topic, the dead-letter queues and the alarms.
  */
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Annotations, ArnFormat, Duration, Stack, Stage, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -30,6 +29,7 @@ import {
   KMS_KEY_ARN_PATTERN,
   SSM_PARAMETER_NAME_PATTERN,
 } from './deploy-settings.js';
+import { PROJECT_ROOT } from './project-root.js';
 import {
   METRICS_NAMESPACE,
   SERVICE_NAME,
@@ -37,9 +37,6 @@ import {
   SUCCESSFUL_RUNS_METRIC,
 } from './run-metrics.js';
 import { DEFAULT_SCHEDULE, parseSchedule } from './schedule.js';
-
-/** The repository root: where package-lock.json, cdk.json and lambda/ live. */
-export const PROJECT_ROOT = dirname(fileURLToPath(new URL('../package.json', import.meta.url)));
 
 const HANDLER_ENTRY = join(PROJECT_ROOT, 'lambda', 'handler.ts');
 const LAMBDA_CREDENTIALS_ENTRY = join(PROJECT_ROOT, 'lambda', 'adapters', 'lambda-credentials.ts');

@@ -9,7 +9,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { CheckpointGuardError, PolicyError } from '../../lambda/core/errors.js';
 import { buildApp } from '../../lib/build-app.js';
 import { BundledPolicy } from '../../lib/bundled-policy.js';
-import { CheckpointGuard, type CheckpointGuardProps, PROJECT_ROOT } from '../../lib/checkpoint-guard.js';
+import { CheckpointGuard, type CheckpointGuardProps } from '../../lib/checkpoint-guard.js';
 import type { CheckpointGuardStack } from '../../lib/checkpoint-guard-stack.js';
 import {
   type DeploySettings,
@@ -17,6 +17,7 @@ import {
   readDeploySettings,
   type SettingKey,
 } from '../../lib/deploy-settings.js';
+import { PROJECT_ROOT } from '../../lib/project-root.js';
 import { parseSchedule } from '../../lib/schedule.js';
 import { cdkJsonContext } from './synth.js';
 

@@ -17,8 +17,8 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../lib/build-app.js';
-import { PROJECT_ROOT } from '../../lib/checkpoint-guard.js';
 import type { CheckpointGuardStack } from '../../lib/checkpoint-guard-stack.js';
+import { PROJECT_ROOT } from '../../lib/project-root.js';
 
 export interface SynthOptions {
   /** Context on top of cdk.json's, as `npx cdk synth -c key=value` would add. */
