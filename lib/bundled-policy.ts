@@ -79,6 +79,16 @@ export function stagePolicy(policy: BundledPolicy, dir: string): string {
   return file;
 }
 
+/** The bundling hook's command: copy one file, every path quoted for the shell that runs it. */
+export function copyCommand(from: string, to: string): string {
+  if (process.platform === 'win32') {
+    if (from.includes('"') || to.includes('"'))
+      throw new Error(`cannot quote a path containing '"': ${from}`);
+    return `copy /Y "${from}" "${to}"`;
+  }
+  return `cp -- ${posixQuote(from)} ${posixQuote(to)}`;
+}
+
 /** Quotes one argument for a POSIX shell: `'...'`, with each `'` written as `'\''`. */
 export function posixQuote(argument: string): string {
   return `'${argument.replaceAll("'", `'\\''`)}'`;

@@ -9,7 +9,8 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { CheckpointGuardError, PolicyError } from '../../lambda/core/errors.js';
 import { buildApp } from '../../lib/build-app.js';
 import { BundledPolicy } from '../../lib/bundled-policy.js';
-import { CheckpointGuard, type CheckpointGuardProps } from '../../lib/checkpoint-guard.js';
+import { CheckpointGuard } from '../../lib/checkpoint-guard.js';
+import type { CheckpointGuardProps } from '../../lib/checkpoint-guard-props.js';
 import type { CheckpointGuardStack } from '../../lib/checkpoint-guard-stack.js';
 import {
   type DeploySettings,

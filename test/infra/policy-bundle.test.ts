@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePolicyText } from '../../lambda/core/policy.js';
 import { BUNDLED_POLICY_FILE } from '../../lambda/handler-settings.js';
+import { ESM_REQUIRE_BANNER } from '../../lib/audit-function.js';
 import { posixQuote } from '../../lib/bundled-policy.js';
-import { ESM_REQUIRE_BANNER } from '../../lib/checkpoint-guard.js';
 import { type SynthesizedApp, synthesizeApp } from './synth.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
