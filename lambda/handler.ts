@@ -14,9 +14,10 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { resolveBaseUrl } from './adapters/openai-base-url.js';
 import { SnsPublisher } from './adapters/sns-publisher.js';
 import { AdminKeyLoader } from './adapters/ssm-admin-key.js';
+import { METRICS_NAMESPACE, SERVICE_NAME } from './contract.js';
 import { CheckpointGuardError, PolicyError } from './core/errors.js';
 import { type LoadedPolicy, parsePolicyText } from './core/policy.js';
-import { METRICS_NAMESPACE, readHandlerSettings, SERVICE_NAME } from './handler-settings.js';
+import { readHandlerSettings } from './handler-settings.js';
 import {
   type InvocationContext,
   type RunResult,

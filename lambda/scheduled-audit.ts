@@ -11,6 +11,7 @@ import { resolveBaseUrl } from './adapters/openai-base-url.js';
 import type { SnsPublisher } from './adapters/sns-publisher.js';
 import type { AdminKeyLoader } from './adapters/ssm-admin-key.js';
 import { effectiveMode, type RunSettings, runCheckpointAudit } from './audit-runner.js';
+import { SUCCESSFUL_RUNS_METRIC } from './contract.js';
 import { failedRunReport } from './core/audit.js';
 import { CheckpointGuardError } from './core/errors.js';
 import type { AuditMode, LoadedPolicy } from './core/policy.js';
@@ -19,7 +20,7 @@ import { verdictLine } from './core/render-text.js';
 import type { AuditReport } from './core/report.js';
 import { printable } from './core/sanitize.js';
 import { buildSnsMessage } from './core/sns-message.js';
-import { type HandlerSettings, SUCCESSFUL_RUNS_METRIC } from './handler-settings.js';
+import type { HandlerSettings } from './handler-settings.js';
 
 /** Metric names the stack's alarms and dashboards rely on. */
 export const METRICS = {

@@ -10,8 +10,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SUCCESSFUL_RUNS_DIMENSIONS, SUCCESSFUL_RUNS_METRIC } from '../lambda/contract.js';
 import { MAX_EVENT_AGE } from './audit-function.js';
-import { METRICS_NAMESPACE, SUCCESSFUL_RUNS_DIMENSIONS, SUCCESSFUL_RUNS_METRIC } from './run-metrics.js';
 
 /** The alarms, all of which notify the topic. */
 export interface CheckpointGuardAlarms {

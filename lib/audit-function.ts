@@ -14,10 +14,15 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { BUNDLED_POLICY_FILE, ENV, type NotifySetting } from '../lambda/handler-settings.js';
+import {
+  BUNDLED_POLICY_FILE,
+  ENV,
+  METRICS_NAMESPACE,
+  type NotifySetting,
+  SERVICE_NAME,
+} from '../lambda/contract.js';
 import { type BundledPolicy, copyCommand, stagePolicy } from './bundled-policy.js';
 import { PROJECT_ROOT } from './project-root.js';
-import { METRICS_NAMESPACE, SERVICE_NAME } from './run-metrics.js';
 
 const HANDLER_ENTRY = join(PROJECT_ROOT, 'lambda', 'handler.ts');
 const LAMBDA_CREDENTIALS_ENTRY = join(PROJECT_ROOT, 'lambda', 'adapters', 'lambda-credentials.ts');

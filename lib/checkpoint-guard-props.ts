@@ -5,8 +5,8 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type { NotifySetting } from '../lambda/contract.js';
 import { CheckpointGuardError } from '../lambda/core/errors.js';
-import type { NotifySetting } from '../lambda/handler-settings.js';
 import { deployedBaseUrlProblem } from './base-url.js';
 import type { BundledPolicy } from './bundled-policy.js';
 import {

@@ -4,9 +4,9 @@
  * value fails synth with a message naming the key.
  */
 import { z } from 'zod';
+import { NOTIFY_SETTINGS, type NotifySetting } from '../lambda/contract.js';
 import { CheckpointGuardError, type ConfigIssue } from '../lambda/core/errors.js';
 import { formatPath } from '../lambda/core/policy.js';
-import type { NotifySetting } from '../lambda/handler-settings.js';
 import { deployedBaseUrlProblem } from './base-url.js';
 import { DEFAULT_SCHEDULE, parseSchedule } from './schedule.js';
 
@@ -114,9 +114,7 @@ const settingsSchema = z.object({
       .default([])
       .transform((emails) => [...new Set(emails)]),
   ),
-  notify: z
-    .enum(['always', 'findings-only'], { error: 'must be "always" or "findings-only"' })
-    .default('always'),
+  notify: z.enum(NOTIFY_SETTINGS, { error: 'must be "always" or "findings-only"' }).default('always'),
   openAIBaseUrl: z.preprocess(
     blankToUndefined,
     z

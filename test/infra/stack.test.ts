@@ -5,8 +5,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ENV } from '../../lambda/handler-settings.js';
-import { METRICS_NAMESPACE, SERVICE_NAME, SUCCESSFUL_RUNS_METRIC } from '../../lib/run-metrics.js';
+import { ENV, METRICS_NAMESPACE, SERVICE_NAME, SUCCESSFUL_RUNS_METRIC } from '../../lambda/contract.js';
 import { type SynthesizedApp, synthesizeApp } from './synth.js';
 
 let synthesized: SynthesizedApp;
