@@ -7,6 +7,12 @@ import * as z from 'zod';
 import { BUNDLED_POLICY_FILE, ENV, NOTIFY_SETTINGS, type NotifySetting } from './contract.js';
 import { CheckpointGuardError } from './core/errors.js';
 import { formatPath } from './core/policy.js';
+import {
+  DEFAULT_DEADLINE_MARGIN_MS,
+  DEFAULT_NOTIFY,
+  NOTIFY_PROBLEM,
+  ssmParameterNameProblem,
+} from './setting-rules.js';
 
 const intFromEnv = (min: number, max: number) =>
   z
@@ -18,10 +24,10 @@ const intFromEnv = (min: number, max: number) =>
 const settingsSchema = z.object({
   [ENV.adminKeyParameterName]: z
     .string({ error: 'is required: the SSM parameter name of the OpenAI admin key' })
-    .regex(
-      /^\/?[A-Za-z0-9_.\-/]{1,2048}$/,
-      'must be an SSM parameter name such as /checkpoint-guard/openai-admin-key',
-    ),
+    .superRefine((name, ctx) => {
+      const problem = ssmParameterNameProblem(name);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    }),
   [ENV.topicArn]: z
     .string({ error: 'is required: the ARN of the SNS topic for reports' })
     .regex(
@@ -30,9 +36,9 @@ const settingsSchema = z.object({
     ),
   [ENV.policyFile]: z.string().min(1).default(BUNDLED_POLICY_FILE),
   [ENV.openAIBaseUrl]: z.string().optional(),
-  [ENV.notify]: z.enum(NOTIFY_SETTINGS, { error: 'must be "always" or "findings-only"' }).default('always'),
+  [ENV.notify]: z.enum(NOTIFY_SETTINGS, { error: NOTIFY_PROBLEM }).default(DEFAULT_NOTIFY),
   [ENV.concurrency]: intFromEnv(1, 64).optional(),
-  [ENV.deadlineMarginMs]: intFromEnv(1_000, 600_000).default(30_000),
+  [ENV.deadlineMarginMs]: intFromEnv(1_000, 600_000).default(DEFAULT_DEADLINE_MARGIN_MS),
   [ENV.adminKeyMaxAgeSeconds]: intFromEnv(0, 3_600).default(300),
   [ENV.openAITimeoutMs]: intFromEnv(100, 600_000).optional(),
   [ENV.openAIMaxRetries]: intFromEnv(0, 10).optional(),

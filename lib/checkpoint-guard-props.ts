@@ -7,14 +7,19 @@ import { Duration } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { NotifySetting } from '../lambda/contract.js';
 import { CheckpointGuardError } from '../lambda/core/errors.js';
-import { deployedBaseUrlProblem } from './base-url.js';
-import type { BundledPolicy } from './bundled-policy.js';
 import {
   DEFAULT_ADMIN_KEY_PARAMETER_NAME,
+  DEFAULT_DEADLINE_MARGIN_MS,
   DEFAULT_MAX_HOURS_WITHOUT_SUCCESS,
-  KMS_KEY_ARN_PATTERN,
-  SSM_PARAMETER_NAME_PATTERN,
-} from './deploy-settings.js';
+  DEFAULT_NOTIFY,
+  distinctEmails,
+  emailAddressProblem,
+  kmsKeyArnProblem,
+  maxHoursWithoutSuccessProblem,
+  ssmParameterNameProblem,
+} from '../lambda/setting-rules.js';
+import { deployedBaseUrlProblem } from './base-url.js';
+import type { BundledPolicy } from './bundled-policy.js';
 import { DEFAULT_SCHEDULE, parseSchedule } from './schedule.js';
 
 export interface CheckpointGuardProps {
@@ -45,7 +50,8 @@ export interface CheckpointGuardProps {
 
   /**
    * Email addresses subscribed to the topic (reports and alarms). Each must
-   * confirm the subscription from the email SNS sends.
+   * confirm the subscription from the email SNS sends. An address listed more
+   * than once is subscribed once, with a synth warning naming it.
    * @default - no subscriptions
    */
   readonly alertEmails?: readonly string[];
@@ -116,6 +122,7 @@ export interface ResolvedCheckpointGuardProps {
   readonly schedule: string;
   readonly adminKeyParameterName: string;
   readonly adminKeyKmsKeyArn: string | undefined;
+  /** Each address once. */
   readonly alertEmails: readonly string[];
   readonly notify: NotifySetting;
   readonly openAIBaseUrl: string | undefined;
@@ -143,7 +150,7 @@ export function resolveCheckpointGuardProps(
     adminKeyParameterName: props.adminKeyParameterName ?? DEFAULT_ADMIN_KEY_PARAMETER_NAME,
     adminKeyKmsKeyArn: props.adminKeyKmsKeyArn,
     alertEmails: props.alertEmails ?? [],
-    notify: props.notify ?? 'always',
+    notify: props.notify ?? DEFAULT_NOTIFY,
     openAIBaseUrl: props.openAIBaseUrl,
     maxHoursWithoutSuccess: props.maxHoursWithoutSuccess ?? DEFAULT_MAX_HOURS_WITHOUT_SUCCESS,
     memorySize: props.memorySize ?? 512,
@@ -153,7 +160,19 @@ export function resolveCheckpointGuardProps(
     policyStagingDirectory: props.policyStagingDirectory,
   };
   validate(resolved);
-  return { ...resolved, warnings: [...scheduleWarnings(resolved), ...policyWarnings(resolved.policy)] };
+  const emails = distinctEmails(resolved.alertEmails);
+  return {
+    ...resolved,
+    alertEmails: emails.distinct,
+    warnings: [
+      ...scheduleWarnings(resolved),
+      ...emails.repeated.map((email) => ({
+        id: 'checkpoint-guard:alert-email-repeated',
+        message: `alertEmails: "${email}" is listed more than once; it is subscribed once.`,
+      })),
+      ...policyWarnings(resolved.policy),
+    ],
+  };
 }
 
 type Unchecked = Omit<ResolvedCheckpointGuardProps, 'warnings'>;
@@ -163,39 +182,30 @@ function validate(props: Unchecked): void {
   const fail = (message: string): never => {
     throw new CheckpointGuardError('ERR_CONFIG', `CheckpointGuard: ${message}`);
   };
+  /** Fails with `problem`, after `what`, when there is one. */
+  const check = (what: string, problem: string | undefined): void => {
+    if (problem !== undefined) fail(`${what}: ${problem}`);
+  };
   const parsed = parseSchedule(props.schedule);
   if (typeof parsed === 'string') fail(`schedule "${props.schedule}": ${parsed}`);
-  if (!SSM_PARAMETER_NAME_PATTERN.test(props.adminKeyParameterName)) {
-    fail(`adminKeyParameterName "${props.adminKeyParameterName}" is not an SSM parameter name`);
-  }
-  if (props.adminKeyKmsKeyArn !== undefined && !KMS_KEY_ARN_PATTERN.test(props.adminKeyKmsKeyArn)) {
-    fail(`adminKeyKmsKeyArn "${props.adminKeyKmsKeyArn}" is not a KMS key ARN (an alias ARN cannot be used)`);
-  }
-  for (const [index, email] of props.alertEmails.entries()) {
-    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) fail(`alertEmails: "${email}" is not an email address`);
-    if (props.alertEmails.indexOf(email) !== index) fail(`alertEmails: "${email}" is listed twice`);
-  }
-  const baseUrlProblem =
-    props.openAIBaseUrl === undefined ? undefined : deployedBaseUrlProblem(props.openAIBaseUrl);
-  if (baseUrlProblem !== undefined) fail(`openAIBaseUrl: ${baseUrlProblem}`);
+  const { adminKeyParameterName: name, adminKeyKmsKeyArn: keyArn, openAIBaseUrl: baseUrl } = props;
+  check(`adminKeyParameterName "${name}"`, ssmParameterNameProblem(name));
+  if (keyArn !== undefined) check(`adminKeyKmsKeyArn "${keyArn}"`, kmsKeyArnProblem(keyArn));
+  for (const email of props.alertEmails) check('alertEmails', emailAddressProblem(email));
+  if (baseUrl !== undefined) check('openAIBaseUrl', deployedBaseUrlProblem(baseUrl));
   if (!Number.isInteger(props.memorySize) || props.memorySize < 128 || props.memorySize > 10_240) {
     fail(`memorySize ${props.memorySize} must be a whole number of MB from 128 to 10240`);
   }
   const timeoutSeconds = props.timeout.toSeconds();
   if (timeoutSeconds < 120 || timeoutSeconds > 900) {
     fail(
-      `timeout ${props.timeout.toHumanString()} must be from 2 to 15 minutes (the handler keeps 30 s back to publish)`,
+      `timeout ${props.timeout.toHumanString()} must be from 2 to 15 minutes (the handler keeps ${DEFAULT_DEADLINE_MARGIN_MS / 1000} s back to publish)`,
     );
   }
-  if (
-    !Number.isInteger(props.maxHoursWithoutSuccess) ||
-    props.maxHoursWithoutSuccess < 2 ||
-    props.maxHoursWithoutSuccess > 168
-  ) {
-    fail(
-      `maxHoursWithoutSuccess ${props.maxHoursWithoutSuccess} must be a whole number of hours from 2 to 168`,
-    );
-  }
+  check(
+    `maxHoursWithoutSuccess ${props.maxHoursWithoutSuccess}`,
+    maxHoursWithoutSuccessProblem(props.maxHoursWithoutSuccess),
+  );
   if (typeof parsed !== 'string' && parsed.kind === 'rate') {
     const intervalSeconds = parsed.intervalMinutes * 60;
     if (intervalSeconds < timeoutSeconds) {
