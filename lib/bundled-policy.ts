@@ -5,18 +5,34 @@
  * hook copies next to the handler.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ConfigIssue } from '../lambda/core/errors.js';
 import { type Policy, parsePolicyText } from '../lambda/core/policy.js';
+import { readPolicyFile } from '../lambda/policy-file.js';
 import { DeploySettingsError } from './deploy-settings.js';
 
 /**
  * A validated policy, ready to be copied into the bundle. Only `fromText` (or
- * `loadPolicyFile`) makes one, so holding one means the policy passed the
+ * `fromFile`) makes one, so holding one means the policy passed the
  * handler's own validation.
  */
 export class BundledPolicy {
+  /**
+   * Reads `policyFile` (relative to `projectRoot` unless absolute) and validates it
+   * as of `now`. Throws `DeploySettingsError` naming `policyFile` when the file
+   * cannot be read, and the runtime's `PolicyError` when it is invalid.
+   */
+  static fromFile(policyFile: string, projectRoot: string, now: Date): BundledPolicy {
+    const read = readPolicyFile(policyFile, projectRoot);
+    if ('problem' in read) {
+      throw new DeploySettingsError([
+        { path: 'policyFile', message: `cannot read ${policyFile} (${read.path}): ${read.problem}` },
+      ]);
+    }
+    return BundledPolicy.fromText(read.text, policyFile, now);
+  }
+
   /**
    * Validates policy text as of `now` with the handler's parser. Throws its
    * `PolicyError`, naming `source` and every problem.
@@ -44,27 +60,6 @@ export class BundledPolicy {
   ) {
     this.sha256 = createHash('sha256').update(text).digest('hex');
   }
-}
-
-/**
- * Reads `policyFile` (relative to `projectRoot` unless absolute) and validates it
- * as of `now`. Throws `DeploySettingsError` naming `policyFile` when the file
- * cannot be read, and the runtime's `PolicyError` when it is invalid.
- */
-export function loadPolicyFile(policyFile: string, projectRoot: string, now: Date): BundledPolicy {
-  const path = isAbsolute(policyFile) ? policyFile : resolve(projectRoot, policyFile);
-  let original: string;
-  try {
-    original = readFileSync(path, 'utf8');
-  } catch (error) {
-    // Not `instanceof Error`: fs errors may come from another realm (jest's VM modules).
-    const reason =
-      typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : String(error);
-    throw new DeploySettingsError([
-      { path: 'policyFile', message: `cannot read ${policyFile} (${path}): ${reason}` },
-    ]);
-  }
-  return BundledPolicy.fromText(original, policyFile, now);
 }
 
 /**

@@ -24,7 +24,7 @@ import { DEFAULT_SCHEDULE, parseSchedule } from './schedule.js';
 
 export interface CheckpointGuardProps {
   /**
-   * The validated policy (`BundledPolicy.fromText`, `loadPolicyFile`), bundled
+   * The validated policy (`BundledPolicy.fromFile`, `BundledPolicy.fromText`), bundled
    * next to the handler as `policy.json`.
    */
   readonly policy: BundledPolicy;

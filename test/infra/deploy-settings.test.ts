@@ -282,7 +282,7 @@ describe('synth-time validation', () => {
 
     expect(error).toBeInstanceOf(DeploySettingsError);
     expect(error.message).toContain(
-      `policyFile: cannot read no-such-policy.json (${join(PROJECT_ROOT, 'no-such-policy.json')}): ENOENT`,
+      `policyFile: cannot read no-such-policy.json (${join(PROJECT_ROOT, 'no-such-policy.json')}): file not found`,
     );
   });
 
