@@ -49,25 +49,40 @@ export function addAlarms(scope: Construct, props: AlarmsProps): CheckpointGuard
     return created;
   };
   const fiveMinutes = Duration.minutes(5);
+  /** Fires on one data point of `metric` (a five-minute sum); no data is no problem. */
+  const onAnyIn = (metric: cloudwatch.IMetric) => ({
+    metric,
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  /**
+   * Fires while `queue` holds a message. SQS stops reporting metrics for a queue nobody
+   * touches, while messages still sit in it: IGNORE keeps the alarm in ALARM until the
+   * queue is seen empty.
+   */
+  const whileHolding = (queue: sqs.IQueue) => ({
+    metric: queue.metricApproximateNumberOfMessagesVisible({
+      period: fiveMinutes,
+      statistic: cloudwatch.Stats.MAXIMUM,
+    }),
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+  });
   return {
     runFailed: alarm('RunFailedAlarm', {
       alarmName: `${alarmNamePrefix}run-failed`,
       alarmDescription:
         "checkpoint-guard: a run failed (the function returned an error). Nothing is retried; read the function log, fix the cause, and invoke it again if tonight's audit matters.",
-      metric: props.function.metricErrors({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...onAnyIn(props.function.metricErrors({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM })),
     }),
     throttled: alarm('ThrottledAlarm', {
       alarmName: `${alarmNamePrefix}throttled`,
       alarmDescription: `checkpoint-guard: an invocation was throttled (reserved concurrency is 1: another run was still going). It waits up to ${MAX_EVENT_AGE.toHumanString()}, then lands in the failed-run queue.`,
-      metric: props.function.metricThrottles({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...onAnyIn(props.function.metricThrottles({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM })),
     }),
     // Dead-man's switch. Hourly periods, all of the last N empty: "no successful run in N hours".
     // CloudWatch allows an evaluation range of up to 7 days when the period is at least an hour
@@ -90,32 +105,16 @@ export function addAlarms(scope: Construct, props: AlarmsProps): CheckpointGuard
       datapointsToAlarm: maxHoursWithoutSuccess,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     }),
-    // SQS stops reporting metrics for a queue nobody touches, while messages still sit in it:
-    // IGNORE keeps the alarm in ALARM until the queue is seen empty.
     scheduleUndelivered: alarm('ScheduleUndeliveredAlarm', {
       alarmName: `${alarmNamePrefix}schedule-undelivered`,
       alarmDescription:
         'checkpoint-guard: EventBridge could not deliver a scheduled run to the function; the event is in the schedule dead-letter queue. Check the function still exists and its resource policy, then purge the queue.',
-      metric: props.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: fiveMinutes,
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+      ...whileHolding(props.scheduleDeadLetterQueue),
     }),
     runDeadLettered: alarm('RunDeadLetteredAlarm', {
       alarmName: `${alarmNamePrefix}run-dead-lettered`,
       alarmDescription: `checkpoint-guard: Lambda gave up on an invocation (the run failed, or waited more than ${MAX_EVENT_AGE.toHumanString()} behind another run); the event is in the failed-run queue. Read it, fix the cause, then purge the queue.`,
-      metric: props.failedRunQueue.metricApproximateNumberOfMessagesVisible({
-        period: fiveMinutes,
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+      ...whileHolding(props.failedRunQueue),
     }),
   };
 }

@@ -116,25 +116,15 @@ export interface GuardWarning {
   readonly message: string;
 }
 
-/** The props with every default applied, checked. */
-export interface ResolvedCheckpointGuardProps {
-  readonly policy: BundledPolicy;
-  readonly schedule: string;
-  readonly adminKeyParameterName: string;
-  readonly adminKeyKmsKeyArn: string | undefined;
-  /** Each address once. */
-  readonly alertEmails: readonly string[];
-  readonly notify: NotifySetting;
-  readonly openAIBaseUrl: string | undefined;
-  readonly maxHoursWithoutSuccess: number;
-  readonly memorySize: number;
-  readonly timeout: Duration;
-  readonly logRetention: logs.RetentionDays;
-  readonly alarmNamePrefix: string;
-  /** `undefined`: the cloud assembly's directory decides. */
-  readonly policyStagingDirectory: string | undefined;
+/** Props that stay unset when not given. */
+type LeftUnset = 'adminKeyKmsKeyArn' | 'openAIBaseUrl' | 'policyStagingDirectory';
+
+/** The props with every default applied, checked; `alertEmails` holds each address once. */
+export type ResolvedCheckpointGuardProps = Required<Omit<CheckpointGuardProps, LeftUnset>> & {
+  readonly [K in LeftUnset]: CheckpointGuardProps[K] | undefined;
+} & {
   readonly warnings: readonly GuardWarning[];
-}
+};
 
 /**
  * Applies the defaults (`stackName` gives the alarm name prefix) and checks the
