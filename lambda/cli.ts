@@ -3,16 +3,17 @@
  * and environment, runs the same engine as the Lambda, prints the report on
  * stdout and problems on stderr, and maps the verdict to an exit code.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createRedactor } from './adapters/openai/index.js';
 import { effectiveMode, runCheckpointAudit } from './audit-runner.js';
-import { CheckpointGuardError, PolicyError } from './core/errors.js';
-import { type LoadedPolicy, parsePolicy, parsePolicyText } from './core/policy.js';
+import { CheckpointGuardError } from './core/errors.js';
+import { type LoadedPolicy, parsePolicy } from './core/policy.js';
 import { renderJson } from './core/render-json.js';
 import { renderText, verdictLine } from './core/render-text.js';
 import { type AuditReport, isFailedRun } from './core/report.js';
+import { loadPolicyFile } from './policy-file.js';
 
 /** 0: clean. 1: findings. 2: error, partial run, or invalid input. */
 export const EXIT = { clean: 0, findings: 1, failure: 2 } as const;
@@ -72,17 +73,10 @@ function format(flags: Flags): 'text' | 'json' {
   return flags.format;
 }
 
-async function loadPolicyFile(path: string | undefined): Promise<LoadedPolicy> {
+/** The policy named by `--policy`, validated now. */
+function policyFlag(path: string | undefined): LoadedPolicy {
   if (path === undefined) throw usageError('--policy FILE is required');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const reason =
-      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
-    throw new PolicyError(path, [{ path: '', message: `cannot read: ${reason}` }]);
-  }
-  return parsePolicyText(text, path, new Date());
+  return loadPolicyFile(path, new Date());
 }
 
 function exitCodeOf(report: AuditReport): number {
@@ -110,7 +104,7 @@ async function audit(flags: Flags, io: CliIo): Promise<number> {
   const concurrency = integerFlag('concurrency', flags.concurrency, 1);
   const timeoutMs = integerFlag('timeout-ms', flags['timeout-ms'], 1);
   const maxRetries = integerFlag('max-retries', flags['max-retries'], 0);
-  const loaded = await loadPolicyFile(flags.policy);
+  const loaded = policyFlag(flags.policy);
   const adminKey = io.env.OPENAI_ADMIN_KEY;
   if (adminKey === undefined || adminKey.trim() === '') {
     throw new CheckpointGuardError(
@@ -148,7 +142,7 @@ async function audit(flags: Flags, io: CliIo): Promise<number> {
 }
 
 async function validate(flags: Flags, io: CliIo): Promise<number> {
-  const { policy, warnings } = await loadPolicyFile(flags.policy);
+  const { policy, warnings } = policyFlag(flags.policy);
   for (const warning of warnings)
     io.stderr(`warning: ${flags.policy}: ${warning.path}: ${warning.message}\n`);
   io.stdout(

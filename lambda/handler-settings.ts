@@ -1,42 +1,19 @@
 /**
  * The Lambda's settings: environment variables the CDK stack sets, validated at
- * cold start. The stack imports `ENV` so the two sides cannot drift apart.
+ * cold start. Their names are in contract.ts, which the stack imports too, so
+ * the two sides cannot drift apart.
  */
 import * as z from 'zod';
 import { resolveBaseUrl } from './adapters/openai/base-url.js';
+import { BUNDLED_POLICY_FILE, ENV, NOTIFY_SETTINGS, type NotifySetting } from './contract.js';
 import { CheckpointGuardError } from './core/errors.js';
 import { formatPath } from './core/zod-path.js';
-
-/** Environment variable names, shared with the stack (lib/). */
-export const ENV = {
-  adminKeyParameterName: 'ADMIN_KEY_PARAMETER_NAME',
-  topicArn: 'TOPIC_ARN',
-  policyFile: 'POLICY_FILE',
-  openAIBaseUrl: 'OPENAI_BASE_URL',
-  notify: 'NOTIFY',
-  concurrency: 'AUDIT_CONCURRENCY',
-  deadlineMarginMs: 'DEADLINE_MARGIN_MS',
-  adminKeyMaxAgeSeconds: 'ADMIN_KEY_MAX_AGE_SECONDS',
-  openAITimeoutMs: 'OPENAI_TIMEOUT_MS',
-  openAIMaxRetries: 'OPENAI_MAX_RETRIES',
-} as const;
-
-/** `POWERTOOLS_SERVICE_NAME`, and the value of the `service` dimension of every metric. */
-export const SERVICE_NAME = 'checkpoint-guard';
-
-/** `POWERTOOLS_METRICS_NAMESPACE`. */
-export const METRICS_NAMESPACE = 'CheckpointGuard';
-
-/**
- * Emitted once per run (1 when a clean or findings run was published); the
- * stack's dead-man's switch alarms on its absence.
- */
-export const SUCCESSFUL_RUNS_METRIC = 'SuccessfulRuns';
-
-/** File name of the policy inside the deployed bundle, next to the handler. */
-export const BUNDLED_POLICY_FILE = 'policy.json';
-
-export type NotifySetting = 'always' | 'findings-only';
+import {
+  DEFAULT_DEADLINE_MARGIN_MS,
+  DEFAULT_NOTIFY,
+  NOTIFY_PROBLEM,
+  ssmParameterNameProblem,
+} from './setting-rules.js';
 
 const intFromEnv = (min: number, max: number) =>
   z
@@ -48,10 +25,10 @@ const intFromEnv = (min: number, max: number) =>
 const settingsSchema = z.object({
   [ENV.adminKeyParameterName]: z
     .string({ error: 'is required: the SSM parameter name of the OpenAI admin key' })
-    .regex(
-      /^\/?[A-Za-z0-9_.\-/]{1,2048}$/,
-      'must be an SSM parameter name such as /checkpoint-guard/openai-admin-key',
-    ),
+    .superRefine((name, ctx) => {
+      const problem = ssmParameterNameProblem(name);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    }),
   [ENV.topicArn]: z
     .string({ error: 'is required: the ARN of the SNS topic for reports' })
     .regex(
@@ -60,11 +37,9 @@ const settingsSchema = z.object({
     ),
   [ENV.policyFile]: z.string().min(1).default(BUNDLED_POLICY_FILE),
   [ENV.openAIBaseUrl]: z.string().optional(),
-  [ENV.notify]: z
-    .enum(['always', 'findings-only'], { error: 'must be "always" or "findings-only"' })
-    .default('always'),
+  [ENV.notify]: z.enum(NOTIFY_SETTINGS, { error: NOTIFY_PROBLEM }).default(DEFAULT_NOTIFY),
   [ENV.concurrency]: intFromEnv(1, 64).optional(),
-  [ENV.deadlineMarginMs]: intFromEnv(1_000, 600_000).default(30_000),
+  [ENV.deadlineMarginMs]: intFromEnv(1_000, 600_000).default(DEFAULT_DEADLINE_MARGIN_MS),
   [ENV.adminKeyMaxAgeSeconds]: intFromEnv(0, 3_600).default(300),
   [ENV.openAITimeoutMs]: intFromEnv(100, 600_000).optional(),
   [ENV.openAIMaxRetries]: intFromEnv(0, 10).optional(),

@@ -4,8 +4,6 @@
  * clients (again on the next invocation if that failed); each invocation then runs
  * `runScheduledAudit`. Importing the module does no work.
  */
-import { readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -13,9 +11,11 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { SnsPublisher } from './adapters/sns-publisher.js';
 import { AdminKeyLoader } from './adapters/ssm-admin-key.js';
-import { CheckpointGuardError, PolicyError } from './core/errors.js';
-import { type LoadedPolicy, parsePolicyText } from './core/policy.js';
-import { METRICS_NAMESPACE, readHandlerSettings, SERVICE_NAME } from './handler-settings.js';
+import { METRICS_NAMESPACE, SERVICE_NAME } from './contract.js';
+import { CheckpointGuardError } from './core/errors.js';
+import type { LoadedPolicy } from './core/policy.js';
+import { readHandlerSettings } from './handler-settings.js';
+import { loadPolicyFile } from './policy-file.js';
 import {
   type InvocationContext,
   type RunResult,
@@ -23,19 +23,13 @@ import {
   type ScheduledAuditDeps,
 } from './scheduled-audit.js';
 
-/** Reads the policy file; relative paths are resolved next to the handler (the bundle's root). */
+/**
+ * Reads the policy file; relative paths are resolved next to the handler (the bundle's
+ * root). An unreadable or invalid policy is returned, for the run to report.
+ */
 export function loadBundledPolicy(policyFile: string, now: Date): LoadedPolicy | CheckpointGuardError {
-  const path = isAbsolute(policyFile)
-    ? policyFile
-    : join(fileURLToPath(new URL('.', import.meta.url)), policyFile);
-  let text: string;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    return new PolicyError(policyFile, [{ path: '', message: `cannot read: ${(error as Error).message}` }]);
-  }
-  try {
-    return parsePolicyText(text, policyFile, now);
+    return loadPolicyFile(policyFile, now, fileURLToPath(new URL('.', import.meta.url)));
   } catch (error) {
     if (error instanceof CheckpointGuardError) return error;
     throw error;

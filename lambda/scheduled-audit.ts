@@ -10,6 +10,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SnsPublisher } from './adapters/sns-publisher.js';
 import type { AdminKeyLoader } from './adapters/ssm-admin-key.js';
 import { effectiveMode, type RunSettings, runCheckpointAudit } from './audit-runner.js';
+import { SUCCESSFUL_RUNS_METRIC } from './contract.js';
 import { failedRunReport } from './core/audit.js';
 import { CheckpointGuardError } from './core/errors.js';
 import type { AuditMode, LoadedPolicy } from './core/policy.js';
@@ -17,7 +18,7 @@ import { verdictLine } from './core/render-text.js';
 import { type AuditReport, isFailedRun, notAudited } from './core/report.js';
 import { printable } from './core/sanitize.js';
 import { buildSnsMessage } from './core/sns-message.js';
-import { type HandlerSettings, SUCCESSFUL_RUNS_METRIC } from './handler-settings.js';
+import type { HandlerSettings } from './handler-settings.js';
 import { type Invocation, readInvocation } from './invocation.js';
 
 /** Metric names the stack's alarms and dashboards rely on. */

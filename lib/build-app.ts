@@ -4,9 +4,9 @@
  */
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { PROJECT_ROOT } from './checkpoint-guard.js';
 import { CheckpointGuardStack } from './checkpoint-guard-stack.js';
 import { readDeploySettings } from './deploy-settings.js';
+import { PROJECT_ROOT } from './project-root.js';
 
 export const STACK_NAME = 'CheckpointGuard';
 

@@ -5,18 +5,34 @@
  * hook copies next to the handler.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ConfigIssue } from '../lambda/core/errors.js';
 import { type Policy, parsePolicyText } from '../lambda/core/policy.js';
+import { readPolicyFile } from '../lambda/policy-file.js';
 import { DeploySettingsError } from './deploy-settings.js';
 
 /**
  * A validated policy, ready to be copied into the bundle. Only `fromText` (or
- * `loadPolicyFile`) makes one, so holding one means the policy passed the
+ * `fromFile`) makes one, so holding one means the policy passed the
  * handler's own validation.
  */
 export class BundledPolicy {
+  /**
+   * Reads `policyFile` (relative to `projectRoot` unless absolute) and validates it
+   * as of `now`. Throws `DeploySettingsError` naming `policyFile` when the file
+   * cannot be read, and the runtime's `PolicyError` when it is invalid.
+   */
+  static fromFile(policyFile: string, projectRoot: string, now: Date): BundledPolicy {
+    const read = readPolicyFile(policyFile, projectRoot);
+    if ('problem' in read) {
+      throw new DeploySettingsError([
+        { path: 'policyFile', message: `cannot read ${policyFile} (${read.path}): ${read.problem}` },
+      ]);
+    }
+    return BundledPolicy.fromText(read.text, policyFile, now);
+  }
+
   /**
    * Validates policy text as of `now` with the handler's parser. Throws its
    * `PolicyError`, naming `source` and every problem.
@@ -47,27 +63,6 @@ export class BundledPolicy {
 }
 
 /**
- * Reads `policyFile` (relative to `projectRoot` unless absolute) and validates it
- * as of `now`. Throws `DeploySettingsError` naming `policyFile` when the file
- * cannot be read, and the runtime's `PolicyError` when it is invalid.
- */
-export function loadPolicyFile(policyFile: string, projectRoot: string, now: Date): BundledPolicy {
-  const path = isAbsolute(policyFile) ? policyFile : resolve(projectRoot, policyFile);
-  let original: string;
-  try {
-    original = readFileSync(path, 'utf8');
-  } catch (error) {
-    // Not `instanceof Error`: fs errors may come from another realm (jest's VM modules).
-    const reason =
-      typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : String(error);
-    throw new DeploySettingsError([
-      { path: 'policyFile', message: `cannot read ${policyFile} (${path}): ${reason}` },
-    ]);
-  }
-  return BundledPolicy.fromText(original, policyFile, now);
-}
-
-/**
  * Writes the policy to `dir` under a name carrying its hash and returns the
  * path. The name matters: it is part of the bundling command, which CDK uses as
  * the asset cache key, so a changed policy can never reuse a stale bundle.
@@ -77,6 +72,16 @@ export function stagePolicy(policy: BundledPolicy, dir: string): string {
   const file = join(dir, `policy-${policy.sha256}.json`);
   writeFileSync(file, policy.text, { mode: 0o644 });
   return file;
+}
+
+/** The bundling hook's command: copy one file, every path quoted for the shell that runs it. */
+export function copyCommand(from: string, to: string): string {
+  if (process.platform === 'win32') {
+    if (from.includes('"') || to.includes('"'))
+      throw new Error(`cannot quote a path containing '"': ${from}`);
+    return `copy /Y "${from}" "${to}"`;
+  }
+  return `cp -- ${posixQuote(from)} ${posixQuote(to)}`;
 }
 
 /** Quotes one argument for a POSIX shell: `'...'`, with each `'` written as `'\''`. */

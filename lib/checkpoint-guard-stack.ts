@@ -1,6 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { loadPolicyFile } from './bundled-policy.js';
+import { BundledPolicy } from './bundled-policy.js';
 import { CheckpointGuard } from './checkpoint-guard.js';
 import type { DeploySettings } from './deploy-settings.js';
 
@@ -29,7 +29,7 @@ export class CheckpointGuardStack extends Stack {
       description: 'checkpoint-guard: nightly audit of OpenAI fine-tuned checkpoint permissions',
       ...stackProps,
     });
-    const policy = loadPolicyFile(settings.policyFile, projectRoot, now ?? new Date());
+    const policy = BundledPolicy.fromFile(settings.policyFile, projectRoot, now ?? new Date());
     this.guard = new CheckpointGuard(this, 'Guard', {
       policy,
       schedule: settings.schedule,

@@ -4,9 +4,20 @@
  * value fails synth with a message naming the key.
  */
 import { z } from 'zod';
+import { NOTIFY_SETTINGS, type NotifySetting } from '../lambda/contract.js';
 import { CheckpointGuardError, type ConfigIssue } from '../lambda/core/errors.js';
 import { formatPath } from '../lambda/core/zod-path.js';
-import type { NotifySetting } from '../lambda/handler-settings.js';
+import {
+  DEFAULT_ADMIN_KEY_PARAMETER_NAME,
+  DEFAULT_MAX_HOURS_WITHOUT_SUCCESS,
+  DEFAULT_NOTIFY,
+  emailAddressProblem,
+  kmsKeyArnProblem,
+  MAX_HOURS_WITHOUT_SUCCESS_RULE,
+  maxHoursWithoutSuccessProblem,
+  NOTIFY_PROBLEM,
+  ssmParameterNameProblem,
+} from '../lambda/setting-rules.js';
 import { deployedBaseUrlProblem } from './base-url.js';
 import { DEFAULT_SCHEDULE, parseSchedule } from './schedule.js';
 
@@ -25,15 +36,6 @@ export const SETTING_KEYS = [
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
 export const DEFAULT_POLICY_FILE = 'policy.example.json';
-export const DEFAULT_ADMIN_KEY_PARAMETER_NAME = '/checkpoint-guard/openai-admin-key';
-/** The dead-man's switch fires after this many hours without a successful run. */
-export const DEFAULT_MAX_HOURS_WITHOUT_SUCCESS = 26;
-
-/** SSM parameter names: one name, or a `/`-rooted path of names (1011 characters at most). */
-export const SSM_PARAMETER_NAME_PATTERN = /^(?:[A-Za-z0-9_.-]+|(?:\/[A-Za-z0-9_.-]+)+)$/;
-/** A KMS key ARN (not an alias ARN: IAM policy resources cannot name a key by alias). */
-export const KMS_KEY_ARN_PATTERN =
-  /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
 
 /** Validated deploy settings. */
 export interface DeploySettings {
@@ -42,6 +44,7 @@ export interface DeploySettings {
   readonly schedule: string;
   readonly adminKeyParameterName: string;
   readonly adminKeyKmsKeyArn: string | undefined;
+  /** As written, a repeated address included: the construct subscribes it once and warns. */
   readonly alertEmails: readonly string[];
   readonly notify: NotifySetting;
   readonly openAIBaseUrl: string | undefined;
@@ -64,6 +67,14 @@ export class DeploySettingsError extends CheckpointGuardError {
 const blankToUndefined = (value: unknown) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
+/** A zod check that raises `problem`'s answer, when there is one, as the issue. */
+const keeps =
+  <T>(problem: (value: T) => string | undefined) =>
+  (value: T, ctx: z.RefinementCtx<T>): void => {
+    const found = problem(value);
+    if (found !== undefined) ctx.addIssue({ code: 'custom', message: found });
+  };
+
 const text = (description: string) =>
   z
     .string({ error: `must be a string: ${description}` })
@@ -81,25 +92,10 @@ const settingsSchema = z.object({
     }),
   adminKeyParameterName: text('the SSM parameter name of the OpenAI admin key')
     .default(DEFAULT_ADMIN_KEY_PARAMETER_NAME)
-    .pipe(
-      z
-        .string()
-        .max(1011, 'must be at most 1011 characters')
-        .regex(
-          SSM_PARAMETER_NAME_PATTERN,
-          'must be an SSM parameter name such as /checkpoint-guard/openai-admin-key (a name with "/" starts with "/")',
-        ),
-    ),
+    .superRefine(keeps(ssmParameterNameProblem)),
   adminKeyKmsKeyArn: z.preprocess(
     blankToUndefined,
-    z
-      .string({ error: 'must be a string' })
-      .trim()
-      .regex(
-        KMS_KEY_ARN_PATTERN,
-        'must be a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab (not an alias)',
-      )
-      .optional(),
+    z.string({ error: 'must be a string' }).trim().superRefine(keeps(kmsKeyArnProblem)).optional(),
   ),
   alertEmails: z.preprocess(
     (value) => {
@@ -108,33 +104,24 @@ const settingsSchema = z.object({
       return cleared;
     },
     z
-      .array(z.email({ error: (issue) => `"${String(issue.input)}" is not an email address` }), {
-        error: 'must be a comma-separated list of email addresses',
-      })
-      .default([])
-      .transform((emails) => [...new Set(emails)]),
+      .array(
+        z
+          .string({ error: (issue) => `"${String(issue.input)}" is not an email address` })
+          .superRefine(keeps(emailAddressProblem)),
+        { error: 'must be a comma-separated list of email addresses' },
+      )
+      .default([]),
   ),
-  notify: z
-    .enum(['always', 'findings-only'], { error: 'must be "always" or "findings-only"' })
-    .default('always'),
+  notify: z.enum(NOTIFY_SETTINGS, { error: NOTIFY_PROBLEM }).default(DEFAULT_NOTIFY),
   openAIBaseUrl: z.preprocess(
     blankToUndefined,
-    z
-      .string()
-      .superRefine((value, ctx) => {
-        const problem = deployedBaseUrlProblem(value);
-        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .optional(),
+    z.string().superRefine(keeps(deployedBaseUrlProblem)).optional(),
   ),
   maxHoursWithoutSuccess: z.preprocess(
     (value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value),
     z
-      .number({ error: 'must be a whole number of hours' })
-      .int('must be a whole number of hours')
-      .min(2, 'must be at least 2 hours')
-      // CloudWatch caps an alarm's evaluation range at 7 days for hourly periods.
-      .max(168, 'must be at most 168 hours (7 days): CloudWatch cannot look further back')
+      .number({ error: MAX_HOURS_WITHOUT_SUCCESS_RULE })
+      .superRefine(keeps(maxHoursWithoutSuccessProblem))
       .default(DEFAULT_MAX_HOURS_WITHOUT_SUCCESS),
   ),
 });

@@ -1,11 +1,17 @@
 /**
  * Synthesizes the checkpoint-guard app the way `npx cdk synth` does (cdk.json's
  * context, plus overrides as `-c key=value` would give), into a temporary cloud
- * assembly, and hands back the template and the function's bundle.
+ * assembly, and hands back the template and, from `synthesizeApp`, the
+ * function's bundle.
  *
- * Used by the infra and app tests and by the benchmark's cold-start figure, so it
- * lives outside test/. Bundling runs esbuild (about a second): call it once per
- * test file, in `beforeAll`, and `cleanup()` in `afterAll`.
+ * A test of the template calls `synthesizeTemplate`, which skips the two slow
+ * steps that do not change the template: bundling (esbuild, as `cdk synth` skips
+ * it for a stack it was not asked for), so the asset hash is that of a bundle
+ * never built; and CDK's built-in CloudFormation rule check, whose engine takes
+ * seconds to start in every test file. A test of the bundle calls
+ * `synthesizeApp`, which runs both as `cdk synth` does (and so proves the
+ * template passes the check). Either way: once per test file, in `beforeAll`,
+ * and `cleanup()` in `afterAll`.
  *
  * ```ts
  * const synthesized = synthesizeApp();
@@ -18,8 +24,8 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../lib/build-app.js';
-import { PROJECT_ROOT } from '../lib/checkpoint-guard.js';
 import type { CheckpointGuardStack } from '../lib/checkpoint-guard-stack.js';
+import { PROJECT_ROOT } from '../lib/project-root.js';
 
 export interface SynthOptions {
   /** Context on top of cdk.json's, as `npx cdk synth -c key=value` would add. */
@@ -31,12 +37,17 @@ export interface SynthOptions {
   readonly now?: Date;
 }
 
-export interface SynthesizedApp {
+export interface SynthesizedTemplate {
   readonly app: App;
   readonly stack: CheckpointGuardStack;
   readonly template: Template;
   /** The cloud assembly directory (a fresh temporary directory). */
   readonly outdir: string;
+  /** Deletes `outdir`. */
+  cleanup(): void;
+}
+
+export interface SynthesizedApp extends SynthesizedTemplate {
   /** The function's bundle as it would be uploaded: `index.mjs`, `index.mjs.map`, `policy.json`. */
   readonly assetDir: string;
   /** `assetDir/index.mjs`: the bundled handler module. */
@@ -45,8 +56,6 @@ export interface SynthesizedApp {
   readonly policyFile: string;
   /** The asset hash of the bundle (the S3 key without `.zip`). */
   readonly assetHash: string;
-  /** Deletes `outdir`. */
-  cleanup(): void;
 }
 
 /** The `context` of cdk.json: feature flags and the operator's default settings. */
@@ -58,32 +67,60 @@ export function cdkJsonContext(): Record<string, unknown> {
 }
 
 /**
- * Builds and synthesizes the app (cdk-nag included: an unacknowledged finding
- * throws here, as it fails `cdk synth`). Throws what `cdk synth` would report:
- * `DeploySettingsError`, `PolicyError`, or a construct validation error.
+ * Builds and synthesizes the app without bundling the function or running CDK's
+ * built-in CloudFormation rule check (cdk-nag included: an unacknowledged
+ * finding throws here, as it fails `cdk synth`). Throws what `cdk synth` would
+ * report: `DeploySettingsError`, `PolicyError`, or a construct validation error.
  */
+export function synthesizeTemplate(options: SynthOptions = {}): SynthesizedTemplate {
+  return synthesize(options, false, (synthesized) => synthesized);
+}
+
+/** Synthesizes the app as `cdk synth` does: the function bundled with esbuild, every check run. */
 export function synthesizeApp(options: SynthOptions = {}): SynthesizedApp {
-  // A space and a quote in the path, as in "/Users/Jane O'Neil/...": every synthesis proves the
-  // bundling hook quotes its paths.
-  const outdir = mkdtempSync(join(tmpdir(), "checkpoint-guard synth's-"));
-  try {
-    const app = new App({ outdir, autoSynth: false, context: { ...cdkJsonContext(), ...options.context } });
-    const stack = buildApp(app, options.now !== undefined ? { now: options.now } : {});
-    const assembly = app.synth();
-    const template = Template.fromJSON(assembly.getStackArtifact(stack.artifactId).template);
-    const assetHash = functionAssetHash(template);
-    const assetDir = join(assembly.directory, `asset.${assetHash}`);
+  return synthesize(options, true, (synthesized) => {
+    const assetHash = functionAssetHash(synthesized.template);
+    const assetDir = join(synthesized.outdir, `asset.${assetHash}`);
     return {
-      app,
-      stack,
-      template,
-      outdir,
+      ...synthesized,
       assetDir,
       handlerFile: join(assetDir, 'index.mjs'),
       policyFile: join(assetDir, 'policy.json'),
       assetHash,
-      cleanup: () => rmSync(outdir, { recursive: true, force: true }),
     };
+  });
+}
+
+function synthesize<T>(
+  options: SynthOptions,
+  complete: boolean,
+  finish: (synthesized: SynthesizedTemplate) => T,
+): T {
+  // A space and a quote in the path, as in "/Users/Jane O'Neil/...": every bundled synthesis
+  // proves the bundling hook quotes its paths.
+  const outdir = mkdtempSync(join(tmpdir(), "checkpoint-guard synth's-"));
+  try {
+    const app = new App({
+      outdir,
+      autoSynth: false,
+      builtinCloudFormationValidation: complete,
+      // No stack to bundle, as `cdk synth --exclusively` of another stack would say.
+      context: {
+        ...cdkJsonContext(),
+        ...options.context,
+        ...(complete ? {} : { 'aws:cdk:bundling-stacks': [] }),
+      },
+    });
+    const stack = buildApp(app, options.now !== undefined ? { now: options.now } : {});
+    const assembly = app.synth();
+    const template = Template.fromJSON(assembly.getStackArtifact(stack.artifactId).template);
+    return finish({
+      app,
+      stack,
+      template,
+      outdir,
+      cleanup: () => rmSync(outdir, { recursive: true, force: true }),
+    });
   } catch (error) {
     rmSync(outdir, { recursive: true, force: true });
     throw error;

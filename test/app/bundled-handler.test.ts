@@ -7,8 +7,8 @@
 import { statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { jest } from '@jest/globals';
+import { ENV } from '../../lambda/contract.js';
 import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
-import { ENV } from '../../lambda/handler-settings.js';
 import { type SynthesizedApp, synthesizeApp } from '../../scripts/synth.js';
 import { type FakeAws, startFakeAws } from '../support/fake-aws.js';
 import { scheduledEvent } from '../support/lambda-events.js';

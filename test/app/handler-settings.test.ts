@@ -1,5 +1,6 @@
+import { BUNDLED_POLICY_FILE, ENV } from '../../lambda/contract.js';
 import { CheckpointGuardError } from '../../lambda/core/errors.js';
-import { BUNDLED_POLICY_FILE, ENV, readHandlerSettings } from '../../lambda/handler-settings.js';
+import { readHandlerSettings } from '../../lambda/handler-settings.js';
 
 const PARAMETER = '/checkpoint-guard/openai-admin-key';
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:checkpoint-guard-reports';

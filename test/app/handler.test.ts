@@ -6,9 +6,9 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { jest } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { ENV } from '../../lambda/contract.js';
 import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
 import { createHandler } from '../../lambda/handler.js';
-import { ENV } from '../../lambda/handler-settings.js';
 import { scheduledEvent } from '../support/lambda-events.js';
 
 const ADMIN_KEY = 'sk-admin-handler-test-1a2b3c4d5e6f7a8b';

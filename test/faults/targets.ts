@@ -19,9 +19,9 @@ import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/cl
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { jest } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
+import { ENV } from '../../lambda/contract.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import { createHandler } from '../../lambda/handler.js';
-import { ENV } from '../../lambda/handler-settings.js';
 import type { SnsBehaviour, SsmBehaviour } from './scenarios.js';
 
 /** Per-request timeout of every run. */

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STACK_NAME } from '../../lib/build-app.js';
-import { PROJECT_ROOT } from '../../lib/checkpoint-guard.js';
+import { PROJECT_ROOT } from '../../lib/project-root.js';
 import { cdkJsonContext } from '../../scripts/synth.js';
 
 let outdir: string;

@@ -6,10 +6,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Subscription } from 'aws-cdk-lib/aws-sns';
+import type { IConstruct } from 'constructs';
+import { ENV } from '../../lambda/contract.js';
 import { CheckpointGuardError, PolicyError } from '../../lambda/core/errors.js';
+import { readHandlerSettings } from '../../lambda/handler-settings.js';
+import { ssmParameterNameProblem } from '../../lambda/setting-rules.js';
 import { buildApp } from '../../lib/build-app.js';
 import { BundledPolicy } from '../../lib/bundled-policy.js';
-import { CheckpointGuard, type CheckpointGuardProps, PROJECT_ROOT } from '../../lib/checkpoint-guard.js';
+import { CheckpointGuard } from '../../lib/checkpoint-guard.js';
+import { type CheckpointGuardProps, resolveCheckpointGuardProps } from '../../lib/checkpoint-guard-props.js';
 import type { CheckpointGuardStack } from '../../lib/checkpoint-guard-stack.js';
 import {
   type DeploySettings,
@@ -17,6 +23,7 @@ import {
   readDeploySettings,
   type SettingKey,
 } from '../../lib/deploy-settings.js';
+import { PROJECT_ROOT } from '../../lib/project-root.js';
 import { parseSchedule } from '../../lib/schedule.js';
 import { cdkJsonContext } from '../../scripts/synth.js';
 
@@ -66,9 +73,9 @@ function buildError(context: Record<string, unknown>): Error {
   throw new Error('expected the build to fail');
 }
 
-/** Warnings recorded on the stack's constructs (what `cdk synth` prints), without synthesizing. */
-function warningsOf(stack: CheckpointGuardStack): string[] {
-  return stack.node
+/** Warnings recorded on `scope` and the constructs in it (what `cdk synth` prints), without synthesizing. */
+function warningsOf(scope: IConstruct): string[] {
+  return scope.node
     .findAll()
     .flatMap((construct) => construct.node.metadata)
     .filter((entry) => entry.type === 'aws:cdk:warning')
@@ -115,10 +122,11 @@ describe('readDeploySettings', () => {
     expect(settings.openAIBaseUrl).toBeUndefined();
   });
 
-  it('splits, trims and de-duplicates alertEmails, from -c text or a cdk.json list', () => {
+  it('splits and trims alertEmails, from -c text or a cdk.json list, leaving a repeat to the construct', () => {
     expect(settingsFrom({ alertEmails: 'a@example.com, b@example.com,a@example.com' }).alertEmails).toEqual([
       'a@example.com',
       'b@example.com',
+      'a@example.com',
     ]);
     expect(settingsFrom({ alertEmails: ['a@example.com'] }).alertEmails).toEqual(['a@example.com']);
   });
@@ -274,7 +282,7 @@ describe('synth-time validation', () => {
 
     expect(error).toBeInstanceOf(DeploySettingsError);
     expect(error.message).toContain(
-      `policyFile: cannot read no-such-policy.json (${join(PROJECT_ROOT, 'no-such-policy.json')}): ENOENT`,
+      `policyFile: cannot read no-such-policy.json (${join(PROJECT_ROOT, 'no-such-policy.json')}): file not found`,
     );
   });
 
@@ -325,9 +333,9 @@ describe('synth-time validation', () => {
   });
 });
 
-describe('CheckpointGuard props', () => {
-  const policy = () => BundledPolicy.fromText(JSON.stringify(VALID_POLICY), 'policy.json', NOW);
+const policy = () => BundledPolicy.fromText(JSON.stringify(VALID_POLICY), 'policy.json', NOW);
 
+describe('CheckpointGuard props', () => {
   function construct(props: Omit<CheckpointGuardProps, 'policy'>): CheckpointGuard {
     const app = new App({ outdir: join(scratch, 'construct'), context: { 'aws:cdk:bundling-stacks': [] } });
     return new CheckpointGuard(new Stack(app, 'Test'), 'Guard', { policy: policy(), ...props });
@@ -361,9 +369,14 @@ describe('CheckpointGuard props', () => {
     ],
     ['a dead-man window CloudWatch cannot evaluate', { maxHoursWithoutSuccess: 169 }, /from 2 to 168/],
     [
-      'an email twice',
-      { alertEmails: ['ops@example.com', 'ops@example.com'] },
-      /"ops@example.com" is listed twice/,
+      'a malformed email',
+      { alertEmails: ['ops@example'] },
+      /alertEmails: "ops@example" is not an email address/,
+    ],
+    [
+      'a parameter path without its leading slash',
+      { adminKeyParameterName: 'a/b' },
+      /adminKeyParameterName "a\/b": .*starts with "\/"/,
     ],
     [
       'a KMS alias',
@@ -383,5 +396,51 @@ describe('CheckpointGuard props', () => {
     ['an invalid schedule', { schedule: 'cron(0 3 * * * *)' }, /exactly one of day-of-month and day-of-week/],
   ])('refuses %s', (_name, props, message) => {
     expect(() => construct(props)).toThrow(message);
+  });
+
+  it('subscribes an address listed twice once, and warns naming it', () => {
+    const guard = construct({ alertEmails: ['ops@example.com', 'sec@example.com', 'ops@example.com'] });
+
+    expect(guard.topic.node.children.filter((child) => child instanceof Subscription)).toHaveLength(2);
+    expect(warningsOf(guard)).toEqual([
+      expect.stringMatching(
+        /^alertEmails: "ops@example\.com" is listed more than once; it is subscribed once\./,
+      ),
+    ]);
+  });
+});
+
+describe('one SSM parameter name rule', () => {
+  const names = ['/checkpoint-guard/openai-admin-key', 'key', 'a/b', '/a//b', '/a b', `/${'a'.repeat(1011)}`];
+
+  /** Whether each of the three places that take the name accepts `name`. */
+  function acceptedBy(name: string) {
+    const accepts = (read: () => unknown) => {
+      try {
+        read();
+        return true;
+      } catch (error) {
+        if (error instanceof CheckpointGuardError) return false;
+        throw error;
+      }
+    };
+    return {
+      deploySettings: accepts(() => settingsFrom({ adminKeyParameterName: name })),
+      construct: accepts(() =>
+        resolveCheckpointGuardProps({ policy: policy(), adminKeyParameterName: name }, 'S'),
+      ),
+      lambda: accepts(() =>
+        readHandlerSettings({
+          [ENV.adminKeyParameterName]: name,
+          [ENV.topicArn]: 'arn:aws:sns:eu-west-1:123456789012:reports',
+        }),
+      ),
+    };
+  }
+
+  it.each(names)('the deploy settings, the construct and the Lambda agree on %j', (name) => {
+    const accepted = ssmParameterNameProblem(name) === undefined;
+
+    expect(acceptedBy(name)).toEqual({ deploySettings: accepted, construct: accepted, lambda: accepted });
   });
 });

@@ -7,10 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BUNDLED_POLICY_FILE } from '../../lambda/contract.js';
 import { parsePolicyText } from '../../lambda/core/policy.js';
-import { BUNDLED_POLICY_FILE } from '../../lambda/handler-settings.js';
+import { ESM_REQUIRE_BANNER } from '../../lib/audit-function.js';
 import { posixQuote } from '../../lib/bundled-policy.js';
-import { ESM_REQUIRE_BANNER } from '../../lib/checkpoint-guard.js';
 import { type SynthesizedApp, synthesizeApp } from '../../scripts/synth.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');

@@ -1,17 +1,18 @@
 /**
  * The stack with every operator setting overridden, as `-c key=value` would.
  */
-import type { Template } from 'aws-cdk-lib/assertions';
-import { ENV } from '../../lambda/handler-settings.js';
-import { type SynthesizedApp, synthesizeApp } from '../../scripts/synth.js';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
+import { ENV } from '../../lambda/contract.js';
+import { type SynthesizedTemplate, synthesizeTemplate } from '../../scripts/synth.js';
+import { identityStatements, statementWithoutActions } from './template-queries.js';
 
 const CUSTOMER_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
-let synthesized: SynthesizedApp;
+let synthesized: SynthesizedTemplate;
 let template: Template;
 
 beforeAll(() => {
-  synthesized = synthesizeApp({
+  synthesized = synthesizeTemplate({
     context: {
       schedule: 'rate(12 hours)',
       adminKeyParameterName: 'openai-admin-key',
@@ -26,14 +27,6 @@ beforeAll(() => {
 });
 
 afterAll(() => synthesized?.cleanup());
-
-type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
-
-function identityStatements(): Statement[] {
-  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-    (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
-  );
-}
 
 const parameterArn = {
   'Fn::Join': [
@@ -67,32 +60,29 @@ it('passes the settings to the function', () => {
 });
 
 it('builds the parameter ARN of a name without a leading slash', () => {
-  const [statement] = identityStatements().filter((s) => s.Sid === 'ReadTheAdminKeyParameter');
+  const statement = statementWithoutActions(template, 'ReadTheAdminKeyParameter');
 
-  expect(statement?.Resource).toEqual(parameterArn);
+  expect(statement.Resource).toEqual(parameterArn);
 });
 
 it('decrypts only with the configured customer key, only as Parameter Store for that parameter', () => {
-  const decrypts = identityStatements().filter((s) => s.Sid === 'DecryptTheAdminKeyThroughParameterStore');
+  const decrypt = statementWithoutActions(template, 'DecryptTheAdminKeyThroughParameterStore');
 
-  expect(decrypts).toEqual([
-    {
-      Sid: 'DecryptTheAdminKeyThroughParameterStore',
-      Effect: 'Allow',
-      Action: 'kms:Decrypt',
-      Resource: CUSTOMER_KEY,
-      Condition: {
-        StringEquals: {
-          'kms:ViaService': { 'Fn::Join': ['', ['ssm.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
-          'kms:EncryptionContext:PARAMETER_ARN': parameterArn,
-        },
+  expect(decrypt).toEqual({
+    Sid: 'DecryptTheAdminKeyThroughParameterStore',
+    Effect: 'Allow',
+    Resource: CUSTOMER_KEY,
+    Condition: {
+      StringEquals: {
+        'kms:ViaService': { 'Fn::Join': ['', ['ssm.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+        'kms:EncryptionContext:PARAMETER_ARN': parameterArn,
       },
     },
-  ]);
+  });
 });
 
 it('then needs no key/* wildcard, nor its cdk-nag acknowledgement', () => {
-  const resources = JSON.stringify(identityStatements().map((s) => s.Resource));
+  const resources = JSON.stringify(identityStatements(template).map((s) => s.Resource));
   const metadata = JSON.stringify(
     Object.values(template.toJSON().Resources).map((r) => (r as { Metadata?: unknown }).Metadata),
   );
@@ -101,7 +91,7 @@ it('then needs no key/* wildcard, nor its cdk-nag acknowledgement', () => {
   expect(metadata).not.toContain('AwsSolutions-IAM5');
 });
 
-it('subscribes each alert email once', () => {
+it('subscribes each alert email once, warning about the one listed twice', () => {
   template.resourceCountIs('AWS::SNS::Subscription', 2);
   for (const email of ['ops@example.com', 'security@example.com']) {
     template.hasResourceProperties('AWS::SNS::Subscription', {
@@ -110,6 +100,10 @@ it('subscribes each alert email once', () => {
       TopicArn: { Ref: Object.keys(template.findResources('AWS::SNS::Topic'))[0] },
     });
   }
+  Annotations.fromStack(synthesized.stack).hasWarning(
+    '/CheckpointGuard/Guard',
+    Match.stringLikeRegexp('^alertEmails: "ops@example.com" is listed more than once'),
+  );
 });
 
 it("sizes the dead-man's switch from maxHoursWithoutSuccess", () => {

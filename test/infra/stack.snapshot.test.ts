@@ -1,14 +1,15 @@
 /**
  * The one snapshot: the whole template, so a review sees every change to what
  * is deployed. Asset hashes (they change with any handler edit) and the CDK
- * version metadata are normalised away; the targeted tests say what matters.
+ * version metadata are normalised away, so the function is not bundled; the
+ * targeted tests say what matters.
  */
-import { type SynthesizedApp, synthesizeApp } from '../../scripts/synth.js';
+import { type SynthesizedTemplate, synthesizeTemplate } from '../../scripts/synth.js';
 
-let synthesized: SynthesizedApp;
+let synthesized: SynthesizedTemplate;
 
 beforeAll(() => {
-  synthesized = synthesizeApp({ now: new Date('2026-06-01T00:00:00Z') });
+  synthesized = synthesizeTemplate({ now: new Date('2026-06-01T00:00:00Z') });
 });
 
 afterAll(() => synthesized?.cleanup());

@@ -5,55 +5,25 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ENV } from '../../lambda/handler-settings.js';
-import { METRICS_NAMESPACE, SERVICE_NAME, SUCCESSFUL_RUNS_METRIC } from '../../lib/run-metrics.js';
-import { type SynthesizedApp, synthesizeApp } from '../../scripts/synth.js';
+import { ENV, METRICS_NAMESPACE, SERVICE_NAME, SUCCESSFUL_RUNS_METRIC } from '../../lambda/contract.js';
+import { type SynthesizedTemplate, synthesizeTemplate } from '../../scripts/synth.js';
+import {
+  actionsOf,
+  identityStatements,
+  render,
+  type Statement,
+  statementWithoutActions,
+} from './template-queries.js';
 
-let synthesized: SynthesizedApp;
+let synthesized: SynthesizedTemplate;
 let template: Template;
 
 beforeAll(() => {
-  synthesized = synthesizeApp();
+  synthesized = synthesizeTemplate();
   template = synthesized.template;
 });
 
 afterAll(() => synthesized?.cleanup());
-
-type Statement = {
-  Sid?: string;
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-  Principal?: unknown;
-};
-
-/** Every statement of every identity policy in the template. */
-function identityStatements(): Statement[] {
-  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-    (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
-  );
-}
-
-function actionsOf(statement: Statement): string[] {
-  return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
-}
-
-/** `{ "Fn::Join": ["", ["arn:", { "Ref": "AWS::Partition" }, ...]] }` as `arn:<AWS::Partition>...`. */
-function render(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value)) return value.map(render).join(',');
-  if (value && typeof value === 'object') {
-    const object = value as Record<string, unknown>;
-    if ('Fn::Join' in object) {
-      const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
-      return parts.map(render).join(separator);
-    }
-    if ('Ref' in object) return `<${String(object.Ref)}>`;
-    if ('Fn::GetAtt' in object) return `<${(object['Fn::GetAtt'] as string[]).join('.')}>`;
-  }
-  return JSON.stringify(value);
-}
 
 function logicalIdOf(type: string): string {
   const ids = Object.keys(template.findResources(type));
@@ -201,22 +171,33 @@ describe('the function role', () => {
     });
   });
 
-  it('may read the admin key parameter, and no other', () => {
-    const statements = identityStatements().filter((s) => actionsOf(s).some((a) => a.startsWith('ssm:')));
+  // The one place the role's actions are listed; the tests below check each statement's
+  // resources and conditions.
+  it('may do exactly this, and no more: no action is a wildcard', () => {
+    expect(identityStatements(template).map((s) => [s.Sid, actionsOf(s)])).toEqual([
+      [undefined, ['logs:CreateLogStream', 'logs:PutLogEvents']],
+      [undefined, ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']],
+      ['ReadTheAdminKeyParameter', ['ssm:GetParameter']],
+      ['DecryptTheAdminKeyThroughParameterStore', ['kms:Decrypt']],
+      ['PublishReports', ['sns:Publish']],
+      ['EncryptReportsForTheTopic', ['kms:Decrypt', 'kms:GenerateDataKey']],
+    ]);
+    for (const statement of identityStatements(template))
+      expect(actionsOf(statement).join()).not.toContain('*');
+  });
 
-    expect(statements).toHaveLength(1);
-    expect(actionsOf(statements[0] as Statement)).toEqual(['ssm:GetParameter']);
-    expect(render(statements[0]?.Resource)).toBe(PARAMETER_ARN);
+  it('may read the admin key parameter, and no other', () => {
+    const statement = statementWithoutActions(template, 'ReadTheAdminKeyParameter');
+
+    expect(render(statement.Resource)).toBe(PARAMETER_ARN);
   });
 
   it('may decrypt with the aws/ssm key only as Parameter Store, only for the admin key parameter', () => {
-    const statement = identityStatements().find((s) => s.Sid === 'DecryptTheAdminKeyThroughParameterStore');
+    const statement = statementWithoutActions(template, 'DecryptTheAdminKeyThroughParameterStore');
 
-    expect(statement).toBeDefined();
-    expect(actionsOf(statement as Statement)).toEqual(['kms:Decrypt']);
-    expect(render(statement?.Resource)).toBe('arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*');
-    expect(Object.keys(statement?.Condition ?? {})).toEqual(['StringEquals']);
-    const conditions = statement?.Condition?.StringEquals ?? {};
+    expect(render(statement.Resource)).toBe('arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*');
+    expect(Object.keys(statement.Condition ?? {})).toEqual(['StringEquals']);
+    const conditions = statement.Condition?.StringEquals ?? {};
     expect(Object.keys(conditions).sort()).toEqual(['kms:EncryptionContext:PARAMETER_ARN', 'kms:ViaService']);
     expect(render(conditions['kms:ViaService'])).toBe('ssm.<AWS::Region>.amazonaws.com');
     expect(render(conditions['kms:EncryptionContext:PARAMETER_ARN'])).toBe(PARAMETER_ARN);
@@ -225,41 +206,36 @@ describe('the function role', () => {
   it('may publish to the topic and nothing else, and use its key', () => {
     const topicId = logicalIdOf('AWS::SNS::Topic');
     const keyId = logicalIdOf('AWS::KMS::Key');
-    const sns = identityStatements().filter((s) => actionsOf(s).some((a) => a.startsWith('sns:')));
-    const topicKey = identityStatements().filter((s) => s.Sid === 'EncryptReportsForTheTopic');
 
-    expect(sns).toEqual([
-      { Sid: 'PublishReports', Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: topicId } },
-    ]);
-    expect(topicKey).toEqual([
-      {
-        Sid: 'EncryptReportsForTheTopic',
-        Effect: 'Allow',
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        Resource: { 'Fn::GetAtt': [keyId, 'Arn'] },
-      },
-    ]);
+    expect(statementWithoutActions(template, 'PublishReports')).toEqual({
+      Sid: 'PublishReports',
+      Effect: 'Allow',
+      Resource: { Ref: topicId },
+    });
+    expect(statementWithoutActions(template, 'EncryptReportsForTheTopic')).toEqual({
+      Sid: 'EncryptReportsForTheTopic',
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [keyId, 'Arn'] },
+    });
   });
 
   it('grants no SSM, SNS or KMS action on a wildcard resource, except the conditioned aws/ssm key/*', () => {
-    for (const statement of identityStatements()) {
+    for (const statement of identityStatements(template)) {
       if (!actionsOf(statement).some((action) => /^(ssm|sns|kms):/.test(action))) continue;
       const resource = render(statement.Resource);
       if (statement.Sid === 'DecryptTheAdminKeyThroughParameterStore') continue; // asserted above, with its conditions
       expect(resource).not.toContain('*');
     }
-    for (const statement of identityStatements()) expect(actionsOf(statement).join()).not.toContain('*');
   });
 
   it('may write to its own log group and send to its failed-run queue, nothing more', () => {
-    const rest = identityStatements().filter((s) => !actionsOf(s).some((a) => /^(ssm|sns|kms):/.test(a)));
+    const rest = identityStatements(template).filter(
+      (s) => !actionsOf(s).some((a) => /^(ssm|sns|kms):/.test(a)),
+    );
 
-    expect(rest.map((s) => [actionsOf(s), render(s.Resource)])).toEqual([
-      [['logs:CreateLogStream', 'logs:PutLogEvents'], `<${logicalIdOf('AWS::Logs::LogGroup')}.Arn>`],
-      [
-        ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
-        expect.stringMatching(/^<GuardFailedRunQueue\w+\.Arn>$/),
-      ],
+    expect(rest.map((s) => render(s.Resource))).toEqual([
+      `<${logicalIdOf('AWS::Logs::LogGroup')}.Arn>`,
+      expect.stringMatching(/^<GuardFailedRunQueue\w+\.Arn>$/),
     ]);
   });
 });

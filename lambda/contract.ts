@@ -1,0 +1,50 @@
+/**
+ * The contract between the Lambda and the stack that deploys it, as constants:
+ * the environment variables the stack sets and the handler reads, the metric the
+ * handler emits and the dead-man's switch alarm watches, and where the policy sits
+ * in the bundle. No zod and no logic, so the stack (lib/) can import it without
+ * the Lambda's settings schema.
+ *
+ * The metric: the handler emits, through Powertools Metrics (EMF), one data point
+ * `SuccessfulRuns = 1` (unit Count) per successful run, in namespace
+ * `CheckpointGuard` with exactly one dimension, `service = checkpoint-guard`
+ * (Powertools adds it from POWERTOOLS_SERVICE_NAME). A metric with any other
+ * dimension set is a different metric to CloudWatch and would not reach the alarm.
+ */
+
+/** Environment variable names. */
+export const ENV = {
+  adminKeyParameterName: 'ADMIN_KEY_PARAMETER_NAME',
+  topicArn: 'TOPIC_ARN',
+  policyFile: 'POLICY_FILE',
+  openAIBaseUrl: 'OPENAI_BASE_URL',
+  notify: 'NOTIFY',
+  concurrency: 'AUDIT_CONCURRENCY',
+  deadlineMarginMs: 'DEADLINE_MARGIN_MS',
+  adminKeyMaxAgeSeconds: 'ADMIN_KEY_MAX_AGE_SECONDS',
+  openAITimeoutMs: 'OPENAI_TIMEOUT_MS',
+  openAIMaxRetries: 'OPENAI_MAX_RETRIES',
+} as const;
+
+/** The values of `NOTIFY`: when the handler publishes a report. */
+export const NOTIFY_SETTINGS = ['always', 'findings-only'] as const;
+
+export type NotifySetting = (typeof NOTIFY_SETTINGS)[number];
+
+/** `POWERTOOLS_SERVICE_NAME`, and the value of the `service` dimension of every metric. */
+export const SERVICE_NAME = 'checkpoint-guard';
+
+/** `POWERTOOLS_METRICS_NAMESPACE`. */
+export const METRICS_NAMESPACE = 'CheckpointGuard';
+
+/**
+ * Emitted once per run (1 when a clean or findings run was published); the
+ * stack's dead-man's switch alarms on its absence.
+ */
+export const SUCCESSFUL_RUNS_METRIC = 'SuccessfulRuns';
+
+/** The dimensions of `SuccessfulRuns`, exactly. */
+export const SUCCESSFUL_RUNS_DIMENSIONS: Readonly<Record<string, string>> = { service: SERVICE_NAME };
+
+/** File name of the policy inside the deployed bundle, next to the handler. */
+export const BUNDLED_POLICY_FILE = 'policy.json';

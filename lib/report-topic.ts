@@ -1,0 +1,112 @@
+/**
+ * The report topic and its key. Reports (from the function) and alarm
+ * notifications share it, so whoever receives the reports also learns when the
+ * reports stop coming. The reports are evidence: only the function and the
+ * stack's own alarms may publish to it.
+ */
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+
+export interface ReportTopic {
+  readonly topic: sns.Topic;
+  /** Customer-managed key of the topic (CloudWatch alarms cannot use the AWS-managed `aws/sns` key). */
+  readonly key: kms.Key;
+}
+
+/**
+ * Adds the key (`TopicKey`) and the topic (`Topic`) to `scope`, and subscribes
+ * each of `alertEmails`.
+ */
+export function addReportTopic(scope: Construct, alertEmails: readonly string[]): ReportTopic {
+  const key = new kms.Key(scope, 'TopicKey', {
+    description: 'checkpoint-guard: encrypts the report and alarm topic',
+    enableKeyRotation: true,
+  });
+  // CloudWatch alarms publish as the cloudwatch.amazonaws.com service, which needs the
+  // key to encrypt the message (AWS's documented statement for alarms on encrypted topics).
+  // Which alarms may publish at all is decided by the topic policy (`restrictPublishers`).
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AllowCloudWatchAlarmsToUseTheKey',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+    }),
+  );
+  const topic = new sns.Topic(scope, 'Topic', {
+    displayName: 'checkpoint-guard',
+    masterKey: key,
+    enforceSSL: true,
+  });
+  for (const email of alertEmails) topic.addSubscription(new EmailSubscription(email));
+  return { topic, key };
+}
+
+/**
+ * Lets `role` publish reports (and encrypt them with the topic's key), and the
+ * stack's alarms, named `${alarmNamePrefix}...`, publish notifications. No other
+ * principal in the account may publish: nobody can post a fake "clean" report.
+ */
+export function restrictPublishers(reports: ReportTopic, role: iam.Role, alarmNamePrefix: string): void {
+  const { topic, key } = reports;
+  const stack = Stack.of(topic);
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'PublishReports',
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+    }),
+  );
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'EncryptReportsForTheTopic',
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: [key.keyArn],
+    }),
+  );
+  topic.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'FunctionPublishesReports',
+      principals: [new iam.ArnPrincipal(role.roleArn)],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+    }),
+  );
+  topic.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AlarmsPublishNotifications',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: {
+          'aws:SourceArn': stack.formatArn({
+            service: 'cloudwatch',
+            resource: 'alarm',
+            resourceName: `${alarmNamePrefix}*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        },
+      },
+    }),
+  );
+  topic.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'NobodyElsePublishes',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions: {
+        ArnNotEquals: { 'aws:PrincipalArn': role.roleArn },
+        // Service principals (CloudWatch) carry no principal ARN; they are limited by the Allow above.
+        BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' },
+      },
+    }),
+  );
+}
