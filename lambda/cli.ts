@@ -3,24 +3,26 @@
  * and environment, runs the same engine as the Lambda, prints the report on
  * stdout and problems on stderr, and maps the verdict to an exit code.
  */
-import { writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createRedactor } from './adapters/openai/index.js';
 import { effectiveMode, runCheckpointAudit } from './audit-runner.js';
 import { CheckpointGuardError } from './core/errors.js';
 import { type LoadedPolicy, parsePolicy } from './core/policy.js';
-import { renderJson } from './core/render-json.js';
-import { renderText, verdictLine } from './core/render-text.js';
+import { jsonReportChunks } from './core/render-json.js';
+import { textReportLines, verdictLine } from './core/render-text.js';
 import { type AuditReport, isFailedRun } from './core/report.js';
 import { loadPolicyFile } from './policy-file.js';
+import { ReportFile } from './report-file.js';
+import { TUNING_RANGES, WHOLE_NUMBER } from './setting-rules.js';
 
 /** 0: clean. 1: findings. 2: error, partial run, or invalid input. */
 export const EXIT = { clean: 0, findings: 1, failure: 2 } as const;
 
 export interface CliIo {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
+  /** Resolves once the text is handed on, so a large report is written no faster than it is read. */
+  readonly stdout: (text: string) => void | Promise<void>;
+  readonly stderr: (text: string) => void | Promise<void>;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Progress is shown only when stderr is a terminal. */
   readonly stderrIsTty: boolean;
@@ -28,7 +30,8 @@ export interface CliIo {
 
 const USAGE = `Usage:
   checkpoint-guard audit --policy FILE [--enforce] [--format text|json] [--output FILE]
-                         [--concurrency N] [--timeout-ms MS] [--max-retries N] [--debug]
+                         [--deadline DURATION] [--concurrency N] [--timeout-ms MS]
+                         [--max-retries N] [--debug]
   checkpoint-guard validate --policy FILE
   checkpoint-guard demo [--format text|json]
 
@@ -39,6 +42,9 @@ Environment:
 Exit codes: 0 clean, 1 unexpected grants found, 2 error, incomplete run or invalid input.
 `;
 
+/** How long an audit may take, start to report, unless `--deadline` says otherwise. */
+const DEFAULT_DEADLINE = '30m';
+
 export const OPTIONS = {
   policy: { type: 'string' },
   enforce: { type: 'boolean', default: false },
@@ -47,6 +53,7 @@ export const OPTIONS = {
   concurrency: { type: 'string' },
   'timeout-ms': { type: 'string' },
   'max-retries': { type: 'string' },
+  deadline: { type: 'string', default: DEFAULT_DEADLINE },
   debug: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -57,13 +64,32 @@ function usageError(message: string): CheckpointGuardError {
   return new CheckpointGuardError('ERR_CONFIG', `${message}\n\n${USAGE}`);
 }
 
-function integerFlag(flag: string, value: string | undefined, min: number): number | undefined {
+function integerFlag(
+  flag: string,
+  value: string | undefined,
+  range: { readonly min: number; readonly max: number },
+): number | undefined {
   if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < min) {
-    throw usageError(`--${flag} must be an integer of at least ${min}, got "${value}"`);
+  const parsed = WHOLE_NUMBER.test(value) ? Number(value) : Number.NaN;
+  if (!(parsed >= range.min && parsed <= range.max)) {
+    throw usageError(`--${flag} must be a whole number from ${range.min} to ${range.max}, got "${value}"`);
   }
   return parsed;
+}
+
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+/** `--deadline 90s`: a duration of at least a second and at most a day. */
+function durationFlag(flag: string, value: string): number {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(value);
+  const ms =
+    match === null
+      ? Number.NaN
+      : Number(match[1]) * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS];
+  if (!(ms >= 1000 && ms <= 24 * 3_600_000)) {
+    throw usageError(`--${flag} must be a duration from 1s to 24h such as 90s, 15m or 1h, got "${value}"`);
+  }
+  return ms;
 }
 
 function format(flags: Flags): 'text' | 'json' {
@@ -85,8 +111,27 @@ function exitCodeOf(report: AuditReport): number {
   return EXIT.failure;
 }
 
-function render(report: AuditReport, as: 'text' | 'json'): string {
-  return as === 'json' ? `${renderJson(report)}\n` : renderText(report);
+/** The report as chunks, never as one string: a million findings would not fit in one. */
+function* reportChunks(report: AuditReport, as: 'text' | 'json'): Generator<string> {
+  if (as === 'json') {
+    yield* jsonReportChunks(report);
+    yield '\n';
+    return;
+  }
+  for (const line of textReportLines(report)) yield `${line}\n`;
+}
+
+/** Writes chunks in batches, each awaited, so a slow reader holds the writer back. */
+async function writeChunks(write: CliIo['stdout'], chunks: Iterable<string>): Promise<void> {
+  let batch = '';
+  for (const chunk of chunks) {
+    batch += chunk;
+    if (batch.length >= 1 << 16) {
+      await write(batch);
+      batch = '';
+    }
+  }
+  if (batch !== '') await write(batch);
 }
 
 function progress(io: CliIo, total: number): { onCheckpointListed(): void } {
@@ -94,16 +139,18 @@ function progress(io: CliIo, total: number): { onCheckpointListed(): void } {
   return {
     onCheckpointListed() {
       done++;
-      if (io.stderrIsTty) io.stderr(`\rauditing checkpoints: ${done}/${total}${done === total ? '\n' : ''}`);
+      if (io.stderrIsTty)
+        void io.stderr(`\rauditing checkpoints: ${done}/${total}${done === total ? '\n' : ''}`);
     },
   };
 }
 
 async function audit(flags: Flags, io: CliIo): Promise<number> {
   const as = format(flags);
-  const concurrency = integerFlag('concurrency', flags.concurrency, 1);
-  const timeoutMs = integerFlag('timeout-ms', flags['timeout-ms'], 1);
-  const maxRetries = integerFlag('max-retries', flags['max-retries'], 0);
+  const concurrency = integerFlag('concurrency', flags.concurrency, TUNING_RANGES.concurrency);
+  const timeoutMs = integerFlag('timeout-ms', flags['timeout-ms'], TUNING_RANGES.timeoutMs);
+  const maxRetries = integerFlag('max-retries', flags['max-retries'], TUNING_RANGES.maxRetries);
+  const deadlineMs = durationFlag('deadline', flags.deadline);
   const loaded = policyFlag(flags.policy);
   const adminKey = io.env.OPENAI_ADMIN_KEY;
   if (adminKey === undefined || adminKey.trim() === '') {
@@ -113,30 +160,47 @@ async function audit(flags: Flags, io: CliIo): Promise<number> {
     );
   }
   for (const warning of loaded.warnings)
-    io.stderr(`warning: ${flags.policy}: ${warning.path}: ${warning.message}\n`);
-  const report = await runCheckpointAudit({
-    loaded,
-    mode: effectiveMode(loaded.policy.mode, flags.enforce),
-    adminKey: adminKey.trim(),
-    baseUrl: io.env.OPENAI_BASE_URL,
-    ...(concurrency !== undefined ? { concurrency } : {}),
-    client: {
-      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-      ...(maxRetries !== undefined ? { retry: { maxRetries } } : {}),
-    },
-    observer: progress(io, loaded.policy.checkpoints.length),
-  });
-  if (loaded.policy.mode === 'enforce' && !flags.enforce) {
-    io.stderr('note: the policy says enforce, but --enforce was not given: nothing was revoked\n');
+    await io.stderr(`warning: ${flags.policy}: ${warning.path}: ${warning.message}\n`);
+  // Every output is proven writable before the first request: a run that revokes must leave its record.
+  const reportFile = flags.output !== undefined ? await ReportFile.open(flags.output) : undefined;
+  let report: AuditReport;
+  try {
+    report = await runCheckpointAudit({
+      loaded,
+      mode: effectiveMode(loaded.policy.mode, flags.enforce),
+      adminKey: adminKey.trim(),
+      baseUrl: io.env.OPENAI_BASE_URL,
+      deadline: Date.now() + deadlineMs,
+      ...(concurrency !== undefined ? { concurrency } : {}),
+      client: {
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        ...(maxRetries !== undefined ? { retry: { maxRetries } } : {}),
+      },
+      observer: progress(io, loaded.policy.checkpoints.length),
+    });
+  } catch (error) {
+    await reportFile?.discard();
+    throw error;
   }
-  const output = render(report, as);
-  if (flags.output !== undefined) {
-    await writeFile(flags.output, output);
-    io.stderr(`${verdictLine(report)}\nreport written to ${flags.output}\n`);
+  if (loaded.policy.mode === 'enforce' && !flags.enforce) {
+    await io.stderr('note: the policy says enforce, but --enforce was not given: nothing was revoked\n');
+  }
+  if (reportFile !== undefined) {
+    try {
+      await reportFile.write(reportChunks(report, as));
+    } catch (error) {
+      // What the run did must not be lost with the file: the report goes to stderr instead.
+      const why = error instanceof Error ? error.message : String(error);
+      await io.stderr(`checkpoint-guard: ${why}; the report follows on stderr\n`);
+      await writeChunks(io.stderr, reportChunks(report, as));
+      await io.stderr(`${verdictLine(report)}\n`);
+      return EXIT.failure;
+    }
+    await io.stderr(`${verdictLine(report)}\nreport written to ${reportFile.path}\n`);
   } else {
-    io.stdout(output);
+    await writeChunks(io.stdout, reportChunks(report, as));
     // A failed run must be visible even when stdout goes to a file or a pipe.
-    if (isFailedRun(report.status)) io.stderr(`${verdictLine(report)}\n`);
+    if (isFailedRun(report.status)) await io.stderr(`${verdictLine(report)}\n`);
   }
   return exitCodeOf(report);
 }
@@ -144,8 +208,8 @@ async function audit(flags: Flags, io: CliIo): Promise<number> {
 async function validate(flags: Flags, io: CliIo): Promise<number> {
   const { policy, warnings } = policyFlag(flags.policy);
   for (const warning of warnings)
-    io.stderr(`warning: ${flags.policy}: ${warning.path}: ${warning.message}\n`);
-  io.stdout(
+    await io.stderr(`warning: ${flags.policy}: ${warning.path}: ${warning.message}\n`);
+  await io.stdout(
     `${flags.policy}: valid (${policy.checkpoints.length} checkpoints, ${policy.exemptions.length} exemptions, mode ${policy.mode}, at most ${policy.maxRevocationsPerRun} revocations per run)\n`,
   );
   return EXIT.clean;
@@ -164,7 +228,7 @@ async function demo(flags: Flags, io: CliIo): Promise<number> {
     seedDemoOrganization(emulator, now);
     const loaded = parsePolicy(demoPolicy(now), 'the demo policy', now);
     const report = await runCheckpointAudit({ loaded, mode: 'report', adminKey, baseUrl: emulator.baseUrl });
-    io.stdout(render(report, as));
+    await writeChunks(io.stdout, reportChunks(report, as));
     // Findings are the point of the demo; only a failed run is a failure here.
     return isFailedRun(report.status) ? EXIT.failure : EXIT.clean;
   } finally {
@@ -203,7 +267,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     debug = flags.debug;
     const [command, ...extra] = positionals;
     if (flags.help || command === 'help') {
-      safeIo.stdout(USAGE);
+      await safeIo.stdout(USAGE);
       return EXIT.clean;
     }
     if (extra.length > 0) throw usageError(`unexpected argument "${extra[0]}"`);
@@ -221,28 +285,47 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
   } catch (error) {
     if (error instanceof CheckpointGuardError) {
-      safeIo.stderr(`checkpoint-guard: ${error.message}\n`);
+      await safeIo.stderr(`checkpoint-guard: ${error.message}\n`);
     } else if (
       error instanceof TypeError &&
       (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')
     ) {
-      safeIo.stderr(`checkpoint-guard: ${error.message}\n\n${USAGE}`);
+      await safeIo.stderr(`checkpoint-guard: ${error.message}\n\n${USAGE}`);
     } else {
       const message = error instanceof Error ? error.message : String(error);
-      safeIo.stderr(
+      await safeIo.stderr(
         `checkpoint-guard: unexpected error: ${message}${debug ? '' : ' (run with --debug for details)'}\n`,
       );
     }
-    if (debug && error instanceof Error && error.stack) safeIo.stderr(`${error.stack}\n`);
+    if (debug && error instanceof Error && error.stack) await safeIo.stderr(`${error.stack}\n`);
     return EXIT.failure;
   }
+}
+
+/**
+ * A stream write that resolves when the text is handed to the system, and does nothing once the
+ * reader has gone (`| head -1` closes the pipe: that is not the run's failure, and the exit code
+ * still says what the run found).
+ */
+function streamWriter(stream: NodeJS.WriteStream): (text: string) => Promise<void> {
+  let closed = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    closed = true;
+  });
+  return (text) =>
+    closed
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          stream.write(text, () => resolve());
+        });
 }
 
 /** Runs the CLI on this process's arguments and streams, setting the exit code. */
 export async function runFromProcess(): Promise<void> {
   process.exitCode = await main(process.argv.slice(2), {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
+    stdout: streamWriter(process.stdout),
+    stderr: streamWriter(process.stderr),
     env: process.env,
     stderrIsTty: process.stderr.isTTY === true,
   });

@@ -13,12 +13,14 @@ import {
   DEFAULT_NOTIFY,
   NOTIFY_PROBLEM,
   ssmParameterNameProblem,
+  TUNING_RANGES,
+  WHOLE_NUMBER,
 } from './setting-rules.js';
 
 const intFromEnv = (min: number, max: number) =>
   z
     .string()
-    .regex(/^\d+$/, 'must be a whole number')
+    .regex(WHOLE_NUMBER, 'must be a whole number')
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
@@ -38,11 +40,11 @@ const settingsSchema = z.object({
   [ENV.policyFile]: z.string().min(1).default(BUNDLED_POLICY_FILE),
   [ENV.openAIBaseUrl]: z.string().optional(),
   [ENV.notify]: z.enum(NOTIFY_SETTINGS, { error: NOTIFY_PROBLEM }).default(DEFAULT_NOTIFY),
-  [ENV.concurrency]: intFromEnv(1, 64).optional(),
+  [ENV.concurrency]: intFromEnv(TUNING_RANGES.concurrency.min, TUNING_RANGES.concurrency.max).optional(),
   [ENV.deadlineMarginMs]: intFromEnv(1_000, 600_000).default(DEFAULT_DEADLINE_MARGIN_MS),
   [ENV.adminKeyMaxAgeSeconds]: intFromEnv(0, 3_600).default(300),
-  [ENV.openAITimeoutMs]: intFromEnv(100, 600_000).optional(),
-  [ENV.openAIMaxRetries]: intFromEnv(0, 10).optional(),
+  [ENV.openAITimeoutMs]: intFromEnv(TUNING_RANGES.timeoutMs.min, TUNING_RANGES.timeoutMs.max).optional(),
+  [ENV.openAIMaxRetries]: intFromEnv(TUNING_RANGES.maxRetries.min, TUNING_RANGES.maxRetries.max).optional(),
 });
 
 export interface HandlerSettings {

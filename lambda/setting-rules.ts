@@ -110,3 +110,17 @@ export const NOTIFY_PROBLEM = `must be ${NOTIFY_SETTINGS.map((value) => `"${valu
  * `DEADLINE_MARGIN_MS` says otherwise; the function's timeout must leave room for it.
  */
 export const DEFAULT_DEADLINE_MARGIN_MS = 30_000;
+
+/**
+ * The ranges of the run's tuning settings, the same for the CLI's flags and the Lambda's
+ * environment: concurrency (checkpoints listed at once), the per-request timeout, and the
+ * retries of a failed request.
+ */
+export const TUNING_RANGES = {
+  concurrency: { min: 1, max: 64 },
+  timeoutMs: { min: 100, max: 600_000 },
+  maxRetries: { min: 0, max: 10 },
+} as const;
+
+/** A whole number written in decimal digits only: `0x10`, `1e3`, ` 5` and `5.0` are not. */
+export const WHOLE_NUMBER = /^\d+$/;

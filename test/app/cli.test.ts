@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -248,7 +249,31 @@ describe('checkpoint-guard audit', () => {
     [['frobnicate'], 'unknown command "frobnicate"'],
     [[], 'a command is required'],
     [['audit', '--policy', 'x.json', '--format', 'xml'], '--format must be text or json'],
-    [['audit', '--policy', 'x.json', '--concurrency', '0'], '--concurrency must be an integer of at least 1'],
+    [
+      ['audit', '--policy', 'x.json', '--concurrency', '0'],
+      '--concurrency must be a whole number from 1 to 64, got "0"',
+    ],
+    [
+      ['audit', '--policy', 'x.json', '--timeout-ms', '0x10'],
+      '--timeout-ms must be a whole number from 100 to 600000, got "0x10"',
+    ],
+    [
+      ['audit', '--policy', 'x.json', '--timeout-ms', '1e3'],
+      '--timeout-ms must be a whole number from 100 to 600000',
+    ],
+    [
+      ['audit', '--policy', 'x.json', '--max-retries', '11'],
+      '--max-retries must be a whole number from 0 to 10, got "11"',
+    ],
+    [
+      ['audit', '--policy', 'x.json', '--max-retries', '1000000'],
+      '--max-retries must be a whole number from 0 to 10',
+    ],
+    [
+      ['audit', '--policy', 'x.json', '--deadline', '10'],
+      '--deadline must be a duration from 1s to 24h such as 90s, 15m or 1h, got "10"',
+    ],
+    [['audit', '--policy', 'x.json', '--deadline', '2d'], '--deadline must be a duration from 1s to 24h'],
     [['audit', '--bogus'], "Unknown option '--bogus'"],
   ])('rejects bad arguments %j with a clear message and exit 2', async (argv, message) => {
     const result = await runCli(argv, env);
@@ -368,5 +393,118 @@ describe('the admin key never leaves the process', () => {
     const result = await runCli(['validate', '--policy', policy], { OPENAI_ADMIN_KEY: ' polic ' });
 
     expect(result.stdout).toContain(`${policy}: valid`);
+  });
+});
+
+describe('where the report goes, when it cannot go there', () => {
+  const enforcing = { ...basePolicy, mode: 'enforce' };
+
+  it('an --output whose folder does not exist is refused before the first request: nothing revoked', async () => {
+    const policy = await writePolicy(enforcing);
+    const output = join(dir, 'no-such-folder', 'report.json');
+
+    const result = await runCli(['audit', '--policy', policy, '--enforce', '--output', output], env);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`--output ${output}: cannot write there: its folder does not exist`);
+    expect(emulator.requests).toEqual([]);
+    expect(emulator.permissionsOf(WEATHER).map((p) => p.project_id)).toContain('proj_stranger');
+  });
+
+  it('an --output that is a folder is refused before the first request', async () => {
+    const policy = await writePolicy(enforcing);
+
+    const result = await runCli(['audit', '--policy', policy, '--enforce', '--output', dir], env);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`--output ${dir}: is a folder, not a file`);
+    expect(emulator.requests).toEqual([]);
+  });
+
+  it('a report that cannot be written after revoking goes to stderr whole, and the exit code is 2', async () => {
+    const policy = await writePolicy(enforcing);
+    const output = join(dir, 'report.json');
+    let stderr = '';
+    const io: CliIo = {
+      stdout: () => {},
+      stderr: (text) => {
+        stderr += text;
+        // Once every checkpoint is listed (revocations come after), the report's place is taken.
+        if (text.includes('auditing checkpoints: 2/2')) mkdirSync(output);
+      },
+      env,
+      stderrIsTty: true,
+    };
+
+    const code = await main(
+      ['audit', '--policy', policy, '--enforce', '--format', 'json', '--output', output],
+      io,
+    );
+
+    expect(code).toBe(2);
+    expect(emulator.permissionsOf(WEATHER).map((p) => p.project_id)).toEqual(['proj_core']);
+    expect(stderr).toContain(`--output ${output}: the report could not be written`);
+    const json = stderr.slice(stderr.indexOf('{'), stderr.lastIndexOf('}') + 1);
+    expect(JSON.parse(json)).toMatchObject({ totals: { revoked: 1 } });
+    expect(stderr).toMatch(
+      /checkpoint-guard: 1 unexpected grant on 1 checkpoint, 1 revoked \(enforce mode\)\n$/,
+    );
+    expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('a report written to a file replaces it whole and leaves no temporary file', async () => {
+    const policy = await writePolicy(basePolicy);
+    const output = join(dir, 'report.json');
+    await writeFile(output, 'the previous report');
+
+    const result = await runCli(['audit', '--policy', policy, '--format', 'json', '--output', output], env);
+
+    expect(result.code).toBe(1);
+    expect(JSON.parse(await readFile(output, 'utf8'))).toMatchObject({ status: 'findings' });
+    expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('the whole run has a deadline', () => {
+  it('a run past its --deadline stops starting work and says what it did not reach', async () => {
+    const policy = await writePolicy(basePolicy);
+    emulator.injectFault({ kind: 'delay', ms: 1500, match: { checkpointId: WEATHER } });
+
+    const result = await runCli(['audit', '--policy', policy, '--format', 'json', '--deadline', '1s'], env);
+
+    expect(result.code).toBe(2);
+    const report = JSON.parse(result.stdout) as { checkpoints: { id: string; status: string }[] };
+    expect(report.checkpoints.find((c) => c.id === WEATHER)?.status).toBe('incomplete');
+  });
+});
+
+describe('a reader that goes away', () => {
+  it('a closed stdout pipe (| head -1) is no crash: no stack, and an ERROR run still exits 2', async () => {
+    const policy = await writePolicy(basePolicy);
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot, 'bin/checkpoint-guard.js'), 'audit', '--policy', policy],
+      {
+        env: {
+          ...process.env,
+          ...env,
+          OPENAI_ADMIN_KEY: 'sk-admin-not-the-right-key-0000',
+          NODE_OPTIONS: '',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    // The reader is gone before the report is written.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^checkpoint-guard: ERROR, the admin key was rejected/m);
+    expect(stderr).not.toMatch(/EPIPE|\n\s+at /);
   });
 });
