@@ -1,10 +1,13 @@
 /**
  * What one attempt of a call came to: a reply (whatever its status), a network failure or
- * a timeout. A reply is read once, as it arrives: its body parsed as JSON and its OpenAI
- * error fields and request id taken out and redacted, so that the retry rules, the
- * limiter's load signal and the error messages all look at that one reading.
+ * a timeout. A reply is read once, as it arrives: this is where text from the API enters
+ * the program. Its body is parsed once; every string of the body (object keys included)
+ * and every header is redacted; and the OpenAI error fields and request id
+ * are taken out, so that the retry rules, the limiter's load signal, the error messages
+ * and the data the engine acts on all look at that one redacted reading.
  */
-import type { Redactor } from './redact.js';
+import { printable } from '../../core/sanitize.js';
+import { type JsonPath, MAX_API_TEXT_LENGTH, type Redactor, redactJson } from './redact.js';
 
 export type HeaderValue = string | readonly string[] | undefined;
 
@@ -17,16 +20,26 @@ export interface ApiErrorFields {
   readonly type?: string;
 }
 
+/** A reply's body: JSON with every string redacted, and where that changed it; or why it was not read. */
+export type ReplyBody =
+  | { readonly kind: 'json'; readonly value: unknown; readonly redacted: readonly JsonPath[] }
+  | { readonly kind: 'unread'; readonly why: string };
+
 /** A response, whatever its status, read once. */
 export interface HttpReply {
   readonly status: number;
+  /** Names and values redacted. */
   readonly headers: ReplyHeaders;
-  readonly body: string;
-  /** The body as JSON, or `undefined` when it is not JSON. */
-  readonly json: { readonly value: unknown } | undefined;
+  readonly body: ReplyBody;
   readonly api: ApiErrorFields;
   /** `x-request-id`, redacted, for OpenAI support. */
   readonly requestId: string | undefined;
+}
+
+/** How to read a reply. */
+export interface ReadOptions {
+  /** Redacts the API's data: the secrets only, no escaping, no length bound. */
+  readonly redact: Redactor;
 }
 
 /** An attempt that got no complete reply. */
@@ -49,20 +62,20 @@ export interface Answer {
   readonly attempts: number;
 }
 
-/** Reads a response: the one place its body is parsed. */
+/** Reads a response: the one place its body is parsed and its text redacted. */
 export function readReply(
   response: { readonly status: number; readonly headers: ReplyHeaders; readonly body: string },
-  redact: Redactor,
+  options: ReadOptions,
 ): HttpReply {
-  const json = parseJson(response.body);
-  const requestId = firstHeader(response.headers['x-request-id']);
+  const headers = redactHeaders(response.headers, options.redact);
+  const body = readBody(response.body, options);
+  const requestId = firstHeader(headers['x-request-id']);
   return {
     status: response.status,
-    headers: response.headers,
-    body: response.body,
-    json,
-    api: apiErrorFields(json, redact),
-    requestId: requestId ? redact(requestId, 100) : undefined,
+    headers,
+    body,
+    api: apiErrorFields(body),
+    requestId: requestId ? printable(requestId, 100) : undefined,
   };
 }
 
@@ -79,24 +92,38 @@ export function firstHeader(value: HeaderValue): string | undefined {
   return typeof value === 'string' ? value : value?.[0];
 }
 
-function parseJson(body: string): HttpReply['json'] {
+function readBody(text: string, options: ReadOptions): ReplyBody {
+  let value: unknown;
   try {
-    return { value: JSON.parse(body) };
+    value = JSON.parse(text);
   } catch {
-    return undefined;
+    return { kind: 'unread', why: `the response body is not valid JSON (${text.length} characters)` };
   }
+  return { kind: 'json', ...redactJson(value, options.redact) };
 }
 
-function apiErrorFields(json: HttpReply['json'], redact: Redactor): ApiErrorFields {
-  if (json === undefined) return {};
-  const parsed = json.value;
+function redactHeaders(headers: ReplyHeaders, redact: Redactor): ReplyHeaders {
+  const redacted: Record<string, HeaderValue> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const cleanName = redact(name);
+    if (cleanName === '__proto__') continue;
+    redacted[cleanName] = typeof value === 'string' ? redact(value) : value?.map((item) => redact(item));
+  }
+  return redacted;
+}
+
+function apiErrorFields(body: ReplyBody): ApiErrorFields {
+  if (body.kind === 'unread') return {};
+  const parsed = body.value;
   const error = (parsed as { error?: unknown } | null)?.error;
   const source = typeof error === 'object' && error !== null ? error : parsed;
   if (typeof source !== 'object' || source === null) return {};
   const { message, code, type } = source as { message?: unknown; code?: unknown; type?: unknown };
   return {
-    ...(typeof message === 'string' && message !== '' ? { message: redact(message) } : {}),
-    ...(typeof code === 'string' && code !== '' ? { code: redact(code, 100) } : {}),
-    ...(typeof type === 'string' && type !== '' ? { type: redact(type, 100) } : {}),
+    ...(typeof message === 'string' && message !== ''
+      ? { message: printable(message, MAX_API_TEXT_LENGTH) }
+      : {}),
+    ...(typeof code === 'string' && code !== '' ? { code: printable(code, 100) } : {}),
+    ...(typeof type === 'string' && type !== '' ? { type: printable(type, 100) } : {}),
   };
 }

@@ -88,6 +88,49 @@ export function createRedactor(secrets: readonly string[], options: RedactorOpti
   return (text, maxLength = MAX_API_TEXT_LENGTH) => printable(redact(text), maxLength);
 }
 
+/** Where a value sits in a JSON document: the keys and array indexes from its root. */
+export type JsonPath = readonly (string | number)[];
+
+/**
+ * Redacts every string of a value fresh from `JSON.parse`, object keys included, in place
+ * (only a string at the root is replaced). Returns the value and where a string had to be
+ * redacted, so that a caller can refuse to act on an id that held the key.
+ */
+export function redactJson(value: unknown, redact: Redactor): { value: unknown; redacted: JsonPath[] } {
+  const redacted: JsonPath[] = [];
+  const visit = (node: unknown, path: JsonPath): unknown => {
+    if (typeof node === 'string') {
+      const clean = redact(node);
+      if (clean !== node) redacted.push(path);
+      return clean;
+    }
+    if (Array.isArray(node)) {
+      for (let index = 0; index < node.length; index++) node[index] = visit(node[index], [...path, index]);
+      return node;
+    }
+    if (typeof node !== 'object' || node === null) return node;
+    const record = node as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      const cleanKey = redact(key);
+      const child = visit(record[key], [...path, cleanKey]);
+      if (cleanKey === key) {
+        record[key] = child;
+      } else {
+        redacted.push([...path, cleanKey]);
+        delete record[key];
+        Object.defineProperty(record, cleanKey, {
+          value: child,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+    }
+    return record;
+  };
+  return { value: visit(value, []), redacted };
+}
+
 interface SecretFinder {
   /** Where the secret's forms occur in a text that has no hiders left. */
   readonly find: (text: string) => Span[];
