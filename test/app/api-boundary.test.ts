@@ -1,8 +1,9 @@
 /**
  * Whole runs, through the CLI and the Lambda handler, against an API that echoes the admin
- * key into its data. The key, in every form it is echoed in, reaches no output: not the
- * report file (JSON or text), stdout, stderr, the SNS message, a log line or an error; and a
- * listing that held it is reported incomplete and never acted on.
+ * key into its data and one whose pages ignore their limit. The key, in every form it is
+ * echoed in, reaches no output: not the report file (JSON or text), stdout, stderr, the SNS
+ * message, a log line or an error; and a listing that held it, or held too many items, is
+ * reported incomplete and never acted on.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -163,5 +164,37 @@ describe.each(RUNS)('through %s, the key echoed by the API', (_path, run) => {
       expect(finding?.projectName).toMatch(/^Stranger \[REDACTED\]\S{0,4}$/);
       expect(finding?.grantedBy?.actor).toMatch(/^\[REDACTED\]\S{0,4}@example\.com$/);
     });
+  });
+});
+
+describe.each(RUNS)('through %s, a page holding more items than its limit', (_path, run) => {
+  it('leaves its checkpoint incomplete, and nothing on it is revoked', async () => {
+    emulator.grant(SUPPORT, ['proj_core']);
+    emulator.grant(LEGAL, ['proj_core']);
+    const items = Array.from({ length: 101 }, (_, n) => ({
+      object: 'checkpoint.permission',
+      id: `cp_${n}`,
+      created_at: 1_721_764_867,
+      project_id: `proj_intruder_${n}`,
+    }));
+    emulator.injectFault({
+      kind: 'respond',
+      status: 200,
+      json: { object: 'list', data: items, first_id: 'cp_0', last_id: 'cp_100', has_more: false },
+      match: { operation: 'listPermissions', checkpointId: WEATHER },
+      times: Number.POSITIVE_INFINITY,
+    });
+
+    const { report } = await run();
+
+    expect(report.checkpoints.find((checkpoint) => checkpoint.id === WEATHER)).toMatchObject({
+      status: 'incomplete',
+      reasonCode: 'ERR_OPENAI_INVALID_RESPONSE',
+      reason: expect.stringContaining(
+        'the page holds 101 items, more than the limit of 100 it was asked for',
+      ),
+      findings: [],
+    });
+    expect(emulator.requests.filter((request) => request.method === 'DELETE')).toEqual([]);
   });
 });

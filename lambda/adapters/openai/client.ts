@@ -7,7 +7,8 @@
  * the answer with interpret.ts. Every failure becomes an `ApiError` with a stable code; no
  * transport error (the request holds the Authorization header) is ever attached or copied.
  * All text from the API is redacted as each reply is read (outcome.ts), every field of it,
- * and the transport's text before it reaches an error message.
+ * and the transport's text before it reaches an error message; a list call's reply is read
+ * only if it holds no more items than its `limit`.
  */
 
 import type { z } from 'zod';
@@ -143,8 +144,8 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
    * granted while the audit walks the pages lands after the cursor and is still seen, where
    * the API's default newest-first order would shift it onto pages already read.
    *
-   * @throws ApiError, `ERR_OPENAI_INVALID_RESPONSE` also for a page whose permission id,
-   * project id or cursor held the admin key
+   * @throws ApiError, `ERR_OPENAI_INVALID_RESPONSE` also for a page holding more than
+   * `limit` permissions, or one whose permission id, project id or cursor held the admin key
    */
   async listPermissionsPage(checkpointId: string, request: PageRequest): Promise<PermissionPage> {
     const context = `listing permissions of ${this.#show(checkpointId)}`;
@@ -157,6 +158,7 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
       url: `${this.#baseUrl}${path}?${query}`,
       context,
       idempotent: true,
+      maxItems: request.limit,
     });
     const list = this.#read(
       answer,
@@ -214,6 +216,7 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
       json: { project_ids: projectIds },
       context,
       idempotent: false,
+      maxItems: projectIds.length,
     });
     const list = this.#read(
       answer,
@@ -239,6 +242,7 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
       url: `${this.#baseUrl}/organization/projects?${query}`,
       context,
       idempotent: true,
+      maxItems: request.limit,
       ...(request.signal ? { signal: request.signal } : {}),
     });
     const list = this.#read(answer, projectListSchema, 'ProjectListResponse');
@@ -262,6 +266,7 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
       url: `${this.#baseUrl}/organization/audit_logs?${query}`,
       context,
       idempotent: true,
+      maxItems: request.limit,
       ...(request.signal ? { signal: request.signal } : {}),
     });
     const list = this.#read(answer, auditLogListSchema, 'ListAuditLogsResponse');

@@ -34,8 +34,9 @@ export interface IdFields {
  *
  * @param schemaName the contract's name of the schema, for the message
  * @param ids fields that must not have held the key
- * @throws ApiError `ERR_OPENAI_INVALID_RESPONSE` for another content type, a body that is
- * not JSON, an id that held the key, or schema drift
+ * @throws ApiError `ERR_OPENAI_INVALID_RESPONSE` for another content type, a body that was
+ * not read (not JSON, out of bounds, a page longer than its limit), an id that held the key,
+ * or schema drift
  */
 export function parseAnswer<T>(
   answer: Answer,

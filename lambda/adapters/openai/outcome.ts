@@ -1,12 +1,14 @@
 /**
  * What one attempt of a call came to: a reply (whatever its status), a network failure or
  * a timeout. A reply is read once, as it arrives: this is where text from the API enters
- * the program. Its body is parsed once; every string of the body (object keys included)
- * and every header is redacted; and the OpenAI error fields and request id
+ * the program. Its body is parsed once, within bounds (json-body.ts); a list page holding
+ * more items than it was asked for is not read further; every string of the body (object
+ * keys included) and every header is redacted; and the OpenAI error fields and request id
  * are taken out, so that the retry rules, the limiter's load signal, the error messages
  * and the data the engine acts on all look at that one redacted reading.
  */
 import { printable } from '../../core/sanitize.js';
+import { parseJsonBody } from './json-body.js';
 import { type JsonPath, MAX_API_TEXT_LENGTH, type Redactor, redactJson } from './redact.js';
 
 export type HeaderValue = string | readonly string[] | undefined;
@@ -40,6 +42,11 @@ export interface HttpReply {
 export interface ReadOptions {
   /** Redacts the API's data: the secrets only, no escaping, no length bound. */
   readonly redact: Redactor;
+  /**
+   * The `limit` of a list request: a successful page holding more items in `data` ignored
+   * it, and is not read further.
+   */
+  readonly maxItems?: number;
 }
 
 /** An attempt that got no complete reply. */
@@ -64,11 +71,11 @@ export interface Answer {
 
 /** Reads a response: the one place its body is parsed and its text redacted. */
 export function readReply(
-  response: { readonly status: number; readonly headers: ReplyHeaders; readonly body: string },
+  response: { readonly status: number; readonly headers: ReplyHeaders; readonly body: string | undefined },
   options: ReadOptions,
 ): HttpReply {
   const headers = redactHeaders(response.headers, options.redact);
-  const body = readBody(response.body, options);
+  const body = readBody(response, options);
   const requestId = firstHeader(headers['x-request-id']);
   return {
     status: response.status,
@@ -92,14 +99,29 @@ export function firstHeader(value: HeaderValue): string | undefined {
   return typeof value === 'string' ? value : value?.[0];
 }
 
-function readBody(text: string, options: ReadOptions): ReplyBody {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { kind: 'unread', why: `the response body is not valid JSON (${text.length} characters)` };
+function readBody(
+  response: { readonly status: number; readonly body: string | undefined },
+  options: ReadOptions,
+): ReplyBody {
+  if (response.body === undefined) {
+    return { kind: 'unread', why: 'the error body was too large to read' };
   }
-  return { kind: 'json', ...redactJson(value, options.redact) };
+  const parsed = parseJsonBody(response.body);
+  if (!parsed.ok) return { kind: 'unread', why: parsed.why };
+  const items = itemCount(parsed.value);
+  if (isSuccess(response.status) && options.maxItems !== undefined && items > options.maxItems) {
+    return {
+      kind: 'unread',
+      why: `the page holds ${items} items, more than the limit of ${options.maxItems} it was asked for`,
+    };
+  }
+  return { kind: 'json', ...redactJson(parsed.value, options.redact) };
+}
+
+/** The length of a list's `data`; 0 for anything else. */
+function itemCount(value: unknown): number {
+  const data = (value as { data?: unknown } | null)?.data;
+  return Array.isArray(data) ? data.length : 0;
 }
 
 function redactHeaders(headers: ReplyHeaders, redact: Redactor): ReplyHeaders {

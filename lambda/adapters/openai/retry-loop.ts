@@ -33,6 +33,8 @@ export interface CallSpec {
   readonly idempotent: boolean;
   /** Abandons the call: the attempt in flight is aborted and no retry follows. */
   readonly signal?: AbortSignal;
+  /** A list call's `limit`: a page holding more items is not read (see `ReadOptions`). */
+  readonly maxItems?: number;
 }
 
 /** The client's options, checked and with their defaults filled in. */
@@ -140,7 +142,10 @@ export class RetryLoop {
       case 'response':
         return {
           kind: 'response',
-          reply: readReply(outcome, { redact: redactData }),
+          reply: readReply(outcome, {
+            redact: redactData,
+            ...(spec.maxItems !== undefined ? { maxItems: spec.maxItems } : {}),
+          }),
         };
       case 'timeout':
         return { kind: 'timeout', limitMs, cutByDeadline: limitMs < timeoutMs };

@@ -1,6 +1,6 @@
 /**
- * Reading a reply: the one place where text from the API enters the program, parsed once
- * and redacted whole.
+ * Reading a reply: the one place where text from the API enters the program, parsed once,
+ * within bounds, and redacted whole.
  */
 import { describe, expect, it } from '@jest/globals';
 import { readReply } from '../../../lambda/adapters/openai/outcome.js';
@@ -13,6 +13,10 @@ const JSON_TYPE = { 'content-type': 'application/json' };
 function read(status: number, body: unknown, headers: Record<string, string> = JSON_TYPE) {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   return readReply({ status, headers, body: text }, { redact });
+}
+
+function readPage(page: unknown, maxItems: number) {
+  return readReply({ status: 200, headers: JSON_TYPE, body: JSON.stringify(page) }, { redact, maxItems });
 }
 
 describe('readReply', () => {
@@ -64,5 +68,36 @@ describe('readReply', () => {
     const reply = read(429, { error: { message: `slow down ${KEY}`, code: KEY, type: 'requests' } });
 
     expect(reply.api).toEqual({ message: 'slow down [REDACTED]', code: '[REDACTED]', type: 'requests' });
+  });
+
+  it('does not read a page holding more items than the limit it was asked for', () => {
+    const page = { object: 'list', data: [{ id: 'a' }, { id: 'b' }, { id: 'c' }], has_more: false };
+
+    expect(readPage(page, 2).body).toEqual({
+      kind: 'unread',
+      why: 'the page holds 3 items, more than the limit of 2 it was asked for',
+    });
+    expect(readPage(page, 3).body.kind).toBe('json');
+  });
+
+  it('does not parse a body nested deeper than the bound', () => {
+    expect(read(200, `${'['.repeat(65)}${']'.repeat(65)}`).body).toEqual({
+      kind: 'unread',
+      why: 'the response body nests deeper than 64 levels',
+    });
+  });
+
+  it('keeps the status and headers of an error whose body was too large to read', () => {
+    const reply = readReply(
+      { status: 429, headers: { 'retry-after-ms': '10' }, body: undefined },
+      { redact },
+    );
+
+    expect(reply).toMatchObject({
+      status: 429,
+      headers: { 'retry-after-ms': '10' },
+      body: { kind: 'unread', why: 'the error body was too large to read' },
+      api: {},
+    });
   });
 });
