@@ -8,10 +8,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { PublishCommand } from '@aws-sdk/client-sns';
 import { jest } from '@jest/globals';
-import { mockClient } from 'aws-sdk-client-mock';
 import { type CliIo, main } from '../../lambda/cli.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import {
@@ -23,13 +21,12 @@ import { createHandler } from '../../lambda/handler.js';
 import { ENV } from '../../lambda/handler-settings.js';
 import { echoedKeyForms, keyLeaksIn } from '../support/key-forms.js';
 import { scheduledEvent } from '../support/lambda-events.js';
+import { KEY_PARAMETER, REPORT_TOPIC, resetAwsMocks, sns } from '../support/mocked-aws.js';
 
 const ADMIN_KEY = 'sk-admin-B0undaryKey0123456789abcdefghijklmnop';
 const WEATHER = 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd';
 const SUPPORT = 'ft:gpt-4o-2024-08-06:org:support:Q1w2E3r4';
 const LEGAL = 'ft:gpt-4o-2024-08-06:org:legal:Z9y8X7w6';
-const PARAMETER = '/checkpoint-guard/openai-admin-key';
-const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:checkpoint-guard-reports';
 const policy = {
   mode: 'enforce',
   maxRevocationsPerRun: 10,
@@ -37,8 +34,6 @@ const policy = {
   checkpoints: [WEATHER, SUPPORT, LEGAL],
 };
 
-const ssm = mockClient(SSMClient);
-const sns = mockClient(SNSClient);
 let dir: string;
 let emulator: OpenAIEmulator;
 
@@ -46,12 +41,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'checkpoint-guard-boundary-'));
   emulator = await startOpenAIEmulator({ adminKey: ADMIN_KEY });
   await writeFile(join(dir, 'policy.json'), JSON.stringify(policy));
-  ssm.reset();
-  sns.reset();
-  ssm
-    .on(GetParameterCommand)
-    .resolves({ Parameter: { Name: PARAMETER, Type: 'SecureString', Value: ADMIN_KEY } });
-  sns.on(PublishCommand).resolves({ MessageId: 'message-1' });
+  resetAwsMocks(ADMIN_KEY);
 });
 
 afterEach(async () => {
@@ -92,8 +82,8 @@ async function lambdaRun(): Promise<{ texts: string[]; report: AuditReport }> {
     });
   }
   const handler = createHandler({
-    [ENV.adminKeyParameterName]: PARAMETER,
-    [ENV.topicArn]: TOPIC,
+    [ENV.adminKeyParameterName]: KEY_PARAMETER,
+    [ENV.topicArn]: REPORT_TOPIC,
     [ENV.policyFile]: join(dir, 'policy.json'),
     [ENV.openAIBaseUrl]: emulator.baseUrl,
   });
