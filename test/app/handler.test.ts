@@ -1,24 +1,24 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { jest } from '@jest/globals';
-import { mockClient } from 'aws-sdk-client-mock';
-import 'aws-sdk-client-mock-jest';
 import { ENV } from '../../lambda/contract.js';
 import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
 import { createHandler } from '../../lambda/handler.js';
 import { scheduledEvent } from '../support/lambda-events.js';
+import {
+  KEY_PARAMETER as PARAMETER,
+  resetAwsMocks,
+  sns,
+  ssm,
+  REPORT_TOPIC as TOPIC,
+} from '../support/mocked-aws.js';
 
 const ADMIN_KEY = 'sk-admin-handler-test-1a2b3c4d5e6f7a8b';
-const PARAMETER = '/checkpoint-guard/openai-admin-key';
-const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:checkpoint-guard-reports';
 const WEATHER = 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd';
 const SUPPORT = 'ft:gpt-4o-2024-08-06:org:support:Q1w2E3r4';
-
-const ssm = mockClient(SSMClient);
-const sns = mockClient(SNSClient);
 
 let dir: string;
 let emulator: OpenAIEmulator;
@@ -63,12 +63,7 @@ beforeEach(async () => {
   emulator = await startOpenAIEmulator({ adminKey: ADMIN_KEY });
   emulator.grant(WEATHER, ['proj_core']);
   emulator.grant(SUPPORT, ['proj_core']);
-  ssm.reset();
-  sns.reset();
-  ssm
-    .on(GetParameterCommand)
-    .resolves({ Parameter: { Name: PARAMETER, Type: 'SecureString', Value: ADMIN_KEY } });
-  sns.on(PublishCommand).resolves({ MessageId: 'message-1' });
+  resetAwsMocks(ADMIN_KEY);
   logs = [];
   // Powertools writes INFO and WARN lines to stdout, ERROR lines to stderr.
   for (const stream of [process.stdout, process.stderr]) {

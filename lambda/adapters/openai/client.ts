@@ -5,8 +5,10 @@
  *
  * Each endpoint builds its request, hands it to the retry loop (retry-loop.ts) and reads
  * the answer with interpret.ts. Every failure becomes an `ApiError` with a stable code; no
- * transport error (the request holds the Authorization header) is ever attached or copied,
- * and all text from the API or the transport is redacted before it reaches an error message.
+ * transport error (the request holds the Authorization header) is ever attached or copied.
+ * All text from the API is redacted as each reply is read (outcome.ts), every field of it,
+ * and the transport's text before it reaches an error message; a list call's reply is read
+ * only if it holds no more items than its `limit`.
  */
 
 import type { z } from 'zod';
@@ -28,7 +30,7 @@ import type {
 } from '../../core/permission-source.js';
 import { RequestLimiter } from '../request-limiter.js';
 import { resolveBaseUrl } from './base-url.js';
-import { httpError, invalidResponse, notDeletedError, parseAnswer } from './interpret.js';
+import { httpError, type IdFields, invalidResponse, notDeletedError, parseAnswer } from './interpret.js';
 import { toAuditLogEntry, toProjectRecord } from './organization.js';
 import { type Answer, isSuccess } from './outcome.js';
 import { encodePathParam } from './path.js';
@@ -133,6 +135,7 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
       limiter: options.limiter ?? new RequestLimiter({ maxInFlight: DEFAULT_MAX_IN_FLIGHT }),
       deadline: options.deadline,
       redact: this.#redact,
+      redactData: createRedactor([options.adminKey], { keepLines: true }),
     });
   }
 
@@ -141,7 +144,8 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
    * granted while the audit walks the pages lands after the cursor and is still seen, where
    * the API's default newest-first order would shift it onto pages already read.
    *
-   * @throws ApiError
+   * @throws ApiError, `ERR_OPENAI_INVALID_RESPONSE` also for a page holding more than
+   * `limit` permissions, or one whose permission id, project id or cursor held the admin key
    */
   async listPermissionsPage(checkpointId: string, request: PageRequest): Promise<PermissionPage> {
     const context = `listing permissions of ${this.#show(checkpointId)}`;
@@ -154,8 +158,14 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
       url: `${this.#baseUrl}${path}?${query}`,
       context,
       idempotent: true,
+      maxItems: request.limit,
     });
-    const list = this.#read(answer, permissionListSchema, 'ListFineTuningCheckpointPermissionResponse');
+    const list = this.#read(
+      answer,
+      permissionListSchema,
+      'ListFineTuningCheckpointPermissionResponse',
+      PERMISSION_IDS,
+    );
     return { permissions: list.data.map(toPermission), hasMore: list.has_more, lastId: list.last_id ?? null };
   }
 
@@ -206,8 +216,14 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
       json: { project_ids: projectIds },
       context,
       idempotent: false,
+      maxItems: projectIds.length,
     });
-    const list = this.#read(answer, permissionListSchema, 'ListFineTuningCheckpointPermissionResponse');
+    const list = this.#read(
+      answer,
+      permissionListSchema,
+      'ListFineTuningCheckpointPermissionResponse',
+      PERMISSION_IDS,
+    );
     return list.data.map(toPermission);
   }
 
@@ -226,6 +242,7 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
       url: `${this.#baseUrl}/organization/projects?${query}`,
       context,
       idempotent: true,
+      maxItems: request.limit,
       ...(request.signal ? { signal: request.signal } : {}),
     });
     const list = this.#read(answer, projectListSchema, 'ProjectListResponse');
@@ -249,6 +266,7 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
       url: `${this.#baseUrl}/organization/audit_logs?${query}`,
       context,
       idempotent: true,
+      maxItems: request.limit,
       ...(request.signal ? { signal: request.signal } : {}),
     });
     const list = this.#read(answer, auditLogListSchema, 'ListAuditLogsResponse');
@@ -269,9 +287,9 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
   }
 
   /** The body of a successful answer, checked against the contract. @throws ApiError */
-  #read<T>(answer: Answer, schema: z.ZodType<T>, schemaName: string): T {
+  #read<T>(answer: Answer, schema: z.ZodType<T>, schemaName: string, ids?: IdFields): T {
     if (!isSuccess(answer.reply.status)) throw httpError(answer);
-    return parseAnswer(answer, schema, schemaName, this.#redact);
+    return parseAnswer(answer, schema, schemaName, this.#redact, ids);
   }
 
   /** An id as shown in messages: redacted (ids come from config files), escaped, bounded. */
@@ -288,6 +306,20 @@ function checkLimit(context: string, limit: number): void {
     });
   }
 }
+
+/**
+ * A permission's id is the URL of its DELETE, its project decides whether it is revoked, and
+ * the cursors lead to the next page: none of them may be acted on once redacted.
+ */
+const PERMISSION_IDS: IdFields = {
+  what: 'a permission',
+  isId: (path) =>
+    (path.length === 1 && (path[0] === 'first_id' || path[0] === 'last_id')) ||
+    (path.length === 3 &&
+      path[0] === 'data' &&
+      typeof path[1] === 'number' &&
+      (path[2] === 'id' || path[2] === 'project_id')),
+};
 
 function toPermission(permission: { id: string; project_id: string; created_at: number }): Permission {
   return { id: permission.id, projectId: permission.project_id, createdAt: permission.created_at };

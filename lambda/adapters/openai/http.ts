@@ -2,17 +2,23 @@
  * One HTTP exchange of the OpenAI client, over got: keep-alive agents, one time limit
  * from the first byte sent to the last byte received, redirects returned as they are
  * (never followed: the key goes to the base URL only), no retries (the client owns
- * them, see retry.ts), and a cap on the size of a response body.
+ * them, see retry.ts), and a cap on the size of a response body: 16 MB for a success, and
+ * 64 KiB for an error, whose body only says what went wrong (a 429 with megabytes of body
+ * is still a 429, retried on its status and headers alone).
  *
  * Failures come back as values holding only a code and a message. got's errors carry
  * the request options, Authorization header included; none of them leaves this file.
  */
-import type { Agent as HttpAgent, IncomingHttpHeaders } from 'node:http';
+import type { ClientRequest, Agent as HttpAgent, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import got, { type Method } from 'got';
+import { isSuccess } from './outcome.js';
 
 /** A larger answer is not a permission page: stop reading instead of filling the Lambda's memory. */
 export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/** An error body longer than this is not read: its status and headers are the answer. */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 export interface HttpExchange {
   readonly method: string;
@@ -28,6 +34,8 @@ export interface HttpExchange {
   readonly signal?: AbortSignal;
   /** @default MAX_RESPONSE_BYTES */
   readonly maxResponseBytes?: number;
+  /** @default MAX_ERROR_BODY_BYTES */
+  readonly maxErrorBodyBytes?: number;
 }
 
 export type HttpOutcome =
@@ -35,16 +43,20 @@ export type HttpOutcome =
       readonly kind: 'response';
       readonly status: number;
       readonly headers: IncomingHttpHeaders;
-      /** Decoded as UTF-8. */
-      readonly body: string;
+      /** Decoded as UTF-8; `undefined` for an error body longer than `maxErrorBodyBytes`, left unread. */
+      readonly body: string | undefined;
     }
   | { readonly kind: 'network'; readonly code: string; readonly message: string }
   | { readonly kind: 'timeout' };
 
-/** Sends one request and reads the whole response. Never rejects. */
+/** Sends one request and reads the whole response (or an error's status and headers). Never rejects. */
 export async function exchange(request: HttpExchange): Promise<HttpOutcome> {
   const maxBytes = request.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+  const maxErrorBytes = request.maxErrorBodyBytes ?? MAX_ERROR_BODY_BYTES;
   let tooLarge = false;
+  // The status and headers, as soon as they arrive: an error's body is capped before it is all read.
+  let head: { readonly status: number; readonly headers: IncomingHttpHeaders } | undefined;
+  const isError = (): boolean => head !== undefined && !isSuccess(head.status);
   const stop = new AbortController();
   const signal = request.signal ? AbortSignal.any([request.signal, stop.signal]) : stop.signal;
   const pending = got(request.url, {
@@ -60,16 +72,30 @@ export async function exchange(request: HttpExchange): Promise<HttpOutcome> {
     agent: { http: request.agents.http, https: request.agents.https },
     signal,
   });
+  pending.on('request', (sent: ClientRequest) => {
+    sent.once('response', (response: IncomingMessage) => {
+      head = { status: response.statusCode ?? 0, headers: response.headers };
+    });
+  });
   pending.on('downloadProgress', (progress: { transferred: number }) => {
-    if (progress.transferred > maxBytes && !tooLarge) {
+    if (progress.transferred > (isError() ? maxErrorBytes : maxBytes) && !tooLarge) {
       tooLarge = true;
       stop.abort();
     }
   });
   try {
     const response = await pending;
-    return { kind: 'response', status: response.statusCode, headers: response.headers, body: response.body };
+    const unread = !isSuccess(response.statusCode) && response.rawBody.length > maxErrorBytes;
+    return {
+      kind: 'response',
+      status: response.statusCode,
+      headers: response.headers,
+      body: unread ? undefined : response.body,
+    };
   } catch (error) {
+    if (tooLarge && head !== undefined && isError()) {
+      return { kind: 'response', status: head.status, headers: head.headers, body: undefined };
+    }
     if (tooLarge) {
       return {
         kind: 'network',

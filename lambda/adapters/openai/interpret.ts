@@ -3,6 +3,10 @@
  * or the `ApiError` the call fails with. Each failure gets a stable code, and its message
  * is built only from redacted text: the reply's fields were redacted when it was read
  * (outcome.ts), and everything else passes through the redactor here.
+ *
+ * Redacting the data of a reply keeps the key out of every report, alert and log line, but
+ * an id that held the key no longer names what the API listed: acting on it (a DELETE of
+ * `[REDACTED]`) would reach another URL. An answer with such an id is refused whole.
  */
 import type { z } from 'zod';
 import { ApiError, type ErrorCode } from '../../core/errors.js';
@@ -15,30 +19,46 @@ import {
   isQuotaError,
   type TransportFailure,
 } from './outcome.js';
-import type { Redactor } from './redact.js';
+import type { JsonPath, Redactor } from './redact.js';
 import { isRetryableStatus } from './retry.js';
+
+/** The fields of an answer that name what the run acts on. */
+export interface IdFields {
+  /** What holds them, for the message: `a permission`. */
+  readonly what: string;
+  readonly isId: (path: JsonPath) => boolean;
+}
 
 /**
  * The body of a successful reply, validated against `schema`.
  *
  * @param schemaName the contract's name of the schema, for the message
- * @throws ApiError `ERR_OPENAI_INVALID_RESPONSE` for another content type, a body that is not JSON, or schema drift
+ * @param ids fields that must not have held the key
+ * @throws ApiError `ERR_OPENAI_INVALID_RESPONSE` for another content type, a body that was
+ * not read (not JSON, out of bounds, a page longer than its limit), an id that held the key,
+ * or schema drift
  */
 export function parseAnswer<T>(
   answer: Answer,
   schema: z.ZodType<T>,
   schemaName: string,
   redact: Redactor,
+  ids?: IdFields,
 ): T {
   const { reply } = answer;
   const contentType = firstHeader(reply.headers['content-type']) ?? '';
   if (!/^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i.test(contentType)) {
     throw invalidResponse(answer, `expected a JSON response, got content-type '${redact(contentType, 100)}'`);
   }
-  if (reply.json === undefined) {
-    throw invalidResponse(answer, `the response body is not valid JSON (${reply.body.length} characters)`);
+  if (reply.body.kind === 'unread') throw invalidResponse(answer, reply.body.why);
+  const echoed = ids ? reply.body.redacted.find(ids.isId) : undefined;
+  if (ids && echoed) {
+    throw invalidResponse(
+      answer,
+      `the API echoed the admin key in ${ids.what} (${formatPath(echoed)}); an answer holding it is not acted on`,
+    );
   }
-  const parsed = schema.safeParse(reply.json.value);
+  const parsed = schema.safeParse(reply.body.value);
   if (!parsed.success) {
     throw invalidResponse(
       answer,

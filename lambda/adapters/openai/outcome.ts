@@ -1,10 +1,15 @@
 /**
  * What one attempt of a call came to: a reply (whatever its status), a network failure or
- * a timeout. A reply is read once, as it arrives: its body parsed as JSON and its OpenAI
- * error fields and request id taken out and redacted, so that the retry rules, the
- * limiter's load signal and the error messages all look at that one reading.
+ * a timeout. A reply is read once, as it arrives: this is where text from the API enters
+ * the program. Its body is parsed once, within bounds (json-body.ts); a list page holding
+ * more items than it was asked for is not read further; every string of the body (object
+ * keys included) and every header is redacted; and the OpenAI error fields and request id
+ * are taken out, so that the retry rules, the limiter's load signal, the error messages
+ * and the data the engine acts on all look at that one redacted reading.
  */
-import type { Redactor } from './redact.js';
+import { printable } from '../../core/sanitize.js';
+import { parseJsonBody } from './json-body.js';
+import { type JsonPath, MAX_API_TEXT_LENGTH, type Redactor, redactJson } from './redact.js';
 
 export type HeaderValue = string | readonly string[] | undefined;
 
@@ -17,16 +22,31 @@ export interface ApiErrorFields {
   readonly type?: string;
 }
 
+/** A reply's body: JSON with every string redacted, and where that changed it; or why it was not read. */
+export type ReplyBody =
+  | { readonly kind: 'json'; readonly value: unknown; readonly redacted: readonly JsonPath[] }
+  | { readonly kind: 'unread'; readonly why: string };
+
 /** A response, whatever its status, read once. */
 export interface HttpReply {
   readonly status: number;
+  /** Names and values redacted. */
   readonly headers: ReplyHeaders;
-  readonly body: string;
-  /** The body as JSON, or `undefined` when it is not JSON. */
-  readonly json: { readonly value: unknown } | undefined;
+  readonly body: ReplyBody;
   readonly api: ApiErrorFields;
   /** `x-request-id`, redacted, for OpenAI support. */
   readonly requestId: string | undefined;
+}
+
+/** How to read a reply. */
+export interface ReadOptions {
+  /** Redacts the API's data: the secrets only, no escaping, no length bound. */
+  readonly redact: Redactor;
+  /**
+   * The `limit` of a list request: a successful page holding more items in `data` ignored
+   * it, and is not read further.
+   */
+  readonly maxItems?: number;
 }
 
 /** An attempt that got no complete reply. */
@@ -49,20 +69,20 @@ export interface Answer {
   readonly attempts: number;
 }
 
-/** Reads a response: the one place its body is parsed. */
+/** Reads a response: the one place its body is parsed and its text redacted. */
 export function readReply(
-  response: { readonly status: number; readonly headers: ReplyHeaders; readonly body: string },
-  redact: Redactor,
+  response: { readonly status: number; readonly headers: ReplyHeaders; readonly body: string | undefined },
+  options: ReadOptions,
 ): HttpReply {
-  const json = parseJson(response.body);
-  const requestId = firstHeader(response.headers['x-request-id']);
+  const headers = redactHeaders(response.headers, options.redact);
+  const body = readBody(response, options);
+  const requestId = firstHeader(headers['x-request-id']);
   return {
     status: response.status,
-    headers: response.headers,
-    body: response.body,
-    json,
-    api: apiErrorFields(json, redact),
-    requestId: requestId ? redact(requestId, 100) : undefined,
+    headers,
+    body,
+    api: apiErrorFields(body),
+    requestId: requestId ? printable(requestId, 100) : undefined,
   };
 }
 
@@ -79,24 +99,53 @@ export function firstHeader(value: HeaderValue): string | undefined {
   return typeof value === 'string' ? value : value?.[0];
 }
 
-function parseJson(body: string): HttpReply['json'] {
-  try {
-    return { value: JSON.parse(body) };
-  } catch {
-    return undefined;
+function readBody(
+  response: { readonly status: number; readonly body: string | undefined },
+  options: ReadOptions,
+): ReplyBody {
+  if (response.body === undefined) {
+    return { kind: 'unread', why: 'the error body was too large to read' };
   }
+  const parsed = parseJsonBody(response.body);
+  if (!parsed.ok) return { kind: 'unread', why: parsed.why };
+  const items = itemCount(parsed.value);
+  if (isSuccess(response.status) && options.maxItems !== undefined && items > options.maxItems) {
+    return {
+      kind: 'unread',
+      why: `the page holds ${items} items, more than the limit of ${options.maxItems} it was asked for`,
+    };
+  }
+  return { kind: 'json', ...redactJson(parsed.value, options.redact) };
 }
 
-function apiErrorFields(json: HttpReply['json'], redact: Redactor): ApiErrorFields {
-  if (json === undefined) return {};
-  const parsed = json.value;
+/** The length of a list's `data`; 0 for anything else. */
+function itemCount(value: unknown): number {
+  const data = (value as { data?: unknown } | null)?.data;
+  return Array.isArray(data) ? data.length : 0;
+}
+
+function redactHeaders(headers: ReplyHeaders, redact: Redactor): ReplyHeaders {
+  const redacted: Record<string, HeaderValue> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const cleanName = redact(name);
+    if (cleanName === '__proto__') continue;
+    redacted[cleanName] = typeof value === 'string' ? redact(value) : value?.map((item) => redact(item));
+  }
+  return redacted;
+}
+
+function apiErrorFields(body: ReplyBody): ApiErrorFields {
+  if (body.kind === 'unread') return {};
+  const parsed = body.value;
   const error = (parsed as { error?: unknown } | null)?.error;
   const source = typeof error === 'object' && error !== null ? error : parsed;
   if (typeof source !== 'object' || source === null) return {};
   const { message, code, type } = source as { message?: unknown; code?: unknown; type?: unknown };
   return {
-    ...(typeof message === 'string' && message !== '' ? { message: redact(message) } : {}),
-    ...(typeof code === 'string' && code !== '' ? { code: redact(code, 100) } : {}),
-    ...(typeof type === 'string' && type !== '' ? { type: redact(type, 100) } : {}),
+    ...(typeof message === 'string' && message !== ''
+      ? { message: printable(message, MAX_API_TEXT_LENGTH) }
+      : {}),
+    ...(typeof code === 'string' && code !== '' ? { code: printable(code, 100) } : {}),
+    ...(typeof type === 'string' && type !== '' ? { type: printable(type, 100) } : {}),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The retry loop of the OpenAI client. Each attempt takes a slot of the request limiter,
- * goes out once over http.ts, and is read once (outcome.ts); `decideRetry` (retry.ts)
+ * goes out once over http.ts, and is read once, redacted (outcome.ts); `decideRetry` (retry.ts)
  * then says whether to try again and after how long. The loop only carries that out: it
  * sleeps, holds the limiter while a wait the server asked for runs, and ends with the
  * final reply or the final transport failure.
@@ -33,6 +33,8 @@ export interface CallSpec {
   readonly idempotent: boolean;
   /** Abandons the call: the attempt in flight is aborted and no retry follows. */
   readonly signal?: AbortSignal;
+  /** A list call's `limit`: a page holding more items is not read (see `ReadOptions`). */
+  readonly maxItems?: number;
 }
 
 /** The client's options, checked and with their defaults filled in. */
@@ -45,7 +47,10 @@ export interface RetryLoopSettings {
   readonly now: () => number;
   readonly limiter: RequestLimiter;
   readonly deadline: number | undefined;
+  /** For the text of transport errors: escapes and bounds. */
   readonly redact: Redactor;
+  /** For the API's data: the secrets only (`keepLines`). */
+  readonly redactData: Redactor;
 }
 
 export class RetryLoop {
@@ -115,7 +120,7 @@ export class RetryLoop {
   }
 
   async #attempt(spec: CallSpec): Promise<AttemptOutcome> {
-    const { adminKey, timeoutMs, deadline, now, redact } = this.#settings;
+    const { adminKey, timeoutMs, deadline, now, redactData } = this.#settings;
     // Cut to the time left before the deadline: an answer that comes later is of no use.
     const limitMs = deadline === undefined ? timeoutMs : Math.max(1, Math.min(timeoutMs, deadline - now()));
     // The key is only ever sent to the base URL: a redirect comes back as it is, not followed.
@@ -135,7 +140,13 @@ export class RetryLoop {
     });
     switch (outcome.kind) {
       case 'response':
-        return { kind: 'response', reply: readReply(outcome, redact) };
+        return {
+          kind: 'response',
+          reply: readReply(outcome, {
+            redact: redactData,
+            ...(spec.maxItems !== undefined ? { maxItems: spec.maxItems } : {}),
+          }),
+        };
       case 'timeout':
         return { kind: 'timeout', limitMs, cutByDeadline: limitMs < timeoutMs };
       case 'network':

@@ -107,6 +107,57 @@ describe('one HTTP exchange', () => {
     expect(isRetryableNetworkCode('ERR_RESPONSE_TOO_LARGE')).toBe(false);
   });
 
+  it('stops reading an error body larger than its cap, and answers with the status and headers alone', async () => {
+    let written = 0;
+    handle = (_body, response) => {
+      response.writeHead(429, { 'content-type': 'application/json', 'retry-after-ms': '10' });
+      // Far more than the cap, sent a chunk at a time while the client still reads.
+      const chunk = '['.repeat(16 * 1024);
+      const more = (): void => {
+        if (written >= 4 * 1024 * 1024 || response.destroyed) {
+          response.end();
+          return;
+        }
+        written += chunk.length;
+        response.write(chunk, more);
+      };
+      more();
+    };
+
+    const outcome = await send({ maxErrorBodyBytes: 1024 });
+
+    expect(outcome).toMatchObject({ kind: 'response', status: 429, body: undefined });
+    expect(outcome.kind === 'response' && outcome.headers['retry-after-ms']).toBe('10');
+    expect(written).toBeLessThan(4 * 1024 * 1024);
+  });
+
+  it('leaves an error body over its cap unread even when it came in one piece', async () => {
+    handle = (_body, response) => {
+      response.writeHead(500, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: { message: 'x'.repeat(2048) } }));
+    };
+
+    expect(await send({ maxErrorBodyBytes: 1024 })).toMatchObject({
+      kind: 'response',
+      status: 500,
+      body: undefined,
+    });
+  });
+
+  it('reads a success body of the same size', async () => {
+    const text = JSON.stringify({ data: 'x'.repeat(2048) });
+    handle = (_body, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(text);
+    };
+
+    expect(await send({ maxErrorBodyBytes: 1024 })).toMatchObject({
+      kind: 'response',
+      status: 200,
+      body: text,
+    });
+  });
+
   it('never lets the request (and its Authorization header) out in a failure', async () => {
     handle = (_body, response) => response.socket?.destroy();
 

@@ -94,7 +94,10 @@ describe('decideRetry', () => {
     error: object = {},
   ): AttemptOutcome {
     const body = JSON.stringify({ error: { message: 'no', ...error } });
-    return { kind: 'response', reply: readReply({ status, headers, body }, createRedactor([])) };
+    return {
+      kind: 'response',
+      reply: readReply({ status, headers, body }, { redact: createRedactor([], { keepLines: true }) }),
+    };
   }
   const refused: AttemptOutcome = { kind: 'network', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' };
   const reset: AttemptOutcome = { kind: 'network', code: 'ECONNRESET', message: 'socket hang up' };
