@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArnFormat, Duration, Stack, Stage, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -55,6 +56,8 @@ export interface AuditFunctionProps {
   readonly logRetention: logs.RetentionDays;
   /** Where Lambda parks an invocation it gave up on. */
   readonly failedRunQueue: sqs.IQueue;
+  /** The stack's customer key: the log group holds full reports when publishing fails, so it is encrypted too. */
+  readonly key: kms.Key;
 }
 
 export interface AuditFunction {
@@ -66,11 +69,43 @@ export interface AuditFunction {
 }
 
 /**
+ * CloudWatch Logs encrypts a log group's events with the key as the regional logs service, for
+ * log groups of this account and region only (AWS's documented key policy for encrypted log
+ * groups). The log group's own ARN cannot be named: the group refers to the key, so the key's
+ * policy referring to the group would be a cycle.
+ */
+function allowLogsToUseTheKey(key: kms.Key): void {
+  const stack = Stack.of(key);
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AllowCloudWatchLogsToUseTheKey',
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        },
+      },
+    }),
+  );
+}
+
+/**
  * Adds the log group (`LogGroup`), the role (`FunctionRole`) and the function
  * (`Function`) to `scope`, and lets the role read the admin key parameter.
  */
 export function addAuditFunction(scope: Construct, props: AuditFunctionProps): AuditFunction {
-  const logGroup = new logs.LogGroup(scope, 'LogGroup', { retention: props.logRetention });
+  allowLogsToUseTheKey(props.key);
+  const logGroup = new logs.LogGroup(scope, 'LogGroup', {
+    retention: props.logRetention,
+    encryptionKey: props.key,
+  });
   // An explicit role instead of AWSLambdaBasicExecutionRole, whose log permissions cover every
   // log group in the account: this one may write to its own log group only.
   const role = new iam.Role(scope, 'FunctionRole', {

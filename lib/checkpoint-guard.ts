@@ -57,6 +57,7 @@ export class CheckpointGuard extends Construct {
       ...resolved,
       topic: this.topic,
       failedRunQueue: this.failedRunQueue,
+      key: this.topicKey,
     });
     this.function = audit.function;
     this.logGroup = audit.logGroup;

@@ -23,7 +23,7 @@ export interface ReportTopic {
  */
 export function addReportTopic(scope: Construct, alertEmails: readonly string[]): ReportTopic {
   const key = new kms.Key(scope, 'TopicKey', {
-    description: 'checkpoint-guard: encrypts the report and alarm topic',
+    description: 'checkpoint-guard: encrypts the report and alarm topic, and the function log group',
     enableKeyRotation: true,
   });
   // CloudWatch alarms publish as the cloudwatch.amazonaws.com service, which needs the
@@ -35,6 +35,8 @@ export function addReportTopic(scope: Construct, alertEmails: readonly string[])
       principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
       actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
       resources: ['*'],
+      // Only for this account's alarms: another account's CloudWatch cannot use the key.
+      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(scope).account } },
     }),
   );
   const topic = new sns.Topic(scope, 'Topic', {

@@ -248,7 +248,7 @@ describe('the topic', () => {
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
-  it('lets CloudWatch alarms use the key', () => {
+  it("lets CloudWatch alarms use the key, this account's only", () => {
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
         Statement: Match.arrayWith([
@@ -258,10 +258,39 @@ describe('the topic', () => {
             Principal: { Service: 'cloudwatch.amazonaws.com' },
             Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
             Resource: '*',
+            Condition: Match.exact({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } }),
           },
         ]),
       },
     });
+  });
+
+  it("encrypts the function's log group with the same key (it can hold whole reports)", () => {
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      KmsKeyId: { 'Fn::GetAtt': [logicalIdOf('AWS::KMS::Key'), 'Arn'] },
+    });
+  });
+
+  it("lets CloudWatch Logs use the key for this account and region's log groups only", () => {
+    const [key] = Object.values(template.findResources('AWS::KMS::Key'));
+    const statement = ((key?.Properties.KeyPolicy.Statement ?? []) as Statement[]).find(
+      (s) => s.Sid === 'AllowCloudWatchLogsToUseTheKey',
+    );
+
+    expect(statement).toMatchObject({
+      Effect: 'Allow',
+      Action: ['kms:Decrypt*', 'kms:Describe*', 'kms:Encrypt*', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+      Resource: '*',
+    });
+    const { Principal, Condition } = statement as unknown as {
+      Principal: { Service: unknown };
+      Condition: { ArnLike: Record<string, unknown> };
+    };
+    expect(render(Principal.Service)).toBe('logs.<AWS::Region>.amazonaws.com');
+    expect(Object.keys(Condition)).toEqual(['ArnLike']);
+    expect(render(Condition.ArnLike['kms:EncryptionContext:aws:logs:arn'])).toBe(
+      'arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*',
+    );
   });
 
   it("lets only the function and this stack's alarms publish, over TLS", () => {
