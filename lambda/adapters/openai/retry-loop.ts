@@ -9,7 +9,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { ApiError } from '../../core/errors.js';
 import type { LoadSignal, RequestLimiter } from '../request-limiter.js';
-import { exchange } from './http.js';
+import { exchange, MAX_RESPONSE_BYTES } from './http.js';
 import { transportError } from './interpret.js';
 import { type Answer, type AttemptOutcome, isQuotaError, readReply } from './outcome.js';
 import type { Redactor } from './redact.js';
@@ -35,6 +35,19 @@ export interface CallSpec {
   readonly signal?: AbortSignal;
   /** A list call's `limit`: a page holding more items is not read (see `ReadOptions`). */
   readonly maxItems?: number;
+}
+
+/** Bytes a list page may take beyond its items (the envelope, the cursors). */
+const LIST_ENVELOPE_BYTES = 64 * 1024;
+/** Bytes one listed item may take: a permission is about 150, an audit-log event a few thousand. */
+const LIST_ITEM_BYTES = 8 * 1024;
+
+/**
+ * The most a list page of `limit` items may weigh. The 16 MB cap of any reply, times the
+ * requests in flight, could take the Lambda past its memory; a page is bounded by what it holds.
+ */
+export function listResponseCap(limit: number): number {
+  return Math.min(MAX_RESPONSE_BYTES, LIST_ENVELOPE_BYTES + limit * LIST_ITEM_BYTES);
 }
 
 /** The client's options, checked and with their defaults filled in. */
@@ -137,6 +150,7 @@ export class RetryLoop {
       timeoutMs: limitMs,
       agents: this.#agents,
       ...(spec.signal ? { signal: spec.signal } : {}),
+      ...(spec.maxItems !== undefined ? { maxResponseBytes: listResponseCap(spec.maxItems) } : {}),
     });
     switch (outcome.kind) {
       case 'response':

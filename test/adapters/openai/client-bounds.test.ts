@@ -6,6 +6,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { listResponseCap } from '../../../lambda/adapters/openai/retry-loop.js';
 import { type ClientHarness, failure, useClientHarness } from '../../support/openai-client-harness.js';
 
 const KEY = 'sk-admin-B0undsKey0123456789abcdefghijklmnopq';
@@ -93,9 +94,27 @@ describe('a page holding more items than the limit it was asked for', () => {
   });
 });
 
+describe('a list page weighing more than its items can', () => {
+  it('is cut at 64 KiB plus 8 KiB an item, far below the 16 MB of any reply', async () => {
+    const heavy = { ...permission(1), project_id: `proj_${'x'.repeat(200_000)}` };
+    harness.emulator.injectFault({
+      kind: 'respond',
+      status: 200,
+      json: page([heavy]),
+      times: Number.POSITIVE_INFINITY,
+    });
+
+    const error = await failure(newClient().listPermissionsPage(CHECKPOINT, { limit: 3 }));
+
+    expect(error.message).toContain(`the response exceeded ${listResponseCap(3)} bytes`);
+    expect(listResponseCap(3)).toBe(64 * 1024 + 3 * 8 * 1024);
+    expect(listResponseCap(100_000)).toBe(16 * 1024 * 1024);
+  });
+});
+
 describe('a body nested deeper than any answer of the contract', () => {
   it('is refused with ERR_OPENAI_INVALID_RESPONSE, without being parsed', async () => {
-    const depth = 1_000_000;
+    const depth = 200_000; // 400 KB: within the page cap, far past any nesting the contract has
     harness.emulator.injectFault({
       kind: 'respond',
       status: 200,
