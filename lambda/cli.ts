@@ -6,12 +6,15 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createRedactor } from './adapters/openai/index.js';
+import { openRunStore } from './adapters/store/open-run-store.js';
 import { effectiveMode, runCheckpointAudit } from './audit-runner.js';
 import { CheckpointGuardError } from './core/errors.js';
 import { type LoadedPolicy, parsePolicy } from './core/policy.js';
 import { jsonReportChunks } from './core/render-json.js';
 import { textReportLines, verdictLine } from './core/render-text.js';
 import { type AuditReport, isFailedRun } from './core/report.js';
+import { historyCsv, historyJson, historyText, readHistory } from './core/run-history.js';
+import { readFindingsState, recordRun } from './core/run-recorder.js';
 import { loadPolicyFile } from './policy-file.js';
 import { ReportFile } from './report-file.js';
 import { TUNING_RANGES, WHOLE_NUMBER } from './setting-rules.js';
@@ -30,10 +33,14 @@ export interface CliIo {
 
 const USAGE = `Usage:
   checkpoint-guard audit --policy FILE [--enforce] [--format text|json] [--output FILE]
-                         [--deadline DURATION] [--concurrency N] [--timeout-ms MS]
+                         [--state LOCATION] [--deadline DURATION] [--concurrency N] [--timeout-ms MS]
                          [--max-retries N] [--debug]
+  checkpoint-guard history --state LOCATION [--since DATE] [--format text|json|csv]
   checkpoint-guard validate --policy FILE
   checkpoint-guard demo [--format text|json]
+
+  --state LOCATION   the run store (a folder, or s3://bucket/prefix): findings with a history;
+                     without it the CLI keeps no state
 
 Environment:
   OPENAI_ADMIN_KEY   organization admin API key (sk-admin-...), required by audit
@@ -53,6 +60,8 @@ export const OPTIONS = {
   concurrency: { type: 'string' },
   'timeout-ms': { type: 'string' },
   'max-retries': { type: 'string' },
+  state: { type: 'string' },
+  since: { type: 'string' },
   deadline: { type: 'string', default: DEFAULT_DEADLINE },
   debug: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -161,7 +170,9 @@ async function audit(flags: Flags, io: CliIo): Promise<number> {
   }
   for (const warning of loaded.warnings)
     await io.stderr(`warning: ${flags.policy}: ${warning.path}: ${warning.message}\n`);
-  // Every output is proven writable before the first request: a run that revokes must leave its record.
+  // Every output is proven usable before the first request: a run that revokes must leave its record.
+  const store = flags.state !== undefined ? await openRunStore(flags.state, io.env) : undefined;
+  if (store !== undefined) await readFindingsState(store);
   const reportFile = flags.output !== undefined ? await ReportFile.open(flags.output) : undefined;
   let report: AuditReport;
   try {
@@ -178,6 +189,7 @@ async function audit(flags: Flags, io: CliIo): Promise<number> {
       },
       observer: progress(io, loaded.policy.checkpoints.length),
     });
+    if (store !== undefined) report = await recordRun(store, report, loaded.policy);
   } catch (error) {
     await reportFile?.discard();
     throw error;
@@ -203,6 +215,29 @@ async function audit(flags: Flags, io: CliIo): Promise<number> {
     if (isFailedRun(report.status)) await io.stderr(`${verdictLine(report)}\n`);
   }
   return exitCodeOf(report);
+}
+
+/** `--since 2026-01-01` (that day, UTC) or an ISO 8601 instant. */
+function sinceFlag(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const instant = /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T00:00:00Z`) : Date.parse(value);
+  if (!Number.isFinite(instant) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
+    throw usageError(`--since must be a date such as 2026-01-01 or an ISO 8601 date-time, got "${value}"`);
+  }
+  return new Date(instant).toISOString();
+}
+
+/** One line per recorded run, newest first: the evidence export. */
+async function history(flags: Flags, io: CliIo): Promise<number> {
+  if (flags.state === undefined) throw usageError('--state LOCATION is required');
+  const as = flags.format;
+  if (as !== 'text' && as !== 'json' && as !== 'csv') {
+    throw usageError(`--format must be text, json or csv, got "${as}"`);
+  }
+  const since = sinceFlag(flags.since);
+  const runs = await readHistory(await openRunStore(flags.state, io.env), since);
+  await io.stdout(as === 'json' ? historyJson(runs) : as === 'csv' ? historyCsv(runs) : historyText(runs));
+  return EXIT.clean;
 }
 
 async function validate(flags: Flags, io: CliIo): Promise<number> {
@@ -276,6 +311,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await audit(flags, safeIo);
       case 'validate':
         return await validate(flags, safeIo);
+      case 'history':
+        return await history(flags, safeIo);
       case 'demo':
         return await demo(flags, safeIo);
       case undefined:

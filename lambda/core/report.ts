@@ -7,7 +7,7 @@ import type { ErrorCode } from './errors.js';
 import type { AuditMode } from './policy.js';
 
 /** Version of the JSON report's shape. Bump on any breaking change to field names or meanings. */
-export const REPORT_SCHEMA_VERSION = 1;
+export const REPORT_SCHEMA_VERSION = 2;
 
 /**
  * `clean`: complete, nothing needing action. `findings`: complete, some grant

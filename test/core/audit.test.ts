@@ -743,7 +743,7 @@ describe('the report', () => {
     const report = await audit(enforcePolicy(), source, { runId: 'run-42', warnings: ['a: b'] }, clock);
 
     expect(report).toMatchObject({
-      schemaVersion: 1,
+      schemaVersion: 2,
       runId: 'run-42',
       mode: 'enforce',
       policyMode: 'enforce',
@@ -894,7 +894,7 @@ describe('a run that failed', () => {
     const report = failedRunReport(failure, policy, new FakeClock(NOW).advance(40));
 
     expect(report).toMatchObject({
-      schemaVersion: 1,
+      schemaVersion: 2,
       runId: 'run-failed-1',
       status: 'error',
       runError: failure.runError,

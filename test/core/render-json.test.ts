@@ -34,7 +34,7 @@ describe('the JSON report', () => {
     const json = parsed(await mixedRun('enforce'));
 
     expect(json).toMatchObject({
-      schemaVersion: 1,
+      schemaVersion: 2,
       runId: 'run-2025-06-01T12-00-00Z',
       mode: 'enforce',
       policyMode: 'enforce',
@@ -172,7 +172,7 @@ describe('layout', () => {
   it('by default the JSON is indented by two spaces', async () => {
     const text = renderJson(await mixedRun('enforce'));
 
-    expect(text.startsWith('{\n  "schemaVersion": 1,\n  "runId": ')).toBe(true);
+    expect(text.startsWith('{\n  "schemaVersion": 2,\n  "runId": ')).toBe(true);
   });
 });
 
