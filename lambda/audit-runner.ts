@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { OpenAIClient, type OpenAIClientOptions } from './adapters/openai/index.js';
 import { RequestLimiter } from './adapters/request-limiter.js';
-import { type AuditObserver, DEFAULT_CONCURRENCY, runAudit } from './core/audit.js';
+import { type AuditObserver, type Clock, DEFAULT_CONCURRENCY, runAudit } from './core/audit.js';
 import { enrichReport } from './core/enrichment.js';
 import type { AuditMode, LoadedPolicy } from './core/policy.js';
 import type { AuditReport } from './core/report.js';
@@ -28,6 +28,8 @@ export interface RunSettings {
   readonly client?: Omit<OpenAIClientOptions, 'baseUrl' | 'adminKey'>;
   /** Permission ids per audit log request when looking up who granted the findings. @default 50 */
   readonly attributionBatchSize?: number;
+  /** The engine's clock (the demo replays the night before); the deadline is always real time. */
+  readonly clock?: Clock;
 }
 
 /** Enforcement needs both the policy's `mode: enforce` and the caller's consent. */
@@ -55,7 +57,7 @@ export async function runCheckpointAudit(settings: RunSettings): Promise<AuditRe
 }
 
 async function auditAndEnrich(settings: RunSettings, client: OpenAIClient): Promise<AuditReport> {
-  const clock = { now: () => Date.now() };
+  const clock = settings.clock ?? { now: () => Date.now() };
   const report = await runAudit(settings.loaded.policy, client, clock, {
     runId: settings.runId ?? randomUUID(),
     mode: settings.mode,

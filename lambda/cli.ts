@@ -3,6 +3,9 @@
  * and environment, runs the same engine as the Lambda, prints the report on
  * stdout and problems on stderr, and maps the verdict to an exit code.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createRedactor } from './adapters/openai/index.js';
@@ -250,24 +253,43 @@ async function validate(flags: Flags, io: CliIo): Promise<number> {
   return EXIT.clean;
 }
 
-/** Runs a report-mode audit of a seeded organization on a local emulator: no key, no network. */
+/**
+ * Runs a report-mode audit of a seeded organization on a local emulator (no key, no network),
+ * two nights in a row with a run store in a temporary folder, and prints the second night:
+ * one finding new, others open since the night before, one resolved.
+ */
 async function demo(flags: Flags, io: CliIo): Promise<number> {
   const as = format(flags);
   const now = new Date();
+  const nightBefore = now.getTime() - 24 * 60 * 60 * 1000;
   const adminKey = `sk-admin-demo-${Math.random().toString(36).slice(2)}`;
   // Loaded only here: the emulator is the demo's, not something audit or validate need.
   const { startOpenAIEmulator } = await import('./emulator/openai/index.js');
-  const { demoPolicy, seedDemoOrganization } = await import('./emulator/demo-organization.js');
+  const { changeDemoOrganizationOvernight, demoPolicy, seedDemoOrganization } = await import(
+    './emulator/demo-organization.js'
+  );
+  const { LocalFolderStore } = await import('./adapters/store/local-folder-store.js');
   const emulator = await startOpenAIEmulator({ adminKey });
+  const storeFolder = await mkdtemp(join(tmpdir(), 'checkpoint-guard-demo-'));
   try {
-    seedDemoOrganization(emulator, now);
+    const store = new LocalFolderStore(storeFolder);
     const loaded = parsePolicy(demoPolicy(now), 'the demo policy', now);
-    const report = await runCheckpointAudit({ loaded, mode: 'report', adminKey, baseUrl: emulator.baseUrl });
+    const night = async (clock: { now(): number }): Promise<AuditReport> =>
+      recordRun(
+        store,
+        await runCheckpointAudit({ loaded, mode: 'report', adminKey, baseUrl: emulator.baseUrl, clock }),
+        loaded.policy,
+      );
+    seedDemoOrganization(emulator, now);
+    const first = await night({ now: () => nightBefore + (Date.now() - now.getTime()) });
+    changeDemoOrganizationOvernight(emulator, now);
+    const report = isFailedRun(first.status) ? first : await night({ now: () => Date.now() });
     await writeChunks(io.stdout, reportChunks(report, as));
     // Findings are the point of the demo; only a failed run is a failure here.
     return isFailedRun(report.status) ? EXIT.failure : EXIT.clean;
   } finally {
     await emulator.close();
+    await rm(storeFolder, { recursive: true, force: true });
   }
 }
 

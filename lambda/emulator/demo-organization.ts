@@ -67,7 +67,27 @@ const ACTORS = {
   ci: serviceAccountActor('svc_legal_ci_deployer', 'key_Hc4nW8yZrT1kE6uJ'),
 } as const;
 
-/** Seeds the demo organization in the emulator: projects, grants, and the audit log of the grants. */
+/**
+ * What changed in the organization between the demo's two nights: the hackathon's grant was
+ * removed by hand (a finding resolved), and an intern shared the support model with a
+ * project the organization does not list (a new finding).
+ */
+export function changeDemoOrganizationOvernight(emulator: OpenAIEmulator, now: Date): void {
+  const hackathon = emulator
+    .permissionsOf(DEMO_CHECKPOINTS.weather)
+    .find((permission) => permission.project_id === 'proj_q3_hackathon');
+  if (hackathon !== undefined) emulator.revoke(DEMO_CHECKPOINTS.weather, hackathon.id);
+  const fiveHoursAgo = Math.floor(now.getTime() / 1000) - 5 * 3600;
+  emulator.grant(DEMO_CHECKPOINTS.support, ['proj_intern_hackday'], {
+    createdAt: fiveHoursAgo,
+    actor: ACTORS.intern,
+  });
+}
+
+/**
+ * Seeds the demo organization in the emulator as it was the night before: projects, grants,
+ * and the audit log of the grants.
+ */
 export function seedDemoOrganization(emulator: OpenAIEmulator, now: Date): void {
   const seconds = Math.floor(now.getTime() / 1000);
   const ago = (days: number): number => seconds - days * 86_400;
@@ -89,6 +109,7 @@ export function seedDemoOrganization(emulator: OpenAIEmulator, now: Date): void 
   });
   emulator.addProject({ id: 'proj_vendor_eval', name: 'Vendor evaluation (Contoso)', createdAt: ago(25) });
   emulator.addProject({ id: 'proj_agency_pilot', name: 'Agency pilot', createdAt: ago(60) });
+  emulator.addProject({ id: 'proj_q3_hackathon', name: 'Q3 hackathon', createdAt: ago(40) });
   emulator.addProject({
     id: 'proj_marketing_sandbox',
     name: 'Marketing sandbox',
@@ -99,6 +120,7 @@ export function seedDemoOrganization(emulator: OpenAIEmulator, now: Date): void 
 
   grant(DEMO_CHECKPOINTS.weather, ['proj_core', 'proj_research'], 120);
   grant(DEMO_CHECKPOINTS.weather, ['proj_marketing_sandbox'], 8, ACTORS.alice);
+  grant(DEMO_CHECKPOINTS.weather, ['proj_q3_hackathon'], 12, ACTORS.alice);
 
   grant(DEMO_CHECKPOINTS.support, ['proj_core'], 90);
   SUPPORT_TEAMS.forEach((team, i) => {
@@ -106,7 +128,6 @@ export function seedDemoOrganization(emulator: OpenAIEmulator, now: Date): void 
   });
   grant(DEMO_CHECKPOINTS.support, ['proj_vendor_eval'], 20, ACTORS.bob);
   grant(DEMO_CHECKPOINTS.support, ['proj_agency_pilot'], 45, ACTORS.bob);
-  grant(DEMO_CHECKPOINTS.support, ['proj_intern_hackday'], 2, ACTORS.intern);
 
   grant(DEMO_CHECKPOINTS.supportStep, ['proj_core', 'proj_research'], 30);
 

@@ -288,7 +288,7 @@ describe('checkpoint-guard demo', () => {
     const result = await runCli(['demo'], {});
 
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^checkpoint-guard: 4 unexpected grants on 3 checkpoints \(report mode\)/);
+    expect(result.stdout).toMatch(/^checkpoint-guard: 4 unexpected grants \(1 new\) on 3 checkpoints \(report mode\)/);
     expect(result.stdout).toContain('proj_marketing_sandbox');
     expect(result.stdout).toContain('exemption EXPIRED');
     expect(result.stdout).toContain('exempt until');
@@ -316,6 +316,18 @@ describe('checkpoint-guard demo', () => {
       'flagged       1 grant to an archived project, 1 to an unknown project\n',
     );
     expect(result.stdout).not.toContain('unavailable');
+  });
+
+  it('prints the second night of a run store: one finding new, the others open since the night before, one resolved', async () => {
+    const result = await runCli(['demo'], {});
+
+    expect(result.stdout).toMatch(/^checkpoint-guard: 4 unexpected grants \(1 new\) on 3 checkpoints/);
+    expect(result.stdout).toMatch(/ {2}! proj_intern_hackday .*\n.*\n.*\n {6}NEW since the last run\n/);
+    expect(result.stdout.match(/open for 1 day \(first seen \d{4}-\d{2}-\d{2}\)/g)).toHaveLength(3);
+    expect(result.stdout).toContain(
+      '  + proj_q3_hackathon on ft:gpt-4o-mini-2024-07-18:acme:weather:B7R9VjQd\n',
+    );
+    expect(result.stdout).toContain('history       1 new, 3 still open, 1 resolved\n');
   });
 
   it('shows the same in the JSON report', async () => {
