@@ -288,7 +288,9 @@ describe('checkpoint-guard demo', () => {
     const result = await runCli(['demo'], {});
 
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^checkpoint-guard: 4 unexpected grants \(1 new\) on 3 checkpoints \(report mode\)/);
+    expect(result.stdout).toMatch(
+      /^checkpoint-guard: 4 unexpected grants \(1 new\) on 3 checkpoints \(report mode\)/,
+    );
     expect(result.stdout).toContain('proj_marketing_sandbox');
     expect(result.stdout).toContain('exemption EXPIRED');
     expect(result.stdout).toContain('exempt until');
