@@ -20,6 +20,7 @@ import { historyCsv, historyJson, historyText, readHistory } from './core/run-hi
 import { readFindingsState, recordRun } from './core/run-recorder.js';
 import { loadPolicyFile } from './policy-file.js';
 import { ReportFile } from './report-file.js';
+import { restoreCommand } from './restore-command.js';
 import { TUNING_RANGES, WHOLE_NUMBER } from './setting-rules.js';
 
 /** 0: clean. 1: findings. 2: error, partial run, or invalid input. */
@@ -39,6 +40,8 @@ const USAGE = `Usage:
                          [--state LOCATION] [--deadline DURATION] [--concurrency N] [--timeout-ms MS]
                          [--max-retries N] [--debug]
   checkpoint-guard history --state LOCATION [--since DATE] [--format text|json|csv]
+  checkpoint-guard restore --state LOCATION --run RUN_ID [--checkpoint ID] [--project ID]
+                           [--policy FILE] [--apply]
   checkpoint-guard validate --policy FILE
   checkpoint-guard demo [--format text|json]
 
@@ -65,6 +68,10 @@ export const OPTIONS = {
   'max-retries': { type: 'string' },
   state: { type: 'string' },
   since: { type: 'string' },
+  run: { type: 'string' },
+  checkpoint: { type: 'string' },
+  project: { type: 'string' },
+  apply: { type: 'boolean', default: false },
   deadline: { type: 'string', default: DEFAULT_DEADLINE },
   debug: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -243,6 +250,32 @@ async function history(flags: Flags, io: CliIo): Promise<number> {
   return EXIT.clean;
 }
 
+/** Re-creates the grants a recorded run revoked (only with --apply). */
+async function restore(flags: Flags, io: CliIo): Promise<number> {
+  if (flags.state === undefined) throw usageError('--state LOCATION is required');
+  if (flags.run === undefined) throw usageError('--run RUN_ID is required (see checkpoint-guard history)');
+  const adminKey = io.env.OPENAI_ADMIN_KEY?.trim();
+  if (adminKey === undefined || adminKey === '') {
+    throw new CheckpointGuardError(
+      'ERR_MISSING_KEY',
+      'OPENAI_ADMIN_KEY is not set: export the organization admin API key',
+    );
+  }
+  return restoreCommand({
+    state: flags.state,
+    runId: flags.run,
+    ...(flags.checkpoint !== undefined ? { checkpointId: flags.checkpoint } : {}),
+    ...(flags.project !== undefined ? { projectId: flags.project } : {}),
+    apply: flags.apply,
+    ...(flags.policy !== undefined ? { policy: policyFlag(flags.policy).policy } : {}),
+    adminKey,
+    baseUrl: io.env.OPENAI_BASE_URL,
+    env: io.env,
+    print: io.stdout,
+    warn: io.stderr,
+  });
+}
+
 async function validate(flags: Flags, io: CliIo): Promise<number> {
   const { policy, warnings } = policyFlag(flags.policy);
   for (const warning of warnings)
@@ -335,6 +368,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await validate(flags, safeIo);
       case 'history':
         return await history(flags, safeIo);
+      case 'restore':
+        return await restore(flags, safeIo);
       case 'demo':
         return await demo(flags, safeIo);
       case undefined:

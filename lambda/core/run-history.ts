@@ -3,8 +3,9 @@
  * access to these models was reviewed every day"). Read from the monthly indexes, so a year of
  * history costs twelve reads, not one per report.
  */
+import { CheckpointGuardError } from './errors.js';
 import type { AuditMode } from './policy.js';
-import type { RunStatus, Totals } from './report.js';
+import type { AuditReport, RunStatus, Totals } from './report.js';
 import { readRunIndex } from './run-recorder.js';
 import type { RunStore } from './run-store.js';
 import { printable } from './sanitize.js';
@@ -89,4 +90,29 @@ export function historyCsv(runs: readonly RunSummary[]): string {
 
 export function historyJson(runs: readonly RunSummary[]): string {
   return `${JSON.stringify(runs, null, 2)}\n`;
+}
+
+/** The report of run `runId`, found through the indexes; `undefined` when no index lists it. */
+export async function readRunReport(store: RunStore, runId: string): Promise<AuditReport | undefined> {
+  const months = [...(await store.list('index/'))].reverse();
+  for (const key of months) {
+    const entry = (await readRunIndex(store, key)).runs.find((run) => run.runId === runId);
+    if (entry === undefined) continue;
+    const { value } = await store.read(entry.report);
+    if (value === undefined) {
+      throw new CheckpointGuardError(
+        'ERR_STORE_UNREADABLE',
+        `run store ${store.location}: ${entry.report} is listed in ${key} but missing`,
+      );
+    }
+    try {
+      return JSON.parse(value) as AuditReport;
+    } catch {
+      throw new CheckpointGuardError(
+        'ERR_STORE_UNREADABLE',
+        `run store ${store.location}: ${entry.report} is not valid JSON`,
+      );
+    }
+  }
+  return undefined;
 }
