@@ -2,9 +2,9 @@
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CliIo, main } from '../../lambda/cli.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
+import { runCli } from '../support/cli-harness.js';
 
 const ADMIN_KEY = 'sk-admin-cli-restore-test-77aa88bb99cc';
 const WEATHER = 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd';
@@ -14,20 +14,8 @@ let dir: string;
 let state: string;
 let emulator: OpenAIEmulator;
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    env: { OPENAI_ADMIN_KEY: ADMIN_KEY, OPENAI_BASE_URL: emulator.baseUrl },
-    stderrIsTty: false,
-  };
-  return { code: await main(argv, io), stdout, stderr };
+function run(argv: string[]) {
+  return runCli(argv, { OPENAI_ADMIN_KEY: ADMIN_KEY, OPENAI_BASE_URL: emulator.baseUrl });
 }
 
 function holders(checkpoint: string): string[] {

@@ -2,9 +2,9 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CliIo, main } from '../../lambda/cli.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
+import { runCli } from '../support/cli-harness.js';
 import { type FakeS3, startFakeS3 } from '../support/fake-s3.js';
 
 const ADMIN_KEY = 'sk-admin-cli-state-test-0a1b2c3d4e5f6a7b';
@@ -14,20 +14,8 @@ let dir: string;
 let emulator: OpenAIEmulator;
 let env: Record<string, string>;
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    env,
-    stderrIsTty: false,
-  };
-  return { code: await main(argv, io), stdout, stderr };
+function run(argv: string[]) {
+  return runCli(argv, env);
 }
 
 async function policy(content: object = { allowedProjects: ['proj_core'], checkpoints: [WEATHER] }) {

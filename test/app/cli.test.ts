@@ -6,38 +6,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type CliIo, main } from '../../lambda/cli.js';
 import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
+import { runCli } from '../support/cli-harness.js';
 
 const ADMIN_KEY = 'sk-admin-cli-test-9f8e7d6c5b4a3210';
 const WEATHER = 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd';
 const SUPPORT = 'ft:gpt-4o-2024-08-06:org:support:Q1w2E3r4';
 const repoRoot = new URL('../..', import.meta.url).pathname;
-
-interface Captured {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function runCli(
-  argv: string[],
-  env: Record<string, string | undefined>,
-  stderrIsTty = false,
-): Promise<Captured> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    env,
-    stderrIsTty,
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
 
 let dir: string;
 let emulator: OpenAIEmulator;
