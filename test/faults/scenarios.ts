@@ -66,6 +66,12 @@ export interface Scenario {
   readonly policy?: (policy: PolicyDocument) => PolicyDocument;
   /** Checkpoints audited at once. @default the runner's default (8) */
   readonly concurrency?: number;
+  /**
+   * Per-request timeout of the row's runs. Rows that wait for a timeout to fire name a short
+   * one; the others keep a generous one, so that a loaded machine cannot turn a slow
+   * answer into an unplanned retry. @default REQUEST_TIMEOUT_MS of targets.ts (1 s)
+   */
+  readonly requestTimeoutMs?: number;
   /** Grants and faults, on an emulator already seeded with the world. */
   readonly setup?: (world: World) => void;
   /** Lambda only. @default 'ok' */
