@@ -1,5 +1,5 @@
 /**
- * The fault matrix's harness: a scenario of scenarios.ts, run whole by each of its
+ * The fault matrix's harness: a row of scenarios.ts, run whole by each of its
  * targets (the CLI, the Lambda handler), then held to the six invariants of
  * invariants.ts and to the scenario's own expectations.
  *
@@ -18,14 +18,8 @@ import {
 } from '../../lambda/emulator/openai-emulator.js';
 import { type Elsewhere, startElsewhere } from './elsewhere.js';
 import { checkInvariants, type RunRecord } from './invariants.js';
-import {
-  BASELINE_ACTIONS,
-  BASELINE_CHECKPOINTS,
-  type ExpectedCheckpoint,
-  type RowOutcome,
-  type Scenario,
-  type Target,
-} from './scenarios.js';
+import { BASELINE_ACTIONS, BASELINE_CHECKPOINTS } from './scenarios/baseline.js';
+import type { ExpectedCheckpoint, RowOutcome, Scenario, Target } from './scenarios/scenario.js';
 import {
   type CliRun,
   LAMBDA_REMAINING_MS,

@@ -25,7 +25,7 @@ import { type CliIo, main } from '../../lambda/cli.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import { createHandler } from '../../lambda/handler.js';
 import { ENV } from '../../lambda/handler-settings.js';
-import type { SnsBehaviour, SsmBehaviour } from './scenarios.js';
+import type { SnsBehaviour, SsmBehaviour } from './scenarios/scenario.js';
 
 /** Per-request timeout of every run. */
 export const REQUEST_TIMEOUT_MS = 1_000;
