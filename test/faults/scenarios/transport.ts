@@ -8,6 +8,12 @@ import type { Scenario } from './scenario.js';
 
 const { A, B, C } = CHECKPOINTS;
 
+/**
+ * The request timeout of the rows that wait for it to fire, so that they stay quick: three
+ * attempts at a server that never answers take three of them.
+ */
+const SHORT_TIMEOUT_MS = 250;
+
 export const TRANSPORT: readonly Scenario[] = [
   {
     name: 'a connection reset mid-body, then success',
@@ -29,13 +35,15 @@ export const TRANSPORT: readonly Scenario[] = [
   },
   {
     name: 'a response slower than the request timeout, then a prompt one',
+    requestTimeoutMs: SHORT_TIMEOUT_MS,
     setup: ({ emulator }) => {
-      emulator.injectFault({ kind: 'delay', ms: 2_000, match: list(A) });
+      emulator.injectFault({ kind: 'delay', ms: 2 * SHORT_TIMEOUT_MS, match: list(A) });
     },
     expect: { check: expectRequests(2, 'listPermissions', A) },
   },
   {
     name: 'a server that never answers: every attempt times out',
+    requestTimeoutMs: SHORT_TIMEOUT_MS,
     setup: ({ emulator }) => {
       emulator.injectFault({ kind: 'hang', match: list(C), times: FOREVER });
     },
