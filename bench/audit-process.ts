@@ -1,6 +1,6 @@
 /**
  * One measured audit in a fresh process, so its peak RSS is the audit's own and no run
- * inherits another's warm JIT or heap. Started by bench/run.ts with `fork` (tsx loader)
+ * inherits another's warm JIT or heap. Started by bench/ipc.ts with `fork` (tsx loader)
  * and one JSON argument (`AuditJob`); it sends one `AuditOutcome` over IPC and exits.
  *
  * The wall time covers the audit alone (from the first request to the finished report),
@@ -10,8 +10,9 @@ import { RequestLimiter, type RequestLimiterStats } from '../lambda/adapters/req
 import { runCheckpointAudit } from '../lambda/audit-runner.js';
 import { DEFAULT_CONCURRENCY } from '../lambda/core/audit.js';
 import { parsePolicy } from '../lambda/core/policy.js';
+import { notAudited } from '../lambda/core/report.js';
 import { sequentialWalk } from './sequential-walk.js';
-import { PAGE_SIZE, type WorkloadShape, workloadPolicy } from './workload.js';
+import { PAGE_SIZE, type WorkloadShape, workloadPolicy } from './workload-shape.js';
 
 export interface AuditJob {
   readonly engine: 'checkpoint-guard' | 'sequential';
@@ -82,7 +83,7 @@ if (job.engine === 'sequential') {
     wallMs,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     checkpoints: report.totals.checkpoints,
-    failed: report.totals.incomplete + report.totals.error,
+    failed: notAudited(report.totals),
     permissionsSeen: report.totals.permissionsSeen,
     findings: report.totals.findings,
     concurrency,

@@ -1,12 +1,12 @@
 /**
  * Cold start of the deployed function: the bundle the CDK stack really produces
- * (synthesized with test/infra/synth.ts, esbuild options and all), its size, and the
+ * (synthesized with scripts/synth.ts, esbuild options and all), its size, and the
  * time a fresh Node process takes to import it, with the NODE_OPTIONS the stack gives
  * the function.
  */
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { synthesizeApp } from '../test/infra/synth.js';
+import { synthesizeApp } from '../scripts/synth.js';
 
 export interface ColdStart {
   /** Size of `index.mjs`, the bundled handler (the source map is not loaded unless asked). */

@@ -2,12 +2,12 @@
  * The emulator's own process for the benchmark, so serving requests never competes with
  * the audit for the event loop (only for the CPU, as a real network peer would not).
  *
- * Started by bench/run.ts with `fork` (tsx loader), one JSON argument (`EmulatorConfig`).
+ * Started by bench/ipc.ts with `fork` (tsx loader), one JSON argument (`EmulatorConfig`).
  * It seeds the workload in-process, then reports `ready` over IPC; on `counters` it answers
  * with its request counters; it closes and exits when the parent disconnects.
  */
-import { startOpenAIEmulator } from '../lambda/emulator/openai-emulator.js';
-import { seedWorkload, type WorkloadShape } from './workload.js';
+import { startOpenAIEmulator } from '../lambda/emulator/openai/index.js';
+import { seedWorkload, type WorkloadShape } from './workload-shape.js';
 
 export interface EmulatorConfig {
   readonly shape: WorkloadShape;

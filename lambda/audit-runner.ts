@@ -4,7 +4,7 @@
  * then the lookups that describe its findings.
  */
 import { randomUUID } from 'node:crypto';
-import { OpenAIClient, type OpenAIClientOptions } from './adapters/openai-client.js';
+import { OpenAIClient, type OpenAIClientOptions } from './adapters/openai/index.js';
 import { RequestLimiter } from './adapters/request-limiter.js';
 import { type AuditObserver, DEFAULT_CONCURRENCY, runAudit } from './core/audit.js';
 import { enrichReport } from './core/enrichment.js';
@@ -16,7 +16,8 @@ export interface RunSettings {
   /** The mode decided by the caller; never `enforce` unless the policy says so too. */
   readonly mode: AuditMode;
   readonly adminKey: string;
-  readonly baseUrl: string;
+  /** As configured; the client resolves it (see `OpenAIClientOptions.baseUrl`). */
+  readonly baseUrl: string | undefined;
   readonly concurrency?: number;
   readonly pageSize?: number;
   /** Epoch ms after which no new request starts. */

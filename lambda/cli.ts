@@ -6,13 +6,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { resolveBaseUrl } from './adapters/openai-base-url.js';
+import { createRedactor } from './adapters/openai/index.js';
 import { effectiveMode, runCheckpointAudit } from './audit-runner.js';
 import { CheckpointGuardError, PolicyError } from './core/errors.js';
 import { type LoadedPolicy, parsePolicy, parsePolicyText } from './core/policy.js';
 import { renderJson } from './core/render-json.js';
 import { renderText, verdictLine } from './core/render-text.js';
-import type { AuditReport } from './core/report.js';
+import { type AuditReport, isFailedRun } from './core/report.js';
 
 /** 0: clean. 1: findings. 2: error, partial run, or invalid input. */
 export const EXIT = { clean: 0, findings: 1, failure: 2 } as const;
@@ -38,7 +38,7 @@ Environment:
 Exit codes: 0 clean, 1 unexpected grants found, 2 error, incomplete run or invalid input.
 `;
 
-const OPTIONS = {
+export const OPTIONS = {
   policy: { type: 'string' },
   enforce: { type: 'boolean', default: false },
   format: { type: 'string', default: 'text' },
@@ -124,7 +124,7 @@ async function audit(flags: Flags, io: CliIo): Promise<number> {
     loaded,
     mode: effectiveMode(loaded.policy.mode, flags.enforce),
     adminKey: adminKey.trim(),
-    baseUrl: resolveBaseUrl(io.env.OPENAI_BASE_URL),
+    baseUrl: io.env.OPENAI_BASE_URL,
     ...(concurrency !== undefined ? { concurrency } : {}),
     client: {
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
@@ -142,7 +142,7 @@ async function audit(flags: Flags, io: CliIo): Promise<number> {
   } else {
     io.stdout(output);
     // A failed run must be visible even when stdout goes to a file or a pipe.
-    if (report.status === 'error' || report.status === 'partial') io.stderr(`${verdictLine(report)}\n`);
+    if (isFailedRun(report.status)) io.stderr(`${verdictLine(report)}\n`);
   }
   return exitCodeOf(report);
 }
@@ -163,7 +163,7 @@ async function demo(flags: Flags, io: CliIo): Promise<number> {
   const now = new Date();
   const adminKey = `sk-admin-demo-${Math.random().toString(36).slice(2)}`;
   // Loaded only here: the emulator is the demo's, not something audit or validate need.
-  const { startOpenAIEmulator } = await import('./emulator/openai-emulator.js');
+  const { startOpenAIEmulator } = await import('./emulator/openai/index.js');
   const { demoPolicy, seedDemoOrganization } = await import('./emulator/demo-organization.js');
   const emulator = await startOpenAIEmulator({ adminKey });
   try {
@@ -172,22 +172,28 @@ async function demo(flags: Flags, io: CliIo): Promise<number> {
     const report = await runCheckpointAudit({ loaded, mode: 'report', adminKey, baseUrl: emulator.baseUrl });
     io.stdout(render(report, as));
     // Findings are the point of the demo; only a failed run is a failure here.
-    return report.status === 'error' || report.status === 'partial' ? EXIT.failure : EXIT.clean;
+    return isFailedRun(report.status) ? EXIT.failure : EXIT.clean;
   } finally {
     await emulator.close();
   }
 }
 
-/** Replaces every occurrence of `secret` so no printed line can carry it. */
-function redactor(secret: string | undefined): (text: string) => string {
-  const value = secret?.trim();
-  if (!value || value.length < 8) return (text) => text;
-  return (text) => text.split(value).join('[REDACTED]');
+/**
+ * Shortest admin key searched for in the output. A shorter one is no real admin key, and
+ * replacing each of its occurrences in a report would shred it and show, by where
+ * `[REDACTED]` lands, what the key is. Secret-looking text is redacted whatever the key.
+ */
+const MIN_REDACTED_KEY_LENGTH = 8;
+
+/** Redacts every line the CLI prints: the admin key (trimmed, as the client gets it) and anything secret-looking. */
+function outputRedactor(env: CliIo['env']): (text: string) => string {
+  const key = env.OPENAI_ADMIN_KEY?.trim() ?? '';
+  return createRedactor(key.length >= MIN_REDACTED_KEY_LENGTH ? [key] : [], { keepLines: true });
 }
 
 /** Entry point: returns the exit code; never throws. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
-  const redact = redactor(io.env.OPENAI_ADMIN_KEY);
+  const redact = outputRedactor(io.env);
   const safeIo: CliIo = {
     ...io,
     stdout: (text) => io.stdout(redact(text)),

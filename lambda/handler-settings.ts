@@ -3,8 +3,9 @@
  * cold start. The stack imports `ENV` so the two sides cannot drift apart.
  */
 import * as z from 'zod';
+import { resolveBaseUrl } from './adapters/openai/base-url.js';
 import { CheckpointGuardError } from './core/errors.js';
-import { formatPath } from './core/policy.js';
+import { formatPath } from './core/zod-path.js';
 
 /** Environment variable names, shared with the stack (lib/). */
 export const ENV = {
@@ -73,6 +74,7 @@ export interface HandlerSettings {
   readonly adminKeyParameterName: string;
   readonly topicArn: string;
   readonly policyFile: string;
+  /** As configured, for the client to resolve; known to pass `resolveBaseUrl`. */
   readonly openAIBaseUrl: string | undefined;
   readonly notify: NotifySetting;
   readonly concurrency: number | undefined;
@@ -86,7 +88,11 @@ export interface HandlerSettings {
   readonly openAIMaxRetries: number | undefined;
 }
 
-/** Reads and validates the settings. Throws `ERR_CONFIG` naming every bad variable. */
+/**
+ * Reads and validates the settings. Throws `ERR_CONFIG` naming every bad variable, then
+ * `ERR_INVALID_BASE_URL` for a base URL the client would refuse: checked here with the
+ * client's own rule so that it fails the cold start, not every run.
+ */
 export function readHandlerSettings(env: Readonly<Record<string, string | undefined>>): HandlerSettings {
   const parsed = settingsSchema.safeParse(env);
   if (!parsed.success) {
@@ -94,6 +100,7 @@ export function readHandlerSettings(env: Readonly<Record<string, string | undefi
     throw new CheckpointGuardError('ERR_CONFIG', `invalid Lambda settings: ${problems.join('; ')}`);
   }
   const s = parsed.data;
+  resolveBaseUrl(s[ENV.openAIBaseUrl]);
   return {
     adminKeyParameterName: s[ENV.adminKeyParameterName],
     topicArn: s[ENV.topicArn],

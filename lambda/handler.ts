@@ -11,7 +11,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { resolveBaseUrl } from './adapters/openai-base-url.js';
 import { SnsPublisher } from './adapters/sns-publisher.js';
 import { AdminKeyLoader } from './adapters/ssm-admin-key.js';
 import { CheckpointGuardError, PolicyError } from './core/errors.js';
@@ -43,11 +42,12 @@ export function loadBundledPolicy(policyFile: string, now: Date): LoadedPolicy |
   }
 }
 
-/** Builds the dependencies of a run from the environment. Throws `ERR_CONFIG` on bad settings. */
+/**
+ * Builds the dependencies of a run from the environment. Throws `ERR_CONFIG` on bad settings,
+ * `ERR_INVALID_BASE_URL` on a base URL the client would refuse.
+ */
 export function createDeps(env: Readonly<Record<string, string | undefined>>): ScheduledAuditDeps {
   const settings = readHandlerSettings(env);
-  // Checked once here so a bad URL fails the cold start with a clear message.
-  const baseUrl = resolveBaseUrl(settings.openAIBaseUrl);
   const logger = new Logger({ serviceName: SERVICE_NAME });
   const policy = loadBundledPolicy(settings.policyFile, new Date());
   if (policy instanceof CheckpointGuardError)
@@ -62,7 +62,7 @@ export function createDeps(env: Readonly<Record<string, string | undefined>>): S
   const ssm = new SSMClient(awsClientConfig);
   const sns = new SNSClient(awsClientConfig);
   return {
-    settings: { ...settings, openAIBaseUrl: baseUrl },
+    settings,
     policy,
     adminKey: new AdminKeyLoader({
       ssm,

@@ -7,19 +7,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { resolveBaseUrl } from './adapters/openai-base-url.js';
 import type { SnsPublisher } from './adapters/sns-publisher.js';
 import type { AdminKeyLoader } from './adapters/ssm-admin-key.js';
 import { effectiveMode, type RunSettings, runCheckpointAudit } from './audit-runner.js';
 import { failedRunReport } from './core/audit.js';
 import { CheckpointGuardError } from './core/errors.js';
 import type { AuditMode, LoadedPolicy } from './core/policy.js';
-import { toJsonReport } from './core/render-json.js';
 import { verdictLine } from './core/render-text.js';
-import type { AuditReport } from './core/report.js';
+import { type AuditReport, isFailedRun, notAudited } from './core/report.js';
 import { printable } from './core/sanitize.js';
 import { buildSnsMessage } from './core/sns-message.js';
 import { type HandlerSettings, SUCCESSFUL_RUNS_METRIC } from './handler-settings.js';
+import { type Invocation, readInvocation } from './invocation.js';
 
 /** Metric names the stack's alarms and dashboards rely on. */
 export const METRICS = {
@@ -32,6 +31,9 @@ export const METRICS = {
   runDuration: 'RunDuration',
   successfulRuns: SUCCESSFUL_RUNS_METRIC,
 } as const;
+
+/** The most a logged report may take: a CloudWatch log event holds 256 KB, the line's other fields included. */
+export const LOGGED_REPORT_BYTES = 200 * 1024;
 
 /** A duplicate delivery of the same event within this window is skipped. */
 export const DUPLICATE_WINDOW_MS = 6 * 60 * 60 * 1000;
@@ -69,48 +71,6 @@ export class RunFailedError extends Error {
   }
 }
 
-const EVENTBRIDGE_FIELDS = new Set([
-  'version',
-  'id',
-  'detail-type',
-  'source',
-  'account',
-  'time',
-  'region',
-  'resources',
-  'detail',
-]);
-
-interface Invocation {
-  readonly eventId: string;
-  readonly dryRun: boolean;
-}
-
-/** Reads the payload: `dryRun` is the only input; anything else is logged and ignored. */
-function readInvocation(event: unknown, context: InvocationContext, logger: Logger): Invocation {
-  const payload =
-    typeof event === 'object' && event !== null && !Array.isArray(event)
-      ? (event as Record<string, unknown>)
-      : {};
-  if (payload !== event && event !== undefined && event !== null) {
-    logger.warn('ignoring a payload that is not an object', {
-      payloadType: Array.isArray(event) ? 'array' : typeof event,
-    });
-  }
-  const ignored = Object.keys(payload).filter((key) => key !== 'dryRun' && !EVENTBRIDGE_FIELDS.has(key));
-  if (ignored.length > 0) logger.warn('ignoring unknown payload fields', { fields: ignored.slice(0, 20) });
-  let dryRun = false;
-  if ('dryRun' in payload) {
-    dryRun = payload.dryRun !== false;
-    // Anything but an explicit false errs on the safe side: no revocation.
-    if (typeof payload.dryRun !== 'boolean')
-      logger.warn('dryRun is not a boolean: treating this run as a dry run');
-  }
-  // Lambda keeps the request id across its own retries of an async event; EventBridge gives each event an id.
-  const eventId = typeof payload.id === 'string' && payload.id !== '' ? payload.id : context.awsRequestId;
-  return { eventId, dryRun };
-}
-
 function isDuplicate(deps: ScheduledAuditDeps, eventId: string): boolean {
   const now = deps.now();
   for (const [id, at] of deps.recentEvents) if (now - at > DUPLICATE_WINDOW_MS) deps.recentEvents.delete(id);
@@ -121,14 +81,14 @@ function isDuplicate(deps: ScheduledAuditDeps, eventId: string): boolean {
 
 function emitMetrics(metrics: Metrics, report: AuditReport, published: boolean): void {
   const { totals } = report;
-  metrics.addMetric(METRICS.checkpointsAudited, MetricUnit.Count, totals.clean + totals.withFindings);
+  metrics.addMetric(METRICS.checkpointsAudited, MetricUnit.Count, totals.checkpoints - notAudited(totals));
   metrics.addMetric(METRICS.permissionsSeen, MetricUnit.Count, totals.permissionsSeen);
   metrics.addMetric(METRICS.findings, MetricUnit.Count, totals.findings);
   metrics.addMetric(METRICS.revocations, MetricUnit.Count, totals.revoked);
   metrics.addMetric(METRICS.failedRevocations, MetricUnit.Count, totals.revokeFailed);
-  metrics.addMetric(METRICS.incompleteCheckpoints, MetricUnit.Count, totals.incomplete + totals.error);
+  metrics.addMetric(METRICS.incompleteCheckpoints, MetricUnit.Count, notAudited(totals));
   metrics.addMetric(METRICS.runDuration, MetricUnit.Milliseconds, report.durationMs);
-  const succeeded = published && (report.status === 'clean' || report.status === 'findings');
+  const succeeded = published && !isFailedRun(report.status);
   metrics.addMetric(METRICS.successfulRuns, MetricUnit.Count, succeeded ? 1 : 0);
   metrics.publishStoredMetrics();
 }
@@ -197,7 +157,7 @@ function auditSettings(
     loaded: policy,
     mode,
     adminKey,
-    baseUrl: resolveBaseUrl(settings.openAIBaseUrl),
+    baseUrl: settings.openAIBaseUrl,
     runId,
     deadline,
     ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
@@ -214,7 +174,8 @@ function auditSettings(
           status: result.status,
           pagesRead: result.pagesRead,
           permissionsSeen: result.permissionsSeen,
-          reason: result.reason,
+          // The reason can quote the API (a cursor, an error message): escaped and bounded like every id.
+          reason: result.reason === undefined ? undefined : printable(result.reason, 300),
           reasonCode: result.reasonCode,
         };
         if (result.status === 'incomplete' || result.status === 'error')
@@ -238,7 +199,7 @@ function auditSettings(
           permissionId: printable(finding.permissionId),
           projectId: printable(finding.projectId),
           action: finding.action,
-          actionReason: finding.actionReason,
+          actionReason: finding.actionReason === undefined ? undefined : printable(finding.actionReason, 300),
         };
         if (finding.action === 'revoke-failed') logger.error('action', fields);
         else logger.info('action', fields);
@@ -260,14 +221,24 @@ export async function runScheduledAudit(
   const runId = randomUUID();
   const startedAt = deps.now();
   logger.appendKeys({ runId });
-  const invocation = readInvocation(event, context, logger);
-  if (isDuplicate(deps, invocation.eventId)) {
-    logger.warn('duplicate delivery of an event already handled: skipped', { eventId: invocation.eventId });
-    return { runId, status: 'duplicate', findings: 0, revoked: 0 };
+  const invocation = readInvocation(event, context.awsRequestId);
+  let report: AuditReport;
+  if ('refused' in invocation) {
+    // Refused, not guessed at: nothing is revoked, and the alert says what was wrong.
+    logger.error('invocation refused', { eventId: invocation.eventId, error: invocation.refused });
+    report = failedRunReport(
+      { runId, runError: invocation.refused, mode: 'report', startedAt },
+      deps.policy instanceof CheckpointGuardError ? undefined : deps.policy.policy,
+      { now: deps.now },
+    );
+  } else {
+    if (isDuplicate(deps, invocation.eventId)) {
+      logger.warn('duplicate delivery of an event already handled: skipped', { eventId: invocation.eventId });
+      return { runId, status: 'duplicate', findings: 0, revoked: 0 };
+    }
+    logger.info('run started', { eventId: invocation.eventId, dryRun: invocation.dryRun });
+    report = await audit(deps, invocation, context, runId, startedAt);
   }
-  logger.info('run started', { eventId: invocation.eventId, dryRun: invocation.dryRun });
-
-  const report = await audit(deps, invocation, context, runId, startedAt);
   const summary = {
     status: report.status,
     mode: report.mode,
@@ -289,10 +260,11 @@ export async function runScheduledAudit(
       published = true;
     } catch (error) {
       publishError = error;
-      // The alert did not go out: the full report goes to the log, as one line, instead.
+      // The alert did not go out: the report goes to the log, as one line, instead; cut like the
+      // message, so that the line stays within a CloudWatch log event (256 KB).
       logger.error('publishing the report failed; full report follows', {
         error: error instanceof Error ? error.message : String(error),
-        report: toJsonReport(report),
+        report: JSON.parse(JSON.parse(buildSnsMessage(report, LOGGED_REPORT_BYTES).Message).default),
       });
     }
   }
@@ -303,6 +275,6 @@ export async function runScheduledAudit(
       `the report could not be published: ${publishError instanceof Error ? publishError.message : String(publishError)}`,
     );
   }
-  if (report.status === 'error' || report.status === 'partial') throw new RunFailedError(verdictLine(report));
+  if (isFailedRun(report.status)) throw new RunFailedError(verdictLine(report));
   return { runId, status: report.status, findings: report.totals.findings, revoked: report.totals.revoked };
 }

@@ -4,7 +4,7 @@
  * no loopback emulator to talk to. Checked at synth so a URL the function would refuse
  * at every cold start never deploys.
  */
-import { resolveBaseUrl } from '../lambda/adapters/openai-base-url.js';
+import { resolveBaseUrl } from '../lambda/adapters/openai/base-url.js';
 import { CheckpointGuardError } from '../lambda/core/errors.js';
 
 /** Why `value` cannot be deployed, or `undefined` when it can. */

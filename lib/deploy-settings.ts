@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { CheckpointGuardError, type ConfigIssue } from '../lambda/core/errors.js';
-import { formatPath } from '../lambda/core/policy.js';
+import { formatPath } from '../lambda/core/zod-path.js';
 import type { NotifySetting } from '../lambda/handler-settings.js';
 import { deployedBaseUrlProblem } from './base-url.js';
 import { DEFAULT_SCHEDULE, parseSchedule } from './schedule.js';

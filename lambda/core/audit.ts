@@ -22,8 +22,10 @@ import {
   computeTotals,
   type EnforcementSummary,
   type Finding,
+  isRequestFailureCode,
   needsAction,
   REPORT_SCHEMA_VERSION,
+  type ReasonCode,
 } from './report.js';
 import { printable } from './sanitize.js';
 
@@ -71,7 +73,7 @@ interface Listing {
   readonly checkpoint: CheckpointPolicy;
   status: 'complete' | 'incomplete' | 'error';
   reason?: string;
-  reasonCode?: string;
+  reasonCode?: ReasonCode;
   pagesRead: number;
   permissionsSeen: number;
   allowed: number;
@@ -163,7 +165,7 @@ async function walkCheckpoint(
   /** Permission id → its project, as first listed. */
   const seenPermissions = new Map<string, string>();
   const cursor = new CursorWalk();
-  const stop = (reasonCode: string, reason: string): Listing => {
+  const stop = (reasonCode: ReasonCode, reason: string): Listing => {
     listing.status = 'incomplete';
     listing.reasonCode = reasonCode;
     listing.reason = reason;
@@ -210,7 +212,12 @@ async function walkCheckpoint(
       }
       seenPermissions.set(permission.id, permission.projectId);
       listing.permissionsSeen++;
-      const standing = standingOf(checkpoint, policy.exemptions, permission.projectId, nowMs);
+      const standing = standingOf(
+        checkpoint,
+        policy.exemptionsByProject.get(permission.projectId) ?? [],
+        permission.projectId,
+        nowMs,
+      );
       if (standing.kind === 'allowed') {
         listing.allowed++;
         continue;
@@ -237,7 +244,7 @@ async function walkCheckpoint(
 }
 
 /** Refusals by the API are `error`; failures to finish (transport, bad data) are `incomplete`. */
-const REFUSAL_CODES = new Set([
+const REFUSAL_CODES: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
   'ERR_OPENAI_AUTH',
   'ERR_OPENAI_FORBIDDEN',
   'ERR_OPENAI_NOT_FOUND',
@@ -246,7 +253,7 @@ const REFUSAL_CODES = new Set([
 ]);
 
 function recordListingFailure(listing: Listing, error: unknown): Listing {
-  const code = error instanceof CheckpointGuardError ? error.code : 'ERR_UNEXPECTED';
+  const code = listingFailureCode(error);
   listing.status = REFUSAL_CODES.has(code) ? 'error' : 'incomplete';
   listing.reasonCode = code;
   const message = error instanceof Error ? error.message : String(error);
@@ -257,6 +264,12 @@ function recordListingFailure(listing: Listing, error: unknown): Listing {
         ? `${message} (after ${listing.pagesRead} page(s))`
         : message;
   return listing;
+}
+
+/** A listing fails with its OpenAI request's own code; anything else was not anticipated. */
+function listingFailureCode(error: unknown): ReasonCode {
+  if (!(error instanceof CheckpointGuardError)) return 'ERR_UNEXPECTED';
+  return isRequestFailureCode(error.code) ? error.code : 'ERR_UNEXPECTED';
 }
 
 function toResult(listing: Listing): CheckpointResult {
@@ -347,7 +360,8 @@ async function enforce(
   await mapWithConcurrency(
     planned,
     options.revocationConcurrency ?? DEFAULT_REVOCATION_CONCURRENCY,
-    async ({ listing, index }) => report(await revoke(policy, listing, index, source, clock), listing),
+    async ({ listing, index }) =>
+      report(await revoke(policy, listing, index, source, clock, options, pastDeadline), listing),
     {
       shouldStart: () => !pastDeadline(),
       onSkipped: ({ listing, index }) =>
@@ -366,20 +380,86 @@ async function revoke(
   index: number,
   source: PermissionSource,
   clock: Clock,
+  options: AuditOptions,
+  pastDeadline: () => boolean,
 ): Promise<Finding> {
   const finding = listing.findings[index] as Finding;
   // Last line of defence before an irreversible call: re-derive the standing from the policy alone.
-  const standing = standingOf(listing.checkpoint, policy.exemptions, finding.projectId, clock.now());
+  const standing = standingOf(
+    listing.checkpoint,
+    policy.exemptionsByProject.get(finding.projectId) ?? [],
+    finding.projectId,
+    clock.now(),
+  );
   if (standing.kind === 'allowed' || standing.kind === 'exempt') {
     return setAction(listing, index, 'none', `not revoked: ${finding.projectId} is ${standing.kind}`);
   }
+  let outcome: Awaited<ReturnType<PermissionSource['deletePermission']>>;
   try {
-    const outcome = await source.deletePermission(listing.checkpoint.id, finding.permissionId);
-    return outcome === 'deleted'
-      ? setAction(listing, index, 'revoked')
-      : setAction(listing, index, 'already-gone', 'the grant no longer existed (404)');
+    outcome = await source.deletePermission(listing.checkpoint.id, finding.permissionId);
   } catch (error) {
     return setAction(listing, index, 'revoke-failed', error instanceof Error ? error.message : String(error));
+  }
+  if (outcome === 'deleted') return setAction(listing, index, 'revoked');
+  // A 404 may mean the route, not the grant, was not found (`unknown_url`): only a fresh listing
+  // that no longer holds the grant makes it gone. Otherwise the grant may still be there.
+  const check = await findInListing(
+    source,
+    listing.checkpoint.id,
+    finding.permissionId,
+    options,
+    pastDeadline,
+  );
+  if (check.kind === 'absent') {
+    return setAction(
+      listing,
+      index,
+      'already-gone',
+      'the grant no longer existed (404, and no longer listed)',
+    );
+  }
+  return setAction(
+    listing,
+    index,
+    'revoke-failed',
+    check.kind === 'listed'
+      ? 'the DELETE was answered 404, but the grant is still listed'
+      : `the DELETE was answered 404, and a fresh listing to confirm the grant is gone failed: ${check.reason}`,
+  );
+}
+
+type ListingCheck =
+  | { readonly kind: 'listed' }
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'unknown'; readonly reason: string };
+
+/** Walks a checkpoint's whole listing for one permission, under the same guards as the audit's walk. */
+async function findInListing(
+  source: PermissionSource,
+  checkpointId: string,
+  permissionId: string,
+  options: AuditOptions,
+  pastDeadline: () => boolean,
+): Promise<ListingCheck> {
+  const maxPages = options.maxPagesPerCheckpoint ?? DEFAULT_MAX_PAGES_PER_CHECKPOINT;
+  const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  const cursor = new CursorWalk();
+  for (let pages = 0; ; pages++) {
+    if (pages >= maxPages) return { kind: 'unknown', reason: `stopped after ${maxPages} pages` };
+    if (pastDeadline()) return { kind: 'unknown', reason: "the run's deadline was reached" };
+    let page: Awaited<ReturnType<PermissionSource['listPermissionsPage']>>;
+    try {
+      page = await source.listPermissionsPage(
+        checkpointId,
+        cursor.after === undefined ? { limit } : { after: cursor.after, limit },
+      );
+    } catch (error) {
+      return { kind: 'unknown', reason: error instanceof Error ? error.message : String(error) };
+    }
+    if (page.permissions.some((p) => p.id === permissionId)) return { kind: 'listed' };
+    if (!page.hasMore) return { kind: 'absent' };
+    const stopped = cursor.advance(page.permissions.length, page.lastId);
+    if (stopped) return { kind: 'unknown', reason: stopped.reason };
   }
 }
 

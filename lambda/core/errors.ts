@@ -6,6 +6,7 @@
  * Errors carry only data that is safe to print. Adapters never attach a library
  * error (whose request options hold the admin key in a header) as `cause`.
  */
+import { printable } from './sanitize.js';
 
 export type ErrorCode =
   // OpenAI API
@@ -32,7 +33,11 @@ export type ErrorCode =
   | 'ERR_SSM_KMS'
   | 'ERR_SSM_EMPTY_VALUE'
   | 'ERR_SSM'
-  | 'ERR_SNS_PUBLISH';
+  | 'ERR_SNS_PUBLISH'
+  // the run store
+  | 'ERR_STORE_CONFLICT' // another writer changed an object first
+  | 'ERR_STORE_UNREADABLE' // a stored object is not what this version wrote (corrupt, or a newer schema)
+  | 'ERR_STORE'; // the store could not be reached, read or written
 
 /** Base class of every error checkpoint-guard raises on purpose. */
 export class CheckpointGuardError extends Error {
@@ -84,18 +89,25 @@ export interface ConfigIssue {
   readonly message: string;
 }
 
+/** Problems listed in a `PolicyError`'s message; `issues` keeps them all. */
+export const MAX_LISTED_ISSUES = 50;
+
 /** An invalid policy: every problem found, each with its location. */
 export class PolicyError extends CheckpointGuardError {
   readonly issues: readonly ConfigIssue[];
   readonly source: string;
 
   constructor(source: string, issues: readonly ConfigIssue[]) {
+    // A policy file is operator input, possibly hostile or generated wrong: every part of the
+    // message is escaped (an unknown key can hold terminal escapes) and the list is capped
+    // (200,000 bad entries once printed 29 MB).
     const listed = issues
-      .map((issue) => `  ${issue.path ? `${issue.path}: ` : ''}${issue.message}`)
-      .join('\n');
+      .slice(0, MAX_LISTED_ISSUES)
+      .map((issue) => `  ${issue.path ? `${printable(issue.path)}: ` : ''}${printable(issue.message, 500)}`);
+    if (issues.length > MAX_LISTED_ISSUES) listed.push(`  ... and ${issues.length - MAX_LISTED_ISSUES} more`);
     super(
       'ERR_POLICY_INVALID',
-      `invalid policy ${source} (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${listed}`,
+      `invalid policy ${printable(source)} (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${listed.join('\n')}`,
     );
     this.name = 'PolicyError';
     this.issues = issues;

@@ -9,6 +9,9 @@
  */
 import * as z from 'zod';
 import { type ConfigIssue, PolicyError } from './errors.js';
+import { parsePolicyJson } from './policy-text.js';
+import { visibleLength } from './sanitize.js';
+import { formatPath } from './zod-path.js';
 
 /** `proj_` followed by the characters OpenAI project ids use. */
 export const PROJECT_ID_PATTERN = /^proj_[A-Za-z0-9_-]{1,64}$/;
@@ -73,7 +76,11 @@ const exemption = z.strictObject({
     .string({ error: 'is required: say why this grant is allowed (a ticket, an owner)' })
     .trim()
     .min(3, 'is required: say why this grant is allowed (a ticket, an owner)')
-    .max(500),
+    .max(500)
+    // Zero-width spaces or bidi marks alone would pass the length check and say nothing.
+    .refine((reason) => reason.length < 3 || visibleLength(reason) >= 3, {
+      error: 'must say why this grant is allowed in at least 3 visible characters (a ticket, an owner)',
+    }),
   expiresAt: expiry,
 });
 
@@ -148,6 +155,8 @@ export interface Policy {
   readonly mode: AuditMode;
   readonly checkpoints: readonly CheckpointPolicy[];
   readonly exemptions: readonly Exemption[];
+  /** The same exemptions by project id: a grant is checked against its project's only. */
+  readonly exemptionsByProject: ReadonlyMap<string, readonly Exemption[]>;
   readonly maxRevocationsPerRun: number;
   readonly lookups: LookupSwitches;
 }
@@ -169,26 +178,9 @@ export function expiryInstant(expiresAt: string): number {
   return Date.parse(expiresAt);
 }
 
-/** `checkpoints[3].allowedProjects[0]` from a zod path. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out ? `.${String(key)}` : String(key);
-  }
-  return out;
-}
-
 /** Parses a policy file's text. Throws `PolicyError` naming `source` and every problem. */
 export function parsePolicyText(text: string, source: string, now: Date): LoadedPolicy {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new PolicyError(source, [{ path: '', message: `not valid JSON: ${detail}` }]);
-  }
-  return parsePolicy(raw, source, now);
+  return parsePolicy(parsePolicyJson(text, source), source, now);
 }
 
 /** Validates a parsed policy object. Throws `PolicyError` naming `source` and every problem. */
@@ -197,12 +189,14 @@ export function parsePolicy(raw: unknown, source: string, now: Date): LoadedPoli
   if (!parsed.success) {
     // Duplicates are found in the second pass, which needs a well-formed file: look for them
     // here too, so one report lists every problem and the file is fixed in one edit.
+    const entries = (raw as { checkpoints?: unknown } | null)?.checkpoints;
     throw new PolicyError(source, [
       ...parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
-      ...duplicateCheckpointsIn(raw),
+      ...(Array.isArray(entries) ? duplicateCheckpoints(entries).values() : []),
     ]);
   }
   const file = parsed.data;
+  const duplicates = duplicateCheckpoints(file.checkpoints);
   const errors: ConfigIssue[] = [];
   const warnings: ConfigIssue[] = [];
 
@@ -210,18 +204,14 @@ export function parsePolicy(raw: unknown, source: string, now: Date): LoadedPoli
 
   const globalAllowed = new Set(file.allowedProjects);
   const checkpoints: CheckpointPolicy[] = [];
-  const firstIndexOf = new Map<string, number>();
+  const checkpointById = new Map<string, CheckpointPolicy>();
   file.checkpoints.forEach((entry, index) => {
-    const spec = typeof entry === 'string' ? { id: entry } : entry;
-    const first = firstIndexOf.get(spec.id);
-    if (first !== undefined) {
-      errors.push({
-        path: `checkpoints[${index}]`,
-        message: `duplicate of checkpoints[${first}] (${spec.id})`,
-      });
+    const duplicate = duplicates.get(index);
+    if (duplicate !== undefined) {
+      errors.push(duplicate);
       return;
     }
-    firstIndexOf.set(spec.id, index);
+    const spec = typeof entry === 'string' ? { id: entry } : entry;
     if (spec.replaceGlobalAllowlist && spec.allowedProjects === undefined) {
       errors.push({
         path: `checkpoints[${index}].allowedProjects`,
@@ -238,8 +228,11 @@ export function parsePolicy(raw: unknown, source: string, now: Date): LoadedPoli
       : own.length === 0
         ? globalAllowed
         : new Set([...globalAllowed, ...own]);
-    checkpoints.push({ id: spec.id, allowedProjects: allowed });
+    const checkpoint = { id: spec.id, allowedProjects: allowed };
+    checkpoints.push(checkpoint);
+    checkpointById.set(spec.id, checkpoint);
   });
+  const allowedEverywhere = allowedOnEveryCheckpoint(checkpoints);
 
   const exemptions: Exemption[] = [];
   const exemptionKeys = new Map<string, number>();
@@ -252,7 +245,7 @@ export function parsePolicy(raw: unknown, source: string, now: Date): LoadedPoli
       return;
     }
     exemptionKeys.set(key, index);
-    if (entry.checkpoint !== undefined && !firstIndexOf.has(entry.checkpoint)) {
+    if (entry.checkpoint !== undefined && !checkpointById.has(entry.checkpoint)) {
       warnings.push({
         path: `${path}.checkpoint`,
         message: `${entry.checkpoint} is not among the audited checkpoints`,
@@ -265,9 +258,12 @@ export function parsePolicy(raw: unknown, source: string, now: Date): LoadedPoli
         message: `expired on ${entry.expiresAt}: grants to ${entry.projectId} are findings again`,
       });
     }
-    const target =
-      entry.checkpoint === undefined ? checkpoints : checkpoints.filter((c) => c.id === entry.checkpoint);
-    if (target.length > 0 && target.every((c) => c.allowedProjects.has(entry.projectId))) {
+    const scope = entry.checkpoint === undefined ? undefined : checkpointById.get(entry.checkpoint);
+    const alreadyAllowed =
+      entry.checkpoint === undefined
+        ? allowedEverywhere(entry.projectId)
+        : scope?.allowedProjects.has(entry.projectId) === true;
+    if (alreadyAllowed) {
       warnings.push({
         path: `${path}.projectId`,
         message: `${entry.projectId} is already allowed; the exemption has no effect`,
@@ -283,11 +279,18 @@ export function parsePolicy(raw: unknown, source: string, now: Date): LoadedPoli
   });
 
   if (errors.length > 0) throw new PolicyError(source, errors);
+  const exemptionsByProject = new Map<string, Exemption[]>();
+  for (const exemption of exemptions) {
+    const list = exemptionsByProject.get(exemption.projectId);
+    if (list === undefined) exemptionsByProject.set(exemption.projectId, [exemption]);
+    else list.push(exemption);
+  }
   return {
     policy: {
       mode: file.mode,
       checkpoints,
       exemptions,
+      exemptionsByProject,
       maxRevocationsPerRun: file.maxRevocationsPerRun,
       lookups: { projectNames: file.lookups.projectNames, grantedBy: file.lookups.grantedBy },
     },
@@ -295,19 +298,44 @@ export function parsePolicy(raw: unknown, source: string, now: Date): LoadedPoli
   };
 }
 
-/** Duplicate checkpoint ids in a policy that failed the shape pass, among entries that have an id. */
-function duplicateCheckpointsIn(raw: unknown): ConfigIssue[] {
-  const entries = (raw as { checkpoints?: unknown } | null)?.checkpoints;
-  if (!Array.isArray(entries)) return [];
-  const issues: ConfigIssue[] = [];
+/**
+ * Whether a project is allowed on every checkpoint, answered without a pass over the checkpoints
+ * per question: each distinct allowlist (most checkpoints share the global one) is read once.
+ */
+function allowedOnEveryCheckpoint(checkpoints: readonly CheckpointPolicy[]): (projectId: string) => boolean {
+  let holders: Map<string, number> | undefined;
+  return (projectId) => {
+    if (checkpoints.length === 0) return false;
+    if (holders === undefined) {
+      const sharing = new Map<ReadonlySet<string>, number>();
+      for (const c of checkpoints) sharing.set(c.allowedProjects, (sharing.get(c.allowedProjects) ?? 0) + 1);
+      holders = new Map();
+      for (const [allowlist, count] of sharing)
+        for (const project of allowlist) holders.set(project, (holders.get(project) ?? 0) + count);
+    }
+    return holders.get(projectId) === checkpoints.length;
+  };
+}
+
+/**
+ * Entries naming a checkpoint an earlier entry already names, by index. The one rule for both passes:
+ * on a file that failed the shape pass it looks only at entries that have a string id.
+ */
+function duplicateCheckpoints(entries: readonly unknown[]): ReadonlyMap<number, ConfigIssue> {
+  const issues = new Map<number, ConfigIssue>();
   const firstIndexOf = new Map<string, number>();
-  entries.forEach((entry: unknown, index) => {
+  entries.forEach((entry, index) => {
     const id = typeof entry === 'string' ? entry : (entry as { id?: unknown } | null)?.id;
     if (typeof id !== 'string') return;
     const first = firstIndexOf.get(id);
-    if (first === undefined) firstIndexOf.set(id, index);
-    else
-      issues.push({ path: `checkpoints[${index}]`, message: `duplicate of checkpoints[${first}] (${id})` });
+    if (first === undefined) {
+      firstIndexOf.set(id, index);
+      return;
+    }
+    issues.set(index, {
+      path: `checkpoints[${index}]`,
+      message: `duplicate of checkpoints[${first}] (${id})`,
+    });
   });
   return issues;
 }

@@ -4,8 +4,15 @@
  * only a single word longer than that (an id) can exceed it. Every untrusted
  * value is escaped and bounded, so it can neither start a line nor run on.
  */
-import type { AuditReport, CheckpointResult, Finding, GrantedBy, LookupSummary } from './report.js';
-import { needsAction } from './report.js';
+import type {
+  AuditReport,
+  CheckpointResult,
+  Finding,
+  GrantedBy,
+  LookupSummary,
+  ResolvedFinding,
+} from './report.js';
+import { needsAction, notAudited } from './report.js';
 import { printable } from './sanitize.js';
 
 function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
@@ -20,7 +27,8 @@ export function verdictLine(report: AuditReport): string {
   const { totals } = report;
   const mode = `(${report.mode} mode)`;
   const withFindings = report.checkpoints.filter((c) => c.findings.some(needsAction)).length;
-  const grants = `${plural(totals.findings, 'unexpected grant')} on ${plural(withFindings, 'checkpoint')}`;
+  const fresh = totals.new !== undefined && totals.findings > 0 ? ` (${totals.new} new)` : '';
+  const grants = `${plural(totals.findings, 'unexpected grant')}${fresh} on ${plural(withFindings, 'checkpoint')}`;
   const actions =
     report.enforcement.state === 'halted'
       ? ', enforcement HALTED'
@@ -33,12 +41,11 @@ export function verdictLine(report: AuditReport): string {
     case 'findings':
       return `checkpoint-guard: ${grants}${actions} ${mode}`;
     case 'partial': {
-      const notAudited = totals.incomplete + totals.error;
+      const unaudited = notAudited(totals);
       const parts = [
-        notAudited > 0
-          ? `${notAudited} of ${plural(totals.checkpoints, 'checkpoint')} not fully audited`
-          : '',
+        unaudited > 0 ? `${unaudited} of ${plural(totals.checkpoints, 'checkpoint')} not fully audited` : '',
         totals.revokeFailed > 0 ? `${plural(totals.revokeFailed, 'revocation')} failed` : '',
+        report.history?.storeError !== undefined ? 'the run store was not written' : '',
         totals.findings > 0 ? grants + actions : '',
       ].filter(Boolean);
       return `checkpoint-guard: PARTIAL, ${parts.join(', ')} ${mode}`;
@@ -88,14 +95,39 @@ function grantedByLine(grantedBy: GrantedBy): string {
   return `      by ${who}${how}`;
 }
 
-function findingLines(finding: Finding): string[] {
+/**
+ * `2026-11-20 23:12Z`. The date comes from the API: a year past 9999 (ISO's `+275760-09-13`)
+ * or a date more than a day after the run started is said in words, not shown as if real.
+ */
+function grantedAt(createdAt: string, runStartedAt: string): string {
+  if (!/^\d{4}-/.test(createdAt)) return `on an impossible date (${printable(createdAt, 30)})`;
+  const shown = `${createdAt.slice(0, 16).replace('T', ' ')}Z`;
+  // A day of slack: a grant made while the run walks is legitimately newer than its start.
+  const future = Date.parse(createdAt) > Date.parse(runStartedAt) + 24 * 60 * 60 * 1000;
+  return future ? `${shown} (in the future: the API's clock or data is wrong)` : shown;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** `NEW since the last run`, or `open for 3 days (first seen 2026-11-30)`, with a run store. */
+function historyLine(finding: Finding, runStartedAt: string): string | undefined {
+  if (finding.lifecycle === 'new') return '      NEW since the last run';
+  if (finding.lifecycle !== 'open' || finding.firstSeenAt === undefined) return undefined;
+  const days = Math.floor((Date.parse(runStartedAt) - Date.parse(finding.firstSeenAt)) / DAY_MS);
+  const age = days < 1 ? 'open for less than a day' : `open for ${plural(days, 'day')}`;
+  return `      ${age} (first seen ${finding.firstSeenAt.slice(0, 10)})`;
+}
+
+function findingLines(finding: Finding, runStartedAt: string): string[] {
   const marker = needsAction(finding) ? '!' : '~';
   const name = finding.projectName !== null ? ` "${printable(finding.projectName, 60)}"` : '';
   const lines = [`  ${marker} ${printable(finding.projectId, 70)}${name}${projectFlag(finding)}`];
   lines.push(
-    `      ${printable(finding.permissionId, 40)}, granted ${finding.createdAt.slice(0, 16).replace('T', ' ')}Z`,
+    `      ${printable(finding.permissionId, 40)}, granted ${grantedAt(finding.createdAt, runStartedAt)}`,
   );
   if (finding.grantedBy) lines.push(grantedByLine(finding.grantedBy));
+  const history = historyLine(finding, runStartedAt);
+  if (history !== undefined) lines.push(history);
   if (finding.verdict === 'exempt' && finding.exemption) {
     lines.push(
       `      exempt until ${printable(finding.exemption.expiresAt, 30)}: ${printable(finding.exemption.reason, 120)}`,
@@ -134,8 +166,14 @@ function lookupNote(what: string, lookup: LookupSummary | undefined): string | u
   return `${what} ${state}: ${printable(lookup.reason ?? 'no reason given', 300)}`;
 }
 
-function section(title: string, body: string[]): string[] {
-  return body.length === 0 ? [] : ['', title, '-'.repeat(title.length), ...body];
+/** A titled section, or nothing when its body is empty. Bodies are generated, never spread. */
+function* section(title: string, body: Iterable<string>): Generator<string> {
+  let first = true;
+  for (const line of body) {
+    if (first) yield* ['', title, '-'.repeat(title.length)];
+    first = false;
+    yield line;
+  }
 }
 
 /** Column limit of the text report. */
@@ -175,48 +213,91 @@ function formatDuration(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** The whole text report. */
-export function renderText(report: AuditReport): string {
-  const { totals } = report;
-  const lines: string[] = [verdictLine(report), ''];
-  lines.push(`Status:  ${report.status.toUpperCase()}`);
-  lines.push(
-    `Mode:    ${report.mode}${report.policyMode !== report.mode ? ` (policy says ${report.policyMode})` : ''}`,
-  );
-  lines.push(`Run:     ${report.runId}`);
-  lines.push(`Started: ${report.startedAt}  (${formatDuration(report.durationMs)})`);
-  if (report.runError !== undefined) lines.push(`Error:   ${printable(report.runError, 300)}`);
+/**
+ * The text report line by line, wrapped: a report with a million findings is written out as it
+ * is generated, never held as one string or spread into a call (both fail at that size).
+ */
+export function* textReportLines(report: AuditReport): Generator<string> {
+  // The first line is the verdict, also the email subject: it stays whole.
+  yield verdictLine(report);
+  for (const line of unwrappedBody(report)) yield* wrap(line);
+}
 
-  const findings: string[] = [];
+/** The whole text report as one string: for reports already cut to a message's size. */
+export function renderText(report: AuditReport): string {
+  return `${[...textReportLines(report)].join('\n')}\n`;
+}
+
+function* unwrappedBody(report: AuditReport): Generator<string> {
+  const { totals } = report;
+  yield '';
+  yield `Status:  ${report.status.toUpperCase()}`;
+  yield `Mode:    ${report.mode}${report.policyMode !== report.mode ? ` (policy says ${report.policyMode})` : ''}`;
+  yield `Run:     ${report.runId}`;
+  yield `Started: ${report.startedAt}  (${formatDuration(report.durationMs)})`;
+  if (report.runError !== undefined) yield `Error:   ${printable(report.runError, 300)}`;
+  yield* section('Findings', findingsBody(report));
+  yield* section('Resolved since the last run', resolvedBody(report));
+  yield* section('Enforcement', enforcementBody(report));
+  yield* section('Problems', problemsBody(report));
+  yield* section(
+    'Warnings',
+    report.warnings.map((w) => `- ${printable(w, 300)}`),
+  );
+  yield* section('Figures', [
+    `checkpoints   ${totals.checkpoints} (clean ${totals.clean}, with findings ${totals.withFindings}, incomplete ${totals.incomplete}, error ${totals.error})`,
+    `permissions   ${totals.permissionsSeen} seen, ${totals.allowed} allowed`,
+    `findings      ${totals.unexpected} unexpected, ${totals.exemptionExpired} exemption expired, ${totals.exempt} exempt`,
+    `actions       ${totals.wouldRevoke} would revoke, ${totals.revoked} revoked, ${totals.alreadyGone} already gone, ${totals.revokeFailed} failed, ${totals.halted} halted`,
+    ...(report.history !== undefined && report.history.storeError === undefined
+      ? [
+          `history       ${totals.new ?? 0} new, ${totals.open ?? 0} still open, ${totals.resolved ?? 0} resolved`,
+        ]
+      : []),
+    ...(report.lookups?.projectNames.state === 'ok'
+      ? [
+          `flagged       ${totals.archivedProjects === 1 ? '1 grant to an archived project' : `${totals.archivedProjects} grants to archived projects`}, ${totals.unknownProjects === 1 ? '1 to an unknown project' : `${totals.unknownProjects} to unknown projects`}`,
+        ]
+      : []),
+  ]);
+}
+
+function* findingsBody(report: AuditReport): Generator<string> {
+  let listed = false;
   for (const checkpoint of report.checkpoints) {
     if (checkpoint.findings.length === 0 && !checkpoint.findingsOmitted) continue;
-    if (findings.length > 0) findings.push('');
-    findings.push(checkpointHeading(checkpoint));
-    for (const finding of checkpoint.findings) findings.push(...findingLines(finding));
+    if (listed) yield '';
+    listed = true;
+    yield checkpointHeading(checkpoint);
+    // What is new is what a reader has not seen yet: it comes first.
+    for (const finding of checkpoint.findings)
+      if (finding.lifecycle === 'new') yield* findingLines(finding, report.startedAt);
+    for (const finding of checkpoint.findings)
+      if (finding.lifecycle !== 'new') yield* findingLines(finding, report.startedAt);
     if (checkpoint.findingsOmitted)
-      findings.push(`  ... ${plural(checkpoint.findingsOmitted, 'more finding')} not shown`);
+      yield `  ... ${plural(checkpoint.findingsOmitted, 'more finding')} not shown`;
   }
   const omitted = report.checkpoints.reduce((sum, c) => sum + (c.findingsOmitted ?? 0), 0);
   if (omitted > 0) {
-    findings.push(
-      '',
-      `${plural(omitted, 'more finding')} not shown to fit the message size; the figures below count them all.`,
-    );
+    listed = true;
+    yield '';
+    yield `${plural(omitted, 'more finding')} not shown to fit the message size; the figures below count them all.`;
   }
   if (report.checkpointsOmitted) {
-    findings.push(
-      '',
-      `${plural(report.checkpointsOmitted, 'checkpoint')} not listed to fit the message size.`,
-    );
+    listed = true;
+    yield '';
+    yield `${plural(report.checkpointsOmitted, 'checkpoint')} not listed to fit the message size.`;
   }
   // Said once, below the findings it concerns, rather than on every finding.
   const lookupNotes = [
     lookupNote('project names', report.lookups?.projectNames),
     lookupNote('attribution', report.lookups?.grantedBy),
   ].filter((note): note is string => note !== undefined);
-  if (findings.length > 0 && lookupNotes.length > 0) findings.push('', ...lookupNotes);
-  lines.push(...section('Findings', findings));
+  if (listed && lookupNotes.length > 0) yield* ['', ...lookupNotes];
+}
 
+function enforcementBody(report: AuditReport): string[] {
+  const { totals } = report;
   const enforcement: string[] = [];
   const e = report.enforcement;
   if (e.state === 'halted') enforcement.push(`HALTED: ${printable(e.reason ?? '', 300)}`);
@@ -231,37 +312,34 @@ export function renderText(report: AuditReport): string {
   if (e.state !== 'halted' && totals.halted > 0) {
     enforcement.push(`${plural(totals.halted, 'grant')} not revoked: listing incomplete or deadline reached`);
   }
-  lines.push(...section('Enforcement', enforcement));
+  return enforcement;
+}
 
-  const problems = report.checkpoints
-    .filter((c) => c.status === 'incomplete' || c.status === 'error')
-    .flatMap((c) => [
-      `${printable(c.id)}: ${c.status.toUpperCase()}`,
-      `  ${printable(c.reason ?? 'no reason given', 300)}`,
-    ]);
-  lines.push(...section('Problems', problems));
+const RESOLUTION_LABEL: Record<ResolvedFinding['resolution'], string> = {
+  revoked: 'revoked by checkpoint-guard',
+  removed: 'the grant was removed (not by checkpoint-guard)',
+  allowed: 'the policy now allows it',
+};
 
-  lines.push(
-    ...section(
-      'Warnings',
-      report.warnings.map((w) => `- ${printable(w, 300)}`),
-    ),
-  );
+function* resolvedBody(report: AuditReport): Generator<string> {
+  for (const resolved of report.resolved ?? []) {
+    yield `  + ${printable(resolved.projectId, 70)} on ${printable(resolved.checkpointId)}`;
+    yield `      ${RESOLUTION_LABEL[resolved.resolution]}, open since ${resolved.firstSeenAt.slice(0, 10)}`;
+  }
+}
 
-  lines.push(
-    ...section('Figures', [
-      `checkpoints   ${totals.checkpoints} (clean ${totals.clean}, with findings ${totals.withFindings}, incomplete ${totals.incomplete}, error ${totals.error})`,
-      `permissions   ${totals.permissionsSeen} seen, ${totals.allowed} allowed`,
-      `findings      ${totals.unexpected} unexpected, ${totals.exemptionExpired} exemption expired, ${totals.exempt} exempt`,
-      `actions       ${totals.wouldRevoke} would revoke, ${totals.revoked} revoked, ${totals.alreadyGone} already gone, ${totals.revokeFailed} failed, ${totals.halted} halted`,
-      ...(report.lookups?.projectNames.state === 'ok'
-        ? [
-            `flagged       ${totals.archivedProjects === 1 ? '1 grant to an archived project' : `${totals.archivedProjects} grants to archived projects`}, ${totals.unknownProjects === 1 ? '1 to an unknown project' : `${totals.unknownProjects} to unknown projects`}`,
-          ]
-        : []),
-    ]),
-  );
-  // The first line is the verdict, also the email subject: it stays whole.
-  const [verdict, ...rest] = lines;
-  return `${[verdict, ...rest.flatMap(wrap)].join('\n')}\n`;
+function* problemsBody(report: AuditReport): Generator<string> {
+  const { history } = report;
+  if (history?.storeError !== undefined) {
+    yield `run store ${printable(history.store)}: NOT WRITTEN`;
+    yield `  ${printable(history.storeError, 300)}`;
+  }
+  if (history !== undefined && history.notRechecked > 0) {
+    yield `${plural(history.notRechecked, 'open finding')} not re-checked: their checkpoints could not be listed; they stay open`;
+  }
+  for (const c of report.checkpoints) {
+    if (c.status !== 'incomplete' && c.status !== 'error') continue;
+    yield `${printable(c.id)}: ${c.status.toUpperCase()}`;
+    yield `  ${printable(c.reason ?? 'no reason given', 300)}`;
+  }
 }

@@ -2,6 +2,8 @@
  * The report model: what one run found and did. Everything here is plain data,
  * serialisable as it is; the renderers are pure functions of it.
  */
+import type { CursorStop } from './cursor.js';
+import type { ErrorCode } from './errors.js';
 import type { AuditMode } from './policy.js';
 
 /** Version of the JSON report's shape. Bump on any breaking change to field names or meanings. */
@@ -77,6 +79,43 @@ export interface Finding {
   /** ISO 8601, when the project is `archived` and the API says since when. */
   readonly projectArchivedAt: string | null;
   readonly grantedBy: GrantedBy | null;
+  /**
+   * With a run store, on findings that need action: `new` (not open after the last run) or
+   * `open` (open since `firstSeenAt`). Absent without a store, and on exempt findings.
+   */
+  readonly lifecycle?: Lifecycle;
+  /** ISO 8601, with `lifecycle`: when a run first saw this project hold a grant on this checkpoint. */
+  readonly firstSeenAt?: string;
+}
+
+/** See `Finding.lifecycle`. */
+export type Lifecycle = 'new' | 'open';
+
+/**
+ * Why a checkpoint is `incomplete` or `error`, as a stable machine code (part of the versioned
+ * JSON report; the README's report reference lists each one):
+ * - a failed or refused OpenAI request: the `ERR_OPENAI_*` codes, `ERR_INVALID_ID`;
+ * - a walk that could not go on: `EMPTY_PAGE`, `NULL_CURSOR`, `CURSOR_REPEATED` (the cursor
+ *   guard), `PAGE_CAP` (`maxPagesPerCheckpoint`);
+ * - a run that stopped first: `DEADLINE`, `RUN_ABORTED` (the admin key was rejected);
+ * - `ERR_UNEXPECTED`: a failure nobody anticipated (a bug: please report it).
+ */
+export type ReasonCode =
+  | RequestFailureCode
+  | CursorStop['code']
+  | 'PAGE_CAP'
+  | 'DEADLINE'
+  | 'RUN_ABORTED'
+  | 'ERR_UNEXPECTED';
+
+/** The codes of a failed or refused listing request (`ERR_OPENAI_NOT_DELETED` is a DELETE's alone). */
+export type RequestFailureCode = Exclude<
+  Extract<ErrorCode, `ERR_OPENAI_${string}` | 'ERR_INVALID_ID'>,
+  'ERR_OPENAI_NOT_DELETED'
+>;
+
+export function isRequestFailureCode(code: ErrorCode): code is RequestFailureCode {
+  return (code.startsWith('ERR_OPENAI_') && code !== 'ERR_OPENAI_NOT_DELETED') || code === 'ERR_INVALID_ID';
 }
 
 export interface CheckpointResult {
@@ -84,8 +123,8 @@ export interface CheckpointResult {
   readonly status: CheckpointStatus;
   /** Present when status is `incomplete` or `error`. */
   readonly reason?: string;
-  /** Stable machine code of the reason (`ERR_OPENAI_NOT_FOUND`, `CURSOR_REPEATED`, ...). */
-  readonly reasonCode?: string;
+  /** Stable machine code of the reason; see `ReasonCode`. */
+  readonly reasonCode?: ReasonCode;
   readonly pagesRead: number;
   /** Distinct permissions seen (a permission repeated across pages counts once). */
   readonly permissionsSeen: number;
@@ -132,6 +171,12 @@ export interface Totals {
   readonly archivedProjects: number;
   /** Findings (any verdict) whose project the organization does not list. */
   readonly unknownProjects: number;
+  /** With a run store: findings needing action that were not open after the last run. */
+  readonly new?: number;
+  /** With a run store: findings needing action already open after the last run. */
+  readonly open?: number;
+  /** With a run store: findings open after the last run that are gone now (`resolved[]`). */
+  readonly resolved?: number;
 }
 
 /**
@@ -181,11 +226,57 @@ export interface AuditReport {
   readonly warnings: readonly string[];
   /** How the lookups describing the findings went; absent when none was attempted (a failed run). */
   readonly lookups?: LookupsSummary;
+  /** With a run store: the findings open after the last run that are gone now. */
+  readonly resolved?: readonly ResolvedFinding[];
+  /** With a run store: where it is, what this run started from, and whether it was written. */
+  readonly history?: RunHistory;
+}
+
+/** A run set against the run store's memory (see lambda/core/finding-history.ts). */
+export interface RunHistory {
+  /** Where the store is (`./state`, `s3://bucket/prefix`). */
+  readonly store: string;
+  /** The run whose state this run started from; `null` for the first run of a store. */
+  readonly previousRunId: string | null;
+  /** Findings open after the last run on checkpoints this run could not list: kept open, not re-checked. */
+  readonly notRechecked: number;
+  /** Why the store could not be read or written, when it could not: the run is then `partial`. */
+  readonly storeError?: string;
+}
+
+/**
+ * How a finding open after the last run came to be gone. `revoked`: this tool revoked it
+ * (`runId` says which run). `removed`: the grant is no longer listed, and nobody here removed
+ * it. `allowed`: the policy now allows or exempts it, or no longer audits its checkpoint.
+ */
+export type Resolution = 'revoked' | 'removed' | 'allowed';
+
+export interface ResolvedFinding {
+  readonly checkpointId: string;
+  readonly projectId: string;
+  readonly permissionId: string;
+  readonly firstSeenAt: string;
+  readonly resolution: Resolution;
+  /** The run that saw it resolved (for `revoked`, the run that revoked it). */
+  readonly runId: string;
 }
 
 /** Grants that need action: the ones enforce mode would revoke. */
 export function needsAction(finding: Pick<Finding, 'verdict'>): boolean {
   return finding.verdict !== 'exempt';
+}
+
+/** Checkpoints the run could not audit: listings that did not finish (`incomplete`) or were refused (`error`). */
+export function notAudited(totals: Pick<Totals, 'incomplete' | 'error'>): number {
+  return totals.incomplete + totals.error;
+}
+
+/**
+ * A run that failed or left something undone (`error`, `partial`): the CLI exits 2 and the
+ * Lambda fails its invocation, so nobody mistakes it for a clean night.
+ */
+export function isFailedRun(status: RunStatus): boolean {
+  return status === 'error' || status === 'partial';
 }
 
 /** Totals derived from checkpoint results, so they always add up. */
@@ -236,15 +327,17 @@ export function computeTotals(checkpoints: readonly CheckpointResult[]): Totals 
 
 /**
  * The run's verdict. `error` when the run itself failed or no checkpoint could
- * be audited; `partial` when some could not, or a revocation failed.
+ * be audited; `partial` when some could not, a revocation failed, or the run store could not
+ * be read or written.
  */
 export function computeRunStatus(
   checkpoints: readonly CheckpointResult[],
   totals: Totals,
   runError?: string,
+  storeError?: string,
 ): RunStatus {
-  const completed = totals.clean + totals.withFindings;
-  if (runError !== undefined || (checkpoints.length > 0 && completed === 0)) return 'error';
-  if (completed < checkpoints.length || totals.revokeFailed > 0) return 'partial';
+  const unaudited = notAudited(totals);
+  if (runError !== undefined || (checkpoints.length > 0 && unaudited === checkpoints.length)) return 'error';
+  if (unaudited > 0 || totals.revokeFailed > 0 || storeError !== undefined) return 'partial';
   return totals.findings > 0 ? 'findings' : 'clean';
 }

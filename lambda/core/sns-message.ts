@@ -9,13 +9,13 @@
  */
 import { renderJson } from './render-json.js';
 import { renderText, verdictLine } from './render-text.js';
-import type { AuditReport, CheckpointResult } from './report.js';
+import { type AuditReport, type CheckpointResult, notAudited } from './report.js';
 import { asciiOnly } from './sanitize.js';
 
 /** SNS's limit on a whole message, attributes included. */
 export const SNS_MAX_MESSAGE_BYTES = 256 * 1024;
-/** SNS's limit on a subject. */
-export const SNS_MAX_SUBJECT_LENGTH = 100;
+/** SNS's limit on a subject: the service model says "less than 100 characters long". */
+export const SNS_MAX_SUBJECT_LENGTH = 99;
 
 export interface SnsAttribute {
   readonly DataType: 'String' | 'Number';
@@ -40,11 +40,13 @@ export function messageAttributes(report: AuditReport): Record<string, SnsAttrib
     findings: number(totals.findings),
     revocations: number(totals.revoked),
     revokeFailures: number(totals.revokeFailed),
-    incompleteCheckpoints: number(totals.incomplete + totals.error),
+    incompleteCheckpoints: number(notAudited(totals)),
+    // With a run store: findings not open after the last run, so a subscriber can hear only news.
+    ...(totals.new !== undefined ? { newFindings: number(totals.new) } : {}),
   };
 }
 
-/** The subject: the verdict line, printable ASCII, at most 100 characters. */
+/** The subject: the verdict line, printable ASCII, at most 99 characters. */
 export function subjectOf(report: AuditReport): string {
   const verdict = asciiOnly(verdictLine(report), Number.POSITIVE_INFINITY);
   if (verdict.length <= SNS_MAX_SUBJECT_LENGTH) return verdict;
@@ -114,11 +116,33 @@ function withoutCleanCheckpoints(report: AuditReport): AuditReport {
 }
 
 /**
+ * The fewest bytes one finding takes in the message: its JSON with every string empty (real ids
+ * only add to it). No more than `maxBytes / MIN_FINDING_BYTES` findings can ever fit.
+ */
+const MIN_FINDING_BYTES = JSON.stringify({
+  permissionId: '',
+  projectId: '',
+  createdAt: '1970-01-01T00:00:00.000Z',
+  verdict: 'exempt',
+  action: 'none',
+  projectName: null,
+  projectStatus: null,
+  projectArchivedAt: null,
+  grantedBy: null,
+}).length;
+
+function findingCount(report: AuditReport): number {
+  return report.checkpoints.reduce((sum, c) => sum + c.findings.length, 0);
+}
+
+/**
  * Builds the message. When the whole report does not fit in `maxBytes`, the
  * message first drops clean checkpoints from the listing, then keeps the
  * largest prefix of findings that fits (found by binary search), and as a last
  * resort lists no checkpoint at all. Each rendering says what it left out;
- * totals and attributes always count everything.
+ * totals and attributes always count everything. A report with more findings than
+ * could ever fit is never rendered whole: the search starts at that bound, so a
+ * million findings cost no more than a few thousand.
  */
 export function buildSnsMessage(report: AuditReport, maxBytes = SNS_MAX_MESSAGE_BYTES): SnsMessage {
   const whole: WholeReportParts = {
@@ -127,14 +151,16 @@ export function buildSnsMessage(report: AuditReport, maxBytes = SNS_MAX_MESSAGE_
     verdict: verdictLine(report),
   };
   const fits = (candidate: SnsMessage): boolean => messageBytes(candidate) <= maxBytes;
-  const full = compose(report, whole);
-  if (fits(full)) return full;
+  const mostThatFit = Math.floor(maxBytes / MIN_FINDING_BYTES);
+  if (findingCount(report) <= mostThatFit) {
+    const full = compose(report, whole);
+    if (fits(full)) return full;
+  }
 
   const trimmed = withoutCleanCheckpoints(report);
-  const total = trimmed.checkpoints.reduce((sum, c) => sum + c.findings.length, 0);
   let best: SnsMessage | undefined;
   let low = 0;
-  let high = total;
+  let high = Math.min(findingCount(trimmed), mostThatFit);
   while (low <= high) {
     const mid = Math.floor((low + high) / 2);
     const candidate = compose(keepFirstFindings(trimmed, mid), whole);

@@ -12,7 +12,7 @@ import {
   serviceAccountActor,
   sessionActor,
   userApiKeyActor,
-} from './openai-emulator.js';
+} from './openai/index.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

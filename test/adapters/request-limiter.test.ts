@@ -2,10 +2,10 @@
  * The request limiter, driven by hand: permits are taken and released in a chosen
  * order and the cap is read back, so nothing here depends on time.
  */
-import { OpenAIClient } from '../../lambda/adapters/openai-client.js';
+import { OpenAIClient } from '../../lambda/adapters/openai/index.js';
 import { RequestLimiter, type RequestPermit } from '../../lambda/adapters/request-limiter.js';
 import { CheckpointGuardError } from '../../lambda/core/errors.js';
-import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai-emulator.js';
+import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
 
 /** Lets every pending promise callback run. */
 async function settle(): Promise<void> {

@@ -7,10 +7,11 @@
 import { statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { jest } from '@jest/globals';
-import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai-emulator.js';
+import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
 import { ENV } from '../../lambda/handler-settings.js';
-import { type SynthesizedApp, synthesizeApp } from '../infra/synth.js';
+import { type SynthesizedApp, synthesizeApp } from '../../scripts/synth.js';
 import { type FakeAws, startFakeAws } from '../support/fake-aws.js';
+import { scheduledEvent } from '../support/lambda-events.js';
 
 const ADMIN_KEY = 'sk-admin-bundle-test-5d4c3b2a1f0e9d8c';
 const PARAMETER = '/checkpoint-guard/openai-admin-key';
@@ -113,10 +114,10 @@ describe('the bundled handler', () => {
     });
 
     await expect(
-      handler(
-        { id: 'bundle-event-2' },
-        { awsRequestId: 'bundle-request-2', getRemainingTimeInMillis: () => 600_000 },
-      ),
+      handler(scheduledEvent('bundle-event-2'), {
+        awsRequestId: 'bundle-request-2',
+        getRemainingTimeInMillis: () => 600_000,
+      }),
     ).rejects.toThrow();
 
     emulator.clearFaults();

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai-emulator.js';
+import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
 import { runCli } from '../support/run-cli.js';
 
 const ADMIN_KEY = 'sk-admin-cli-test-9f8e7d6c5b4a3210';
@@ -306,5 +306,25 @@ describe('the admin key never leaves the process', () => {
     expect(run.code).toBe(2);
     expect(report).toContain('Invalid header: Authorization: Bearer [REDACTED]');
     for (const text of [run.stdout, run.stderr, report]) expect(text).not.toContain(ADMIN_KEY);
+  });
+
+  it('is redacted from every line printed as in API errors, even when an invisible character splits it', async () => {
+    const hidden = `${ADMIN_KEY.slice(0, 12)}\u200b${ADMIN_KEY.slice(12)}`;
+    const policy = await writePolicy(basePolicy, `policy-${hidden}.json`);
+
+    const result = await runCli(['validate', '--policy', policy], env);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      `${join(dir, 'policy-[REDACTED].json')}: valid (2 checkpoints, 0 exemptions, mode report, at most 10 revocations per run)\n`,
+    );
+  });
+
+  it('is not searched for in the output when shorter than 8 characters, so the output stays whole', async () => {
+    const policy = await writePolicy(basePolicy);
+
+    const result = await runCli(['validate', '--policy', policy], { OPENAI_ADMIN_KEY: ' polic ' });
+
+    expect(result.stdout).toContain(`${policy}: valid`);
   });
 });

@@ -6,9 +6,10 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { jest } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai-emulator.js';
+import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
 import { createHandler } from '../../lambda/handler.js';
 import { ENV } from '../../lambda/handler-settings.js';
+import { scheduledEvent } from '../support/lambda-events.js';
 
 const ADMIN_KEY = 'sk-admin-handler-test-1a2b3c4d5e6f7a8b';
 const PARAMETER = '/checkpoint-guard/openai-admin-key';
@@ -115,7 +116,7 @@ describe('a scheduled run', () => {
     emulator.grant(WEATHER, ['proj_stranger']);
     const handler = await handlerFor(policy);
 
-    await handler({ id: 'event-2' }, context());
+    await handler(scheduledEvent('event-2'), context());
 
     const { input, message } = publishedInput();
     expect(input.Subject).toBe('checkpoint-guard: 1 unexpected grant on 1 checkpoint (report mode)');
@@ -129,7 +130,7 @@ describe('a scheduled run', () => {
   it('with notify findings-only, a clean run publishes nothing', async () => {
     const handler = await handlerFor(policy, { [ENV.notify]: 'findings-only' });
 
-    const result = await handler({ id: 'event-3' }, context());
+    const result = await handler(scheduledEvent('event-3'), context());
 
     expect(result.status).toBe('clean');
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
@@ -150,7 +151,7 @@ describe('a scheduled run', () => {
     emulator.grant(WEATHER, ['proj_stranger']);
     const handler = await handlerFor({ ...policy, mode: 'enforce' });
 
-    const result = await handler({ id: 'event-4' }, context());
+    const result = await handler(scheduledEvent('event-4'), context());
 
     expect(result).toMatchObject({ status: 'findings', revoked: 1 });
     expect(emulator.permissionsOf(WEATHER).map((p) => p.project_id)).toEqual(['proj_core']);
@@ -160,22 +161,11 @@ describe('a scheduled run', () => {
     });
   });
 
-  it('ignores unknown payload fields with a log line', async () => {
-    const handler = await handlerFor(policy);
-
-    const result = await handler({ id: 'event-5', colour: 'red' }, context());
-
-    expect(result.status).toBe('clean');
-    expect(logLines()).toContainEqual(
-      expect.objectContaining({ message: 'ignoring unknown payload fields', fields: ['colour'] }),
-    );
-  });
-
   it('logs one line per finding and per action, with the run id and the request id', async () => {
     emulator.grant(WEATHER, ['proj_stranger']);
     const handler = await handlerFor(policy);
 
-    const result = await handler({ id: 'event-6' }, context(600_000, 'request-42'));
+    const result = await handler(scheduledEvent('event-6'), context(600_000, 'request-42'));
 
     const findings = logLines().filter((line) => line.message === 'finding');
     const actions = logLines().filter((line) => line.message === 'action');
@@ -194,7 +184,7 @@ describe('a scheduled run', () => {
   it('emits the run metrics in EMF', async () => {
     const handler = await handlerFor(policy);
 
-    await handler({ id: 'event-7' }, context());
+    await handler(scheduledEvent('event-7'), context());
 
     const emf = logLines().find((line) => '_aws' in line) as Record<string, unknown>;
     expect(emf).toMatchObject({
@@ -210,13 +200,60 @@ describe('a scheduled run', () => {
   });
 });
 
+describe('what may start a run', () => {
+  const enforcing = { ...policy, mode: 'enforce' };
+
+  it.each([
+    { what: 'an array around a dry run', event: [{ dryRun: true }], why: /got an array/ },
+    { what: 'DryRun', event: { DryRun: true }, why: /"DryRun": did you mean "dryRun"\?/ },
+    { what: 'dryrun', event: { dryrun: true }, why: /"dryrun": did you mean "dryRun"\?/ },
+    {
+      what: 'a JSON string holding a dry run',
+      event: '{"dryRun":true}',
+      why: /a string \(a JSON document encoded twice\?\)/,
+    },
+    { what: 'a dry run inside detail', event: { detail: { dryRun: true } }, why: /unknown fields "detail"/ },
+    {
+      what: "a dry run inside a scheduled event's detail",
+      event: { ...scheduledEvent('event-detail'), detail: { dryRun: true } },
+      why: /a scheduled event with a detail/,
+    },
+    { what: 'dryRun as a string', event: { dryRun: 'true' }, why: /dryRun is a string, not true or false/ },
+    { what: 'an empty object', event: {}, why: /an empty object/ },
+    { what: 'null', event: null, why: /got null/ },
+  ])(
+    '$what is refused: nothing revoked, an alert saying why, a failed invocation',
+    async ({ event, why }) => {
+      emulator.grant(WEATHER, ['proj_stranger']);
+      const handler = await handlerFor(enforcing);
+
+      await expect(handler(event, context())).rejects.toThrow(/ERROR/);
+
+      expect(emulator.permissionsOf(WEATHER).map((p) => p.project_id)).toContain('proj_stranger');
+      const { input, message } = publishedInput();
+      expect(input.MessageAttributes?.status).toEqual({ DataType: 'String', StringValue: 'error' });
+      expect(JSON.parse(message.default).runError).toMatch(why);
+      expect(message.email).toMatch(/expected an EventBridge scheduled event or\s+\{"dryRun":\s+true\}/);
+    },
+  );
+
+  it('{"dryRun": false} by hand enforces like the schedule', async () => {
+    emulator.grant(WEATHER, ['proj_stranger']);
+    const handler = await handlerFor(enforcing);
+
+    const result = await handler({ dryRun: false }, context());
+
+    expect(result).toMatchObject({ status: 'findings', revoked: 1 });
+  });
+});
+
 describe('retried and duplicate invocations', () => {
   it('a second delivery of the same event id is skipped: no second audit, no second alert', async () => {
     emulator.grant(WEATHER, ['proj_stranger']);
     const handler = await handlerFor({ ...policy, mode: 'enforce' });
 
-    const first = await handler({ id: 'event-dup' }, context());
-    const second = await handler({ id: 'event-dup' }, context());
+    const first = await handler(scheduledEvent('event-dup'), context());
+    const second = await handler(scheduledEvent('event-dup'), context());
 
     expect(first.status).toBe('findings');
     expect(second.status).toBe('duplicate');
@@ -235,8 +272,8 @@ describe('retried and duplicate invocations', () => {
   it('the admin key is cached across warm invocations', async () => {
     const handler = await handlerFor(policy);
 
-    await handler({ id: 'a' }, context());
-    await handler({ id: 'b' }, context());
+    await handler(scheduledEvent('a'), context());
+    await handler(scheduledEvent('b'), context());
 
     expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 1);
   });
@@ -244,8 +281,8 @@ describe('retried and duplicate invocations', () => {
   it('a cached key older than its maximum age is fetched again', async () => {
     const handler = await handlerFor(policy, { [ENV.adminKeyMaxAgeSeconds]: '0' });
 
-    await handler({ id: 'a' }, context());
-    await handler({ id: 'b' }, context());
+    await handler(scheduledEvent('a'), context());
+    await handler(scheduledEvent('b'), context());
 
     expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 2);
   });
@@ -272,7 +309,7 @@ describe('failures', () => {
       ssm.on(GetParameterCommand).rejects(error);
       const handler = await handlerFor(policy);
 
-      await expect(handler({ id: 'event-ssm' }, context())).rejects.toThrow(/ERROR/);
+      await expect(handler(scheduledEvent('event-ssm'), context())).rejects.toThrow(/ERROR/);
 
       const { input, message } = publishedInput();
       expect(input.MessageAttributes?.status?.StringValue).toBe('error');
@@ -291,7 +328,7 @@ describe('failures', () => {
       .resolves({ Parameter: { Name: PARAMETER, Type: 'SecureString', Value: ' ' } });
     const handler = await handlerFor(policy);
 
-    await expect(handler({ id: 'event-empty' }, context())).rejects.toThrow();
+    await expect(handler(scheduledEvent('event-empty'), context())).rejects.toThrow();
 
     expect(publishedInput().message.email).toContain(`SSM parameter ${PARAMETER} is empty`);
   });
@@ -303,7 +340,7 @@ describe('failures', () => {
     });
     const handler = await handlerFor(policy);
 
-    await expect(handler({ id: 'event-malformed-key' }, context())).rejects.toThrow(/ERROR/);
+    await expect(handler(scheduledEvent('event-malformed-key'), context())).rejects.toThrow(/ERROR/);
 
     const { input, message } = publishedInput();
     expect(input.MessageAttributes?.status?.StringValue).toBe('error');
@@ -319,7 +356,7 @@ describe('failures', () => {
       .resolves({ Parameter: { Name: PARAMETER, Type: 'SecureString', Value: ADMIN_KEY } });
     const handler = await handlerFor(policy);
 
-    const result = await handler({ id: 'event-throttle' }, context());
+    const result = await handler(scheduledEvent('event-throttle'), context());
 
     expect(result.status).toBe('clean');
     expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 2);
@@ -332,7 +369,7 @@ describe('failures', () => {
       .resolves({ MessageId: 'message-2' });
     const handler = await handlerFor(policy);
 
-    const result = await handler({ id: 'event-sns-throttle' }, context());
+    const result = await handler(scheduledEvent('event-sns-throttle'), context());
 
     expect(result.status).toBe('clean');
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 2);
@@ -345,7 +382,7 @@ describe('failures', () => {
     emulator.grant(WEATHER, ['proj_stranger']);
     const handler = await handlerFor(policy);
 
-    await expect(handler({ id: 'event-sns-fail' }, context())).rejects.toThrow(
+    await expect(handler(scheduledEvent('event-sns-fail'), context())).rejects.toThrow(
       'the report could not be published',
     );
 
@@ -364,7 +401,7 @@ describe('failures', () => {
     });
     const handler = await handlerFor(policy);
 
-    await expect(handler({ id: 'event-401' }, context())).rejects.toThrow(/admin key was rejected/);
+    await expect(handler(scheduledEvent('event-401'), context())).rejects.toThrow(/admin key was rejected/);
 
     expect(publishedInput().message.email).toContain('the admin key was rejected');
     const rejected = emulator.requests.filter((r) => r.status === 401).map((r) => r.checkpointId);
@@ -376,7 +413,7 @@ describe('failures', () => {
     const missing = 'ft:gpt-4o-2024-08-06:org:gone:Zz9Yy8Xx';
     const handler = await handlerFor({ ...policy, checkpoints: [WEATHER, missing, SUPPORT] });
 
-    await expect(handler({ id: 'event-404' }, context())).rejects.toThrow(/PARTIAL/);
+    await expect(handler(scheduledEvent('event-404'), context())).rejects.toThrow(/PARTIAL/);
 
     const json = JSON.parse(publishedInput().message.default);
     expect(json.status).toBe('partial');
@@ -392,7 +429,7 @@ describe('failures', () => {
       { [ENV.concurrency]: '1', [ENV.deadlineMarginMs]: '1000' },
     );
 
-    await expect(handler({ id: 'event-deadline' }, context(1_500))).rejects.toThrow(/PARTIAL/);
+    await expect(handler(scheduledEvent('event-deadline'), context(1_500))).rejects.toThrow(/PARTIAL/);
 
     const json = JSON.parse(publishedInput().message.default);
     expect(json.checkpoints.map((c: { reasonCode?: string }) => c.reasonCode)).toEqual([
@@ -406,7 +443,7 @@ describe('failures', () => {
   it('an invalid bundled policy fails every run loudly and still alerts', async () => {
     const handler = await handlerFor({ checkpoints: ['not-a-checkpoint'] });
 
-    await expect(handler({ id: 'event-bad-policy' }, context())).rejects.toThrow(/ERROR/);
+    await expect(handler(scheduledEvent('event-bad-policy'), context())).rejects.toThrow(/ERROR/);
 
     expect(publishedInput().message.email).toContain('checkpoints[0]');
     expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 0);
@@ -423,7 +460,7 @@ describe('failures', () => {
     emulator.grant(WEATHER, strangers);
     const handler = await handlerFor(policy);
 
-    await handler({ id: 'event-big' }, context());
+    await handler(scheduledEvent('event-big'), context());
 
     const { input, message } = publishedInput();
     const bytes =
@@ -454,7 +491,7 @@ describe('the admin key', () => {
     });
     const handler = await handlerFor(policy);
 
-    await expect(handler({ id: 'event-leak' }, context())).rejects.toThrow();
+    await expect(handler(scheduledEvent('event-leak'), context())).rejects.toThrow();
 
     const published = JSON.stringify(sns.commandCalls(PublishCommand).map((call) => call.args[0].input));
     expect(published).toContain('[REDACTED]');

@@ -16,7 +16,7 @@ import {
   sessionActor,
   startOpenAIEmulator,
   userApiKeyActor,
-} from '../../lambda/emulator/openai-emulator.js';
+} from '../../lambda/emulator/openai/index.js';
 
 const KEY = 'sk-admin-e2eLookups0123456789abcdefghijkl';
 const WEATHER = 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd';

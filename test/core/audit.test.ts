@@ -410,7 +410,7 @@ describe('actions in enforce mode', () => {
     expect(report.enforcement.state).toBe('applied');
   });
 
-  it('a grant that is already gone (404 on delete) is reported already-gone', async () => {
+  it('a grant that is already gone (404 on delete, and no longer listed) is reported already-gone', async () => {
     const source = new MemorySource({ [WEATHER]: [permission('cp_x', 'proj_intruder')] }).onDelete(
       'cp_x',
       'not-found',
@@ -419,9 +419,47 @@ describe('actions in enforce mode', () => {
     const report = await audit(enforcePolicy(), source);
 
     expect(findingsOf(report, WEATHER)).toEqual([
-      expect.objectContaining({ action: 'already-gone', actionReason: 'the grant no longer existed (404)' }),
+      expect.objectContaining({
+        action: 'already-gone',
+        actionReason: 'the grant no longer existed (404, and no longer listed)',
+      }),
     ]);
+    expect(source.listCalls).toHaveLength(2);
     expect(report.status).toBe('findings');
+  });
+
+  it('a 404 on delete while the grant is still listed (a route not found) is a failed revocation', async () => {
+    const others = Array.from({ length: 150 }, (_, n) => permission(`cp_${n}`, 'proj_core'));
+    const source = new MemorySource({
+      [WEATHER]: [...others, permission('cp_x', 'proj_intruder')],
+    }).onDeleteKeep('cp_x', 'not-found');
+
+    const report = await audit(enforcePolicy(), source);
+
+    expect(findingsOf(report, WEATHER)).toEqual([
+      expect.objectContaining({
+        action: 'revoke-failed',
+        actionReason: 'the DELETE was answered 404, but the grant is still listed',
+      }),
+    ]);
+    expect(report.status).toBe('partial');
+  });
+
+  it('a 404 on delete that a fresh listing cannot confirm is a failed revocation', async () => {
+    const source = new MemorySource({ [WEATHER]: [permission('cp_x', 'proj_intruder')] })
+      .onDelete('cp_x', 'not-found')
+      .failListCall(WEATHER, 2, apiError('ERR_OPENAI_SERVER', 'HTTP 503 after 3 attempts', 503));
+
+    const report = await audit(enforcePolicy(), source);
+
+    expect(findingsOf(report, WEATHER)).toEqual([
+      expect.objectContaining({
+        action: 'revoke-failed',
+        actionReason: expect.stringContaining(
+          'a fresh listing to confirm the grant is gone failed: HTTP 503',
+        ),
+      }),
+    ]);
   });
 
   it('a failed revocation carries the error message and makes the run partial', async () => {

@@ -97,6 +97,7 @@ describe('defaults', () => {
       mode: 'report',
       checkpoints: [{ id: WEATHER, allowedProjects: new Set() }],
       exemptions: [],
+      exemptionsByProject: new Map(),
       maxRevocationsPerRun: DEFAULT_MAX_REVOCATIONS_PER_RUN,
       lookups: { projectNames: true, grantedBy: true },
     });
@@ -380,6 +381,8 @@ describe('exemption reasons', () => {
     { what: 'blank', reason: '     ' },
     { what: 'too short to say anything', reason: ' ok ' },
     { what: 'not a string', reason: 42 },
+    { what: 'only zero-width spaces', reason: '\u200b\u200b\u200b\u200b' },
+    { what: 'two letters padded with bidi marks', reason: 'o\u200ek\u200f\u2060' },
   ])('an exemption whose reason is $what is an error at its reason', ({ reason }) => {
     const issues = issuesOf({ checkpoints: [WEATHER], exemptions: [exemption({ reason })] });
 
@@ -396,6 +399,52 @@ describe('exemption reasons', () => {
     const loaded = load({ checkpoints: [WEATHER], exemptions: [exemption({ reason: '  ticket SEC-9  ' })] });
 
     expect(loaded.policy.exemptions[0]?.reason).toBe('ticket SEC-9');
+  });
+});
+
+describe('large and hostile policies', () => {
+  it('an unknown key holding terminal escapes is shown escaped', () => {
+    const error = rejection({ checkpoints: [WEATHER], '\u001b[31mred\u001b[0m': true });
+
+    expect(error.message).not.toContain('\u001b');
+    expect(error.message).toContain('\\x1b[31mred');
+  });
+
+  it('20,000 invalid entries give a message listing 50 of them and the count of the rest', () => {
+    const error = rejection({ checkpoints: Array.from({ length: 20_000 }, (_, n) => `bad ${n}`) });
+
+    expect(error.issues).toHaveLength(20_000);
+    expect(error.message.split('\n')).toHaveLength(1 + 50 + 1);
+    expect(error.message).toMatch(/\(20000 problems\)/);
+    expect(error.message).toMatch(/\.\.\. and 19950 more$/);
+  });
+
+  it('exemptions are matched by project, not scanned per grant: 10,000 x 10,000 loads and answers', () => {
+    const checkpoints = Array.from({ length: 10_000 }, (_, n) => `ft:gpt-4o:org:model:${n}`);
+    const exemptions = checkpoints.map((checkpoint, n) =>
+      exemption({ projectId: `proj_${n}`, checkpoint, reason: 'ticket SEC-1' }),
+    );
+
+    const { policy } = load({ checkpoints, exemptions });
+    const last = policy.checkpoints[9_999];
+    if (last === undefined) throw new Error('no checkpoint');
+
+    expect(policy.exemptionsByProject.get('proj_9999')).toHaveLength(1);
+    expect(
+      standingOf(last, policy.exemptionsByProject.get('proj_9999') ?? [], 'proj_9999', Date.parse(NOW)).kind,
+    ).toBe('exempt');
+  });
+
+  it('a global exemption for a project every checkpoint allows is a warning', () => {
+    const { warnings } = load({
+      allowedProjects: ['proj_core'],
+      checkpoints: [WEATHER, { id: SUPPORT, allowedProjects: ['proj_x'] }],
+      exemptions: [exemption({ projectId: 'proj_core' }), exemption({ projectId: 'proj_x' })],
+    });
+
+    expect(warnings.filter((w) => w.message.includes('already allowed')).map((w) => w.path)).toEqual([
+      'exemptions[0].projectId',
+    ]);
   });
 });
 
@@ -567,25 +616,81 @@ describe('allowlists', () => {
 });
 
 describe('parsePolicyText', () => {
-  it.each([
-    { what: 'truncated JSON', text: '{"checkpoints": [' },
-    { what: 'an empty file', text: '' },
-    { what: 'YAML', text: 'checkpoints:\n  - ft:gpt-4o:org:x:abc\n' },
-    { what: 'JSON with a trailing comma', text: `{"checkpoints": ["${WEATHER}",]}` },
-  ])('$what is rejected as invalid JSON naming the source', ({ text }) => {
+  function problemsOf(text: string): readonly { path: string; message: string }[] {
     let thrown: unknown;
     try {
       parsePolicyText(text, SOURCE, new Date(NOW));
     } catch (error) {
       thrown = error;
     }
-
     expect(thrown).toBeInstanceOf(PolicyError);
     expect((thrown as PolicyError).source).toBe(SOURCE);
     expect((thrown as PolicyError).message).toContain(`invalid policy ${SOURCE}`);
-    expect((thrown as PolicyError).issues).toEqual([
-      { path: '', message: expect.stringMatching(/^not valid JSON: /) },
+    return (thrown as PolicyError).issues;
+  }
+
+  it.each([
+    {
+      what: 'truncated JSON',
+      text: '{"checkpoints": [',
+      message: 'not valid JSON at line 1, column 18: "]" is expected',
+    },
+    { what: 'an empty file', text: ' \n', message: 'the file is empty' },
+    {
+      what: 'YAML',
+      text: 'checkpoints:\n  - ft:gpt-4o:org:x:abc\n',
+      message: 'not valid JSON at line 1, column 1: unexpected character',
+    },
+    {
+      what: 'JSON with a trailing comma',
+      text: `{"checkpoints": [\n  "${WEATHER}",\n]}`,
+      message: 'not valid JSON at line 3, column 1: a value is expected (after a trailing comma?)',
+    },
+    {
+      what: 'a comment',
+      text: `{"checkpoints": ["${WEATHER}"]} // prod`,
+      message: 'not valid JSON at line 1, column 75: comments are not allowed in JSON (use "$comment")',
+    },
+  ])('$what is rejected, located by line and column', ({ text, message }) => {
+    expect(problemsOf(text)).toEqual([{ path: '', message }]);
+  });
+
+  it('a key repeated in one object is refused, not silently the last one', () => {
+    const text = `{"mode": "report", "checkpoints": ["${WEATHER}"], "mode": "enforce"}`;
+
+    expect(problemsOf(text)).toEqual([
+      { path: 'mode', message: 'duplicate key (line 1, column 93): a key may appear once per object' },
     ]);
+  });
+
+  it('a key repeated inside an exemption is refused with its path', () => {
+    const text = JSON.stringify({ checkpoints: [WEATHER], exemptions: [{}] }).replace(
+      '{}',
+      '{"projectId": "proj_a", "reason": "ticket SEC-1", "expiresAt": "2030-01-01", "projectId": "proj_b"}',
+    );
+
+    expect(problemsOf(text)).toEqual([
+      {
+        path: 'exemptions[0].projectId',
+        message: expect.stringMatching(/^duplicate key \(line 1, column \d+\)/),
+      },
+    ]);
+  });
+
+  it('the same key in two different objects is fine', () => {
+    const text = JSON.stringify({ checkpoints: [{ id: WEATHER }, { id: SUPPORT }] });
+
+    expect(parsePolicyText(text, SOURCE, new Date(NOW)).policy.checkpoints).toHaveLength(2);
+  });
+
+  it('a UTF-8 byte order mark at the start is accepted', () => {
+    const loaded = parsePolicyText(
+      `\uFEFF${JSON.stringify({ checkpoints: [WEATHER] })}`,
+      SOURCE,
+      new Date(NOW),
+    );
+
+    expect(loaded.policy.checkpoints.map((c) => c.id)).toEqual([WEATHER]);
   });
 
   it('valid JSON goes through the same validation as an object', () => {

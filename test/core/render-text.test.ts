@@ -1,6 +1,8 @@
 import { renderText, TEXT_WIDTH, verdictLine } from '../../lambda/core/render-text.js';
 import type { AuditReport } from '../../lambda/core/report.js';
-import { apiError, MemorySource, permission } from '../support/memory-source.js';
+import { recordRun } from '../../lambda/core/run-recorder.js';
+import { apiError, FakeClock, MemorySource, permission } from '../support/memory-source.js';
+import { MemoryStore } from '../support/memory-store.js';
 import {
   audit,
   CP_1,
@@ -159,7 +161,7 @@ describe('findings', () => {
     { action: 'revoked', line: '      -> REVOKED', step: 'deleted' as const },
     {
       action: 'already-gone',
-      line: '      -> already gone: the grant no longer existed (404)',
+      line: '      -> already gone: the grant no longer existed (404, and no longer listed)',
       step: 'not-found' as const,
     },
     {
@@ -174,6 +176,45 @@ describe('findings', () => {
     );
 
     expect(section(renderText(report), 'Findings')).toContain(line);
+  });
+
+  it.each([
+    {
+      what: 'a year past 9999',
+      createdAt: 8_640_000_000_000,
+      shown: /granted on an impossible date\s+\(\+275760-09-13T00:00:00\.000Z\)/,
+    },
+    {
+      what: 'a date years after the run',
+      createdAt: Date.parse('2031-01-01T00:00:00Z') / 1000,
+      shown: /granted 2031-01-01 00:00Z\s+\(in the future: /,
+    },
+    {
+      what: 'a grant made while the run walks',
+      createdAt: Date.parse('2025-06-01T12:30:00Z') / 1000,
+      shown: /granted 2025-06-01 12:30Z\s+not on the allowlist/,
+    },
+  ])('$what is shown for what it is', async ({ createdAt, shown }) => {
+    const report = await singleCheckpoint(
+      new MemorySource({ [WEATHER]: [permission(CP_1, 'proj_a', createdAt)] }),
+    );
+
+    expect(section(renderText(report), 'Findings').join(' ')).toMatch(shown);
+  });
+
+  it('a long action reason is cut after a whole word', async () => {
+    const reason = `upstream said: ${'the grant could not be removed because '.repeat(8)}`;
+    const report = await singleCheckpoint(
+      new MemorySource({ [WEATHER]: [permission(CP_1, 'proj_a')] }).onDelete(
+        CP_1,
+        apiError('ERR_OPENAI_SERVER', reason),
+      ),
+      'enforce',
+    );
+
+    const text = section(renderText(report), 'Findings').join(' ');
+
+    expect(text).toMatch(/(the|grant|could|not|be|removed|because)…/);
   });
 
   it('a finding held back by the revocation cap says enforcement halted, and why', async () => {
@@ -349,5 +390,57 @@ describe('untrusted values', () => {
     );
     expect(lines.filter((line) => UNSAFE.test(line))).toEqual([]);
     expect(lines.filter((line) => line.startsWith('!_proj_forged'))).toEqual([]);
+  });
+});
+
+describe('with a run store', () => {
+  const rules = policyOf({ allowedProjects: ['proj_core'], checkpoints: [WEATHER] });
+  const night = async (store: MemoryStore, at: string, runId: string, projects: string[]) => {
+    const source = new MemorySource({ [WEATHER]: projects.map((p, n) => permission(`cp_${runId}_${n}`, p)) });
+    return recordRun(store, await audit(rules, source, { runId }, new FakeClock(at)), rules);
+  };
+
+  async function thirdNight(): Promise<string> {
+    const store = new MemoryStore();
+    await night(store, '2026-11-30T03:00:00Z', 'run-1', ['proj_old', 'proj_gone']);
+    await night(store, '2026-12-02T03:00:00Z', 'run-2', ['proj_old', 'proj_gone']);
+    return renderText(await night(store, '2026-12-03T03:00:00Z', 'run-3', ['proj_old', 'proj_new']));
+  }
+
+  it('the verdict counts what is new', async () => {
+    expect((await thirdNight()).split('\n')[0]).toBe(
+      'checkpoint-guard: 2 unexpected grants (1 new) on 1 checkpoint (report mode)',
+    );
+  });
+
+  it('lists new findings first, and says for how long each open one has been open', async () => {
+    const findings = section(await thirdNight(), 'Findings');
+
+    const projects = findings.filter((line) => line.startsWith('  ! '));
+    expect(projects).toEqual(['  ! proj_new', '  ! proj_old']);
+    expect(findings).toContain('      NEW since the last run');
+    expect(findings).toContain('      open for 3 days (first seen 2026-11-30)');
+  });
+
+  it('has a section for what was resolved, and the history in the figures', async () => {
+    const text = await thirdNight();
+
+    expect(section(text, 'Resolved since the last run')).toEqual([
+      `  + proj_gone on ${WEATHER}`,
+      '      the grant was removed (not by checkpoint-guard), open since 2026-11-30',
+    ]);
+    expect(section(text, 'Figures')).toContain('history       1 new, 1 still open, 1 resolved');
+  });
+
+  it('a store that was not written is a problem, and the run is partial', async () => {
+    const store = new MemoryStore().failWrites('state/');
+
+    const text = renderText(await night(store, '2026-12-03T03:00:00Z', 'run-1', ['proj_a']));
+
+    expect(text.split('\n')[0]).toMatch(/^checkpoint-guard: PARTIAL, the run store was not written, /);
+    expect(section(text, 'Problems').slice(0, 2)).toEqual([
+      'run store memory://store: NOT WRITTEN',
+      '  run store memory://store: cannot write state/findings.json: simulated',
+    ]);
   });
 });

@@ -3,6 +3,7 @@ import type { PolicyFile } from '../../lambda/core/policy.js';
 import { renderJson } from '../../lambda/core/render-json.js';
 import { renderText, verdictLine } from '../../lambda/core/render-text.js';
 import type { AuditReport } from '../../lambda/core/report.js';
+import { recordRun } from '../../lambda/core/run-recorder.js';
 import {
   buildSnsMessage,
   keepFirstFindings,
@@ -14,8 +15,10 @@ import {
   subjectOf,
 } from '../../lambda/core/sns-message.js';
 import { apiError, FakeClock, MemorySource, permission } from '../support/memory-source.js';
+import { MemoryStore } from '../support/memory-store.js';
 import {
   audit,
+  CP_1,
   CP_4,
   LEGAL,
   mixedRun,
@@ -132,7 +135,23 @@ describe('the subject', () => {
     expect(subject).toMatch(PRINTABLE_ASCII);
   });
 
-  it('a huge run error still gives a subject of at most 100 characters', () => {
+  it.each([
+    { verdictLength: 99, kept: true },
+    { verdictLength: 100, kept: false },
+  ])(
+    'a verdict of $verdictLength characters is kept whole: $kept (SNS wants fewer than 100)',
+    ({ verdictLength, kept }) => {
+      const overhead = 'checkpoint-guard: ERROR,  (report mode)'.length;
+      const report = failedRun('e'.repeat(verdictLength - overhead));
+
+      const subject = subjectOf(report);
+
+      expect(subject.length).toBe(99);
+      expect(subject.includes('...')).toBe(!kept);
+    },
+  );
+
+  it('a huge run error still gives a subject of fewer than 100 characters', () => {
     const report = failedRun(`SSM parameter failure: ${'x'.repeat(200_000)}`);
 
     const subject = subjectOf(report);
@@ -370,5 +389,35 @@ describe('a report that fits', () => {
     expect(json.checkpointsOmitted).toBeUndefined();
     expect(json.checkpoints.map((c) => c.findingsOmitted)).toEqual(report.checkpoints.map(() => undefined));
     expect(json.checkpoints.map((c) => c.id)).toEqual([WEATHER, SUPPORT, TRIAGE, LEGAL]);
+  });
+});
+
+describe('with a run store', () => {
+  it('the attributes carry newFindings, for filter policies that want only news', async () => {
+    const rules = policyOf({ checkpoints: [WEATHER] });
+    const store = new MemoryStore();
+    const night = async (runId: string, at: string) =>
+      recordRun(
+        store,
+        await audit(
+          rules,
+          new MemorySource({ [WEATHER]: [permission(CP_1, 'proj_a')] }),
+          { runId },
+          new FakeClock(at),
+        ),
+        rules,
+      );
+
+    const first = messageAttributes(await night('run-1', '2026-12-02T03:00:00Z'));
+    const second = messageAttributes(await night('run-2', '2026-12-03T03:00:00Z'));
+
+    expect([first.newFindings, second.newFindings]).toEqual([
+      { DataType: 'Number', StringValue: '1' },
+      { DataType: 'Number', StringValue: '0' },
+    ]);
+  });
+
+  it('without a store there is no newFindings attribute', async () => {
+    expect(messageAttributes(await mixedRun('report'))).not.toHaveProperty('newFindings');
   });
 });

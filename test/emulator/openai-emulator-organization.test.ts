@@ -14,7 +14,7 @@ import {
   sessionActor,
   startOpenAIEmulator,
   userApiKeyActor,
-} from '../../lambda/emulator/openai-emulator.js';
+} from '../../lambda/emulator/openai/index.js';
 import { validateAgainstSchema } from '../support/contract.js';
 
 const CHECKPOINT = 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd';

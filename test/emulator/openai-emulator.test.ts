@@ -5,7 +5,7 @@ import {
   type OpenAIEmulatorOptions,
   type PermissionListObject,
   startOpenAIEmulator,
-} from '../../lambda/emulator/openai-emulator.js';
+} from '../../lambda/emulator/openai/index.js';
 import { validateAgainstSchema } from '../support/contract.js';
 
 const CHECKPOINT = 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd';

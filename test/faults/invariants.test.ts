@@ -3,7 +3,7 @@
  * never fails proves nothing about the matrix that passes it.)
  */
 import { type AuditReport, type CheckpointResult, computeTotals } from '../../lambda/core/report.js';
-import type { PermissionObject, RecordedRequest } from '../../lambda/emulator/openai-emulator.js';
+import type { PermissionObject, RecordedRequest } from '../../lambda/emulator/openai/index.js';
 import {
   accountsForEveryCheckpoint,
   deliversTheReport,

@@ -15,7 +15,7 @@
  * the engine's own rules.
  */
 import type { AuditReport, CheckpointResult } from '../../lambda/core/report.js';
-import type { PermissionObject, RecordedRequest } from '../../lambda/emulator/openai-emulator.js';
+import type { PermissionObject, RecordedRequest } from '../../lambda/emulator/openai/index.js';
 import type { SnsBehaviour, Target } from './scenarios/scenario.js';
 import type { PolicyDocument } from './world.js';
 

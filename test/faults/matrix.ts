@@ -15,7 +15,7 @@ import {
   type OpenAIEmulator,
   type PermissionObject,
   startOpenAIEmulator,
-} from '../../lambda/emulator/openai-emulator.js';
+} from '../../lambda/emulator/openai/index.js';
 import { type Elsewhere, startElsewhere } from './elsewhere.js';
 import { checkInvariants, type RunRecord } from './invariants.js';
 import { BASELINE_ACTIONS, BASELINE_CHECKPOINTS } from './scenarios/baseline.js';

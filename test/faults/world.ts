@@ -12,7 +12,7 @@
  * The policy is in enforce mode and every run is allowed to enforce (`--enforce`, a
  * scheduled event), so each scenario also proves what is, and is not, revoked.
  */
-import type { OpenAIEmulator, PermissionObject } from '../../lambda/emulator/openai-emulator.js';
+import type { OpenAIEmulator, PermissionObject } from '../../lambda/emulator/openai/index.js';
 
 export const CHECKPOINTS = {
   A: 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd',

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STACK_NAME } from '../../lib/build-app.js';
 import { PROJECT_ROOT } from '../../lib/checkpoint-guard.js';
-import { cdkJsonContext } from './synth.js';
+import { cdkJsonContext } from '../../scripts/synth.js';
 
 let outdir: string;
 beforeEach(() => {

@@ -18,7 +18,7 @@ import {
   type SettingKey,
 } from '../../lib/deploy-settings.js';
 import { parseSchedule } from '../../lib/schedule.js';
-import { cdkJsonContext } from './synth.js';
+import { cdkJsonContext } from '../../scripts/synth.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 

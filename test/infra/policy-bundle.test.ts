@@ -11,7 +11,7 @@ import { parsePolicyText } from '../../lambda/core/policy.js';
 import { BUNDLED_POLICY_FILE } from '../../lambda/handler-settings.js';
 import { posixQuote } from '../../lib/bundled-policy.js';
 import { ESM_REQUIRE_BANNER } from '../../lib/checkpoint-guard.js';
-import { type SynthesizedApp, synthesizeApp } from './synth.js';
+import { type SynthesizedApp, synthesizeApp } from '../../scripts/synth.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 

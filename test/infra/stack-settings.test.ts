@@ -3,7 +3,7 @@
  */
 import type { Template } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../lambda/handler-settings.js';
-import { type SynthesizedApp, synthesizeApp } from './synth.js';
+import { type SynthesizedApp, synthesizeApp } from '../../scripts/synth.js';
 
 const CUSTOMER_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 

@@ -3,7 +3,7 @@
  * is deployed. Asset hashes (they change with any handler edit) and the CDK
  * version metadata are normalised away; the targeted tests say what matters.
  */
-import { type SynthesizedApp, synthesizeApp } from './synth.js';
+import { type SynthesizedApp, synthesizeApp } from '../../scripts/synth.js';
 
 let synthesized: SynthesizedApp;
 

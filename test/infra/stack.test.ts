@@ -7,7 +7,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ENV } from '../../lambda/handler-settings.js';
 import { METRICS_NAMESPACE, SERVICE_NAME, SUCCESSFUL_RUNS_METRIC } from '../../lib/run-metrics.js';
-import { type SynthesizedApp, synthesizeApp } from './synth.js';
+import { type SynthesizedApp, synthesizeApp } from '../../scripts/synth.js';
 
 let synthesized: SynthesizedApp;
 let template: Template;

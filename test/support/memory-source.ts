@@ -64,6 +64,7 @@ export class MemorySource implements PermissionSource {
   readonly #listFailures = new Map<string, Map<number, Error>>();
   readonly #listCallCounts = new Map<string, number>();
   readonly #deleteSteps = new Map<string, DeleteStep>();
+  readonly #kept = new Set<string>();
   readonly #onCall: ((call: SourceCall) => void) | undefined;
   #inFlight = 0;
 
@@ -113,6 +114,15 @@ export class MemorySource implements PermissionSource {
     return this;
   }
 
+  /**
+   * Answers deleting `permissionId` with `step` but keeps the grant: a 404 for a route that
+   * was not found (`unknown_url`), a `deleted` that did not happen.
+   */
+  onDeleteKeep(permissionId: string, step: DeleteStep): this {
+    this.#kept.add(permissionId);
+    return this.onDelete(permissionId, step);
+  }
+
   /** The list calls, in order. */
   get listCalls(): Extract<SourceCall, { kind: 'list' }>[] {
     return this.calls.filter((call) => call.kind === 'list');
@@ -153,7 +163,7 @@ export class MemorySource implements PermissionSource {
       const index = held.findIndex((p) => p.id === permissionId);
       const step = this.#deleteSteps.get(permissionId) ?? (index >= 0 ? 'deleted' : 'not-found');
       if (step instanceof Error) throw step;
-      if (index >= 0) held.splice(index, 1);
+      if (index >= 0 && !this.#kept.has(permissionId)) held.splice(index, 1);
       return step;
     });
   }

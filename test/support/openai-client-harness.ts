@@ -4,9 +4,9 @@
  * all closed after the test.
  */
 import { afterEach, beforeEach } from '@jest/globals';
-import { OpenAIClient, type OpenAIClientOptions } from '../../lambda/adapters/openai-client.js';
+import { OpenAIClient, type OpenAIClientOptions } from '../../lambda/adapters/openai/index.js';
 import { ApiError } from '../../lambda/core/errors.js';
-import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai-emulator.js';
+import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
 
 export interface ClientHarness {
   /** This test's emulator. */

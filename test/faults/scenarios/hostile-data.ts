@@ -2,7 +2,7 @@
  * API data carrying control characters, ANSI escapes, U+2028, bidi overrides and
  * 10 000 characters: escaped and bounded wherever it is shown.
  */
-import { sessionActor } from '../../../lambda/emulator/openai-emulator.js';
+import { sessionActor } from '../../../lambda/emulator/openai/index.js';
 import { CHECKPOINTS } from '../world.js';
 import { list } from './requests.js';
 import type { Scenario } from './scenario.js';

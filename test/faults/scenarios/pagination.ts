@@ -2,7 +2,7 @@
  * Listings that contradict themselves across pages: a permission on two pages (for
  * one project or two), `has_more` with an empty page, a repeating cursor, `last_id: null`.
  */
-import type { PermissionObject } from '../../../lambda/emulator/openai-emulator.js';
+import type { PermissionObject } from '../../../lambda/emulator/openai/index.js';
 import { CHECKPOINTS, listPage } from '../world.js';
 import { expectRequests, FOREVER, list } from './requests.js';
 import type { Scenario } from './scenario.js';

@@ -1,7 +1,7 @@
 /**
  * What rows aim their faults at, and how they count what the emulator received.
  */
-import type { RecordedRequest } from '../../../lambda/emulator/openai-emulator.js';
+import type { RecordedRequest } from '../../../lambda/emulator/openai/index.js';
 import type { RowOutcome } from './scenario.js';
 
 /** `times` of a fault that never stops. */

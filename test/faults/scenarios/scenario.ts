@@ -14,7 +14,7 @@
  * a shorter one) and 2 retries.
  */
 import type { Action, AuditReport, CheckpointStatus, RunStatus } from '../../../lambda/core/report.js';
-import type { RecordedRequest } from '../../../lambda/emulator/openai-emulator.js';
+import type { RecordedRequest } from '../../../lambda/emulator/openai/index.js';
 import type { CheckpointKey, PolicyDocument, World } from '../world.js';
 
 export type Target = 'cli' | 'lambda';

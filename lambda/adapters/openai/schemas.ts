@@ -1,0 +1,92 @@
+/**
+ * Zod mirrors of the response schemas in the OpenAI contract
+ * (test/contract/openai-admin-subset.yaml). Required fields and their types are
+ * checked; fields the contract does not list are accepted and dropped, so an API
+ * that adds a field does not break the audit, while one that changes or drops a
+ * field it promised is reported as schema drift.
+ */
+
+import * as z from 'zod';
+
+/** `FineTuningCheckpointPermission` */
+export const permissionObjectSchema = z.object({
+  object: z.literal('checkpoint.permission'),
+  id: z.string(),
+  created_at: z.number().int(),
+  project_id: z.string(),
+});
+
+/** `ListFineTuningCheckpointPermissionResponse` (answer to both list and create) */
+export const permissionListSchema = z.object({
+  object: z.literal('list'),
+  data: z.array(permissionObjectSchema),
+  first_id: z.string().nullable().optional(),
+  last_id: z.string().nullable().optional(),
+  has_more: z.boolean(),
+});
+
+/** `DeleteFineTuningCheckpointPermissionResponse` */
+export const deletePermissionSchema = z.object({
+  id: z.string(),
+  object: z.literal('checkpoint.permission'),
+  deleted: z.boolean(),
+});
+
+/** `Project`: only the fields the report uses are checked beyond the required ones. */
+export const projectObjectSchema = z.object({
+  object: z.literal('organization.project'),
+  id: z.string(),
+  name: z.string().nullable().optional(),
+  created_at: z.number().int(),
+  archived_at: z.number().int().nullable().optional(),
+  status: z.string().nullable().optional(),
+});
+
+/** `ProjectListResponse` */
+export const projectListSchema = z.object({
+  object: z.literal('list'),
+  data: z.array(projectObjectSchema),
+  first_id: z.string().nullable().optional(),
+  last_id: z.string().nullable().optional(),
+  has_more: z.boolean(),
+});
+
+const auditLogUserSchema = z.object({ id: z.string().optional(), email: z.string().optional() });
+
+/**
+ * `AuditLogActor`. Its `type` and `api_key.type` are enums in the contract; any string is
+ * accepted here, so a new kind of actor makes that one entry's actor `unknown` rather than
+ * the whole lookup fail.
+ */
+export const auditLogActorSchema = z.object({
+  type: z.string().optional(),
+  session: z.object({ user: auditLogUserSchema.optional(), ip_address: z.string().optional() }).optional(),
+  api_key: z
+    .object({
+      id: z.string().optional(),
+      type: z.string().optional(),
+      user: auditLogUserSchema.optional(),
+      service_account: z.object({ id: z.string().optional() }).optional(),
+    })
+    .optional(),
+});
+
+/**
+ * `AuditLog`. The event's details sit under a key named after its `type`
+ * (`"checkpoint.permission.created": { "id": "cp_..." }`), so unknown keys are kept.
+ */
+export const auditLogSchema = z.looseObject({
+  id: z.string(),
+  type: z.string(),
+  effective_at: z.number().int(),
+  actor: auditLogActorSchema.nullable().optional(),
+});
+
+/** `ListAuditLogsResponse` */
+export const auditLogListSchema = z.object({
+  object: z.literal('list'),
+  data: z.array(auditLogSchema),
+  first_id: z.string().nullable().optional(),
+  last_id: z.string().nullable().optional(),
+  has_more: z.boolean(),
+});

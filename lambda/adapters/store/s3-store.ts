@@ -1,0 +1,135 @@
+/**
+ * The run store in S3 (`s3://bucket/prefix`): the Lambda's, and the CLI's when given one.
+ * Conditional writes are S3's own: `If-None-Match: *` creates an object only if none exists,
+ * `If-Match: <ETag>` replaces one only if nobody changed it since it was read. S3 answers a
+ * lost race with 412 PreconditionFailed (or 409 ConditionalRequestConflict while another
+ * conditional write of the same key is in flight).
+ */
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CheckpointGuardError } from '../../core/errors.js';
+import { type RunStore, StoreConflictError, type Versioned } from '../../core/run-store.js';
+import { type AwsRetryOptions, describeAwsError, withAwsRetry } from '../aws-retry.js';
+
+export interface S3StoreOptions {
+  readonly s3: S3Client;
+  readonly bucket: string;
+  /** Key prefix of the store inside the bucket, without a trailing slash; `''` for the bucket's root. */
+  readonly prefix: string;
+  readonly retry?: AwsRetryOptions;
+}
+
+/** `s3://bucket/prefix/` → its bucket and prefix; `undefined` for anything else. */
+export function parseS3Location(location: string): { bucket: string; prefix: string } | undefined {
+  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(location);
+  if (match === null) return undefined;
+  return { bucket: match[1] as string, prefix: (match[2] ?? '').replace(/\/+$/, '') };
+}
+
+interface S3ErrorShape {
+  readonly name?: string;
+  readonly $metadata?: { readonly httpStatusCode?: number };
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as S3ErrorShape | null)?.$metadata?.httpStatusCode;
+}
+
+function isMissing(error: unknown): boolean {
+  return (error as S3ErrorShape | null)?.name === 'NoSuchKey' || statusOf(error) === 404;
+}
+
+function isLostRace(error: unknown): boolean {
+  const name = (error as S3ErrorShape | null)?.name;
+  return (
+    name === 'PreconditionFailed' ||
+    name === 'ConditionalRequestConflict' ||
+    [409, 412].includes(statusOf(error) ?? 0)
+  );
+}
+
+export class S3Store implements RunStore {
+  readonly location: string;
+  readonly #options: S3StoreOptions;
+
+  constructor(options: S3StoreOptions) {
+    this.#options = options;
+    this.location = `s3://${options.bucket}${options.prefix === '' ? '' : `/${options.prefix}`}`;
+  }
+
+  async read(key: string): Promise<Versioned<string | undefined>> {
+    try {
+      const output = await withAwsRetry(
+        () =>
+          this.#options.s3.send(new GetObjectCommand({ Bucket: this.#options.bucket, Key: this.#key(key) })),
+        this.#options.retry,
+      );
+      const body = (await output.Body?.transformToString('utf-8')) ?? '';
+      return { value: body, version: output.ETag ?? null };
+    } catch (error) {
+      if (isMissing(error)) return { value: undefined, version: null };
+      throw this.#failure(`cannot read ${key}`, error);
+    }
+  }
+
+  async write(key: string, body: string, expectedVersion: string | null): Promise<void> {
+    try {
+      // Not retried on a lost race: the caller must read again. Throttling and 5xx are retried,
+      // and a retry of a write that had in fact succeeded comes back as a lost race, which the
+      // caller's re-read resolves (it finds its own write).
+      await withAwsRetry(
+        () =>
+          this.#options.s3.send(
+            new PutObjectCommand({
+              Bucket: this.#options.bucket,
+              Key: this.#key(key),
+              Body: body,
+              ContentType: 'application/json',
+              ...(expectedVersion === null ? { IfNoneMatch: '*' } : { IfMatch: expectedVersion }),
+            }),
+          ),
+        this.#options.retry,
+      );
+    } catch (error) {
+      if (isLostRace(error)) throw new StoreConflictError(this.location, key);
+      throw this.#failure(`cannot write ${key}`, error);
+    }
+  }
+
+  async list(prefix: string): Promise<readonly string[]> {
+    const keys: string[] = [];
+    const strip = this.#options.prefix === '' ? 0 : this.#options.prefix.length + 1;
+    let token: string | undefined;
+    do {
+      try {
+        const output = await withAwsRetry(
+          () =>
+            this.#options.s3.send(
+              new ListObjectsV2Command({
+                Bucket: this.#options.bucket,
+                Prefix: this.#key(prefix),
+                ...(token !== undefined ? { ContinuationToken: token } : {}),
+              }),
+            ),
+          this.#options.retry,
+        );
+        for (const object of output.Contents ?? [])
+          if (object.Key !== undefined) keys.push(object.Key.slice(strip));
+        token = output.IsTruncated ? output.NextContinuationToken : undefined;
+      } catch (error) {
+        throw this.#failure(`cannot list ${prefix}`, error);
+      }
+    } while (token !== undefined);
+    return keys.sort();
+  }
+
+  #key(key: string): string {
+    return this.#options.prefix === '' ? key : `${this.#options.prefix}/${key}`;
+  }
+
+  #failure(what: string, error: unknown): CheckpointGuardError {
+    return new CheckpointGuardError(
+      'ERR_STORE',
+      `run store ${this.location}: ${what}: ${describeAwsError(error)}`,
+    );
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * Gives a run its memory and keeps it: reads the findings open after the last run, sets this
+ * run's report against them, and writes the new state, the report and its index line.
+ *
+ * Order and failure: the state is written first, conditionally, and on a lost race the state
+ * is read again and the history recomputed (the report is not written until the state is);
+ * then the report (a new object, written once); then the month's index (append, conditional).
+ * A state that cannot be read (corrupt, or from a newer version) is refused and never
+ * overwritten. Any store failure is said in `history.storeError` and makes the run `partial`:
+ * the CLI exits 2 and the Lambda fails the invocation, after publishing.
+ */
+import { CheckpointGuardError } from './errors.js';
+import { applyHistory, FINDINGS_STATE_SCHEMA_VERSION, type FindingsState } from './finding-history.js';
+import type { Policy } from './policy.js';
+import { renderJson } from './render-json.js';
+import { type AuditReport, computeRunStatus } from './report.js';
+import {
+  indexKey,
+  type RunIndexEntry,
+  type RunStore,
+  reportKey,
+  STATE_KEY,
+  StoreConflictError,
+} from './run-store.js';
+
+/** Attempts at a conditional write that keeps losing races before the run gives up. */
+export const MAX_STORE_ATTEMPTS = 5;
+
+function unreadable(store: RunStore, key: string, why: string): CheckpointGuardError {
+  return new CheckpointGuardError(
+    'ERR_STORE_UNREADABLE',
+    `run store ${store.location}: ${key} ${why}; refusing to overwrite it (move it aside to start afresh)`,
+  );
+}
+
+/** Reads `state/findings.json`: `null` in a new store. Throws on anything this version did not write. */
+export async function readFindingsState(
+  store: RunStore,
+): Promise<{ state: FindingsState | null; version: string | null }> {
+  const { value, version } = await store.read(STATE_KEY);
+  if (value === undefined) return { state: null, version };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw unreadable(store, STATE_KEY, 'is not valid JSON');
+  }
+  const schemaVersion = (parsed as { schemaVersion?: unknown } | null)?.schemaVersion;
+  if (typeof schemaVersion === 'number' && schemaVersion > FINDINGS_STATE_SCHEMA_VERSION) {
+    throw unreadable(store, STATE_KEY, `was written by a newer checkpoint-guard (schema ${schemaVersion})`);
+  }
+  if (schemaVersion !== FINDINGS_STATE_SCHEMA_VERSION || !Array.isArray((parsed as FindingsState).findings)) {
+    throw unreadable(store, STATE_KEY, 'is not a findings state');
+  }
+  return { state: parsed as FindingsState, version };
+}
+
+/** The index lines of one month, oldest first. */
+export async function readRunIndex(
+  store: RunStore,
+  key: string,
+): Promise<{ runs: RunIndexEntry[]; version: string | null }> {
+  const { value, version } = await store.read(key);
+  if (value === undefined) return { runs: [], version };
+  try {
+    const runs = JSON.parse(value) as unknown;
+    if (!Array.isArray(runs)) throw new Error('not an array');
+    return { runs: runs as RunIndexEntry[], version };
+  } catch {
+    throw unreadable(store, key, 'is not a run index');
+  }
+}
+
+function withHistoryFailure(report: AuditReport, store: RunStore, error: unknown): AuditReport {
+  const storeError = error instanceof Error ? error.message : String(error);
+  const history = {
+    store: store.location,
+    previousRunId: null,
+    notRechecked: 0,
+    ...report.history,
+    storeError,
+  };
+  return {
+    ...report,
+    history,
+    status: computeRunStatus(report.checkpoints, report.totals, report.runError, storeError),
+  };
+}
+
+/** Sets `report` against the store's memory and records it. Never throws: failures are in the report. */
+export async function recordRun(store: RunStore, report: AuditReport, policy: Policy): Promise<AuditReport> {
+  let recorded: AuditReport | undefined;
+  try {
+    for (let attempt = 1; recorded === undefined; attempt++) {
+      const { state, version } = await readFindingsState(store);
+      const history = applyHistory(report, state, policy);
+      const findings = history.report.checkpoints.flatMap((c) => c.findings);
+      const candidate: AuditReport = {
+        ...history.report,
+        totals: {
+          ...report.totals,
+          new: findings.filter((f) => f.lifecycle === 'new').length,
+          open: findings.filter((f) => f.lifecycle === 'open').length,
+          resolved: history.resolved.length,
+        },
+        resolved: history.resolved,
+        history: {
+          store: store.location,
+          previousRunId: state?.runId ?? null,
+          notRechecked: history.notRechecked,
+        },
+      };
+      try {
+        await store.write(STATE_KEY, `${JSON.stringify(history.state, null, 2)}\n`, version);
+        recorded = candidate;
+      } catch (error) {
+        if (!(error instanceof StoreConflictError) || attempt >= MAX_STORE_ATTEMPTS) throw error;
+      }
+    }
+  } catch (error) {
+    // Nothing was written: the report still goes out, saying why it has no history.
+    return withHistoryFailure(report, store, error);
+  }
+  try {
+    const key = reportKey(recorded.startedAt, recorded.runId);
+    await store.write(key, `${renderJson(recorded)}\n`, null);
+    await appendToIndex(store, recorded, key);
+  } catch (error) {
+    return withHistoryFailure(recorded, store, error);
+  }
+  return recorded;
+}
+
+async function appendToIndex(store: RunStore, report: AuditReport, key: string): Promise<void> {
+  const entry: RunIndexEntry = {
+    runId: report.runId,
+    startedAt: report.startedAt,
+    mode: report.mode,
+    status: report.status,
+    totals: report.totals,
+    report: key,
+  };
+  const month = indexKey(report.startedAt);
+  for (let attempt = 1; ; attempt++) {
+    const { runs, version } = await readRunIndex(store, month);
+    try {
+      await store.write(month, `${JSON.stringify([...runs, entry])}\n`, version);
+      return;
+    } catch (error) {
+      if (!(error instanceof StoreConflictError) || attempt >= MAX_STORE_ATTEMPTS) throw error;
+    }
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * The emulated organization, in memory: checkpoints and their permissions, projects, and
+ * the audit log that records every grant and revocation while audit logging is on.
+ */
+import { DEFAULT_EMULATOR_ACTOR } from './actors.js';
+import { newAuditLogId, newPermissionId } from './ids.js';
+import type { AuditLogActorObject, AuditLogObject, PermissionObject, ProjectObject } from './wire-types.js';
+
+/** Options of `grant`. */
+export interface GrantOptions {
+  /** Unix seconds. @default now */
+  readonly createdAt?: number;
+  /**
+   * Who the audit log says made the grant; `null` for an entry without an actor.
+   * @default DEFAULT_EMULATOR_ACTOR
+   */
+  readonly actor?: AuditLogActorObject | null;
+}
+
+/** A project to seed with `addProject`. */
+export interface ProjectSpec {
+  readonly id: string;
+  /** @default null */
+  readonly name?: string | null;
+  /** Unix seconds. @default now */
+  readonly createdAt?: number;
+  /** Unix seconds; given, the project is archived. */
+  readonly archivedAt?: number;
+}
+
+/** Which permissions of a checkpoint a list request walks, and in which direction. */
+export interface PermissionWalk {
+  /** Id of the permission the walk starts strictly past; `null` for the start of the list. */
+  readonly after: string | null;
+  readonly ascending: boolean;
+  /** Only the permissions of this project; `null` for all. */
+  readonly projectId: string | null;
+}
+
+/** Which audit log entries to list; an empty filter lets every entry through. */
+export interface AuditLogFilter {
+  readonly types?: readonly string[];
+  /** Ids of the resources acted on (`details.id`). */
+  readonly resourceIds?: ReadonlySet<string>;
+}
+
+interface StoredPermission extends PermissionObject {
+  readonly seq: number;
+}
+
+/** Position of a permission in a list: by creation time, then by creation sequence. */
+interface SortKey {
+  readonly createdAt: number;
+  readonly seq: number;
+}
+
+interface CheckpointState {
+  /** Live permissions, sorted ascending by key. */
+  readonly permissions: StoredPermission[];
+  /** Key of every permission ever created here, deleted or not, so a stale cursor keeps its place. */
+  readonly positions: Map<string, SortKey>;
+}
+
+interface StoredProject extends ProjectObject {
+  readonly seq: number;
+}
+
+interface StoredAuditLog {
+  readonly entry: AuditLogObject;
+  readonly seq: number;
+  /** The id of the resource acted on (`details.id`), for the `resource_ids[]` filter. */
+  readonly resourceId: string;
+}
+
+/** The organization's state, which the operations read and change and the tests seed. */
+export class OrganizationState {
+  readonly #clock: () => number;
+  readonly #checkpoints = new Map<string, CheckpointState>();
+  readonly #projects = new Map<string, StoredProject>();
+  readonly #auditLogs: StoredAuditLog[] = [];
+  #auditLogging: boolean;
+  #sequence = 0;
+
+  /** `clock` gives milliseconds since the epoch and dates what is created without a date. */
+  constructor(clock: () => number, auditLogging: boolean) {
+    this.#clock = clock;
+    this.#auditLogging = auditLogging;
+  }
+
+  get auditLogging(): boolean {
+    return this.#auditLogging;
+  }
+
+  setAuditLogging(enabled: boolean): void {
+    this.#auditLogging = enabled;
+  }
+
+  hasCheckpoint(checkpointId: string): boolean {
+    return this.#checkpoints.has(checkpointId);
+  }
+
+  addCheckpoint(checkpointId: string): void {
+    this.#ensureCheckpoint(checkpointId);
+  }
+
+  removeCheckpoint(checkpointId: string): boolean {
+    return this.#checkpoints.delete(checkpointId);
+  }
+
+  grant(checkpointId: string, projectIds: readonly string[], options: GrantOptions = {}): PermissionObject[] {
+    const state = this.#ensureCheckpoint(checkpointId);
+    const createdAt = options.createdAt ?? this.#nowSeconds();
+    const actor = options.actor === undefined ? DEFAULT_EMULATOR_ACTOR : options.actor;
+    return projectIds.map((projectId) => {
+      const permission: StoredPermission = {
+        object: 'checkpoint.permission',
+        id: newPermissionId(),
+        created_at: createdAt,
+        project_id: projectId,
+        seq: ++this.#sequence,
+      };
+      const key = { createdAt, seq: permission.seq };
+      state.permissions.splice(countBelow(state.permissions, key, true), 0, permission);
+      state.positions.set(permission.id, key);
+      this.#recordAuditLog('checkpoint.permission.created', createdAt, actor, {
+        id: permission.id,
+        data: { project_id: projectId, fine_tuned_model_checkpoint: checkpointId },
+      });
+      return withoutSeq(permission);
+    });
+  }
+
+  revoke(checkpointId: string, permissionId: string): boolean {
+    const state = this.#checkpoints.get(checkpointId);
+    const index = state?.permissions.findIndex((permission) => permission.id === permissionId) ?? -1;
+    if (!state || index < 0) return false;
+    state.permissions.splice(index, 1);
+    this.#recordAuditLog('checkpoint.permission.deleted', this.#nowSeconds(), DEFAULT_EMULATOR_ACTOR, {
+      id: permissionId,
+    });
+    return true;
+  }
+
+  /** The checkpoint's permissions, oldest first; empty for an unknown checkpoint. */
+  permissionsOf(checkpointId: string): PermissionObject[] {
+    return (this.#checkpoints.get(checkpointId)?.permissions ?? []).map(withoutSeq);
+  }
+
+  /**
+   * Up to `limit` permissions of a known checkpoint, from `walk.after` on, and whether more
+   * follow; `undefined` when the checkpoint or the cursor is unknown.
+   */
+  permissionPage(
+    checkpointId: string,
+    walk: PermissionWalk,
+    limit: number,
+  ): { readonly page: PermissionObject[]; readonly hasMore: boolean } | undefined {
+    const state = this.#checkpoints.get(checkpointId);
+    const cursor = walk.after === null ? undefined : state?.positions.get(walk.after);
+    if (!state || (walk.after !== null && !cursor)) return undefined;
+    const { permissions } = state;
+    // Start strictly past the cursor's position, which stays valid after its permission was deleted.
+    let index: number;
+    if (walk.ascending) index = cursor ? countBelow(permissions, cursor, true) : 0;
+    else index = (cursor ? countBelow(permissions, cursor, false) : permissions.length) - 1;
+    const step = walk.ascending ? 1 : -1;
+    const page: PermissionObject[] = [];
+    let hasMore = false;
+    for (; index >= 0 && index < permissions.length; index += step) {
+      const permission = permissions[index] as StoredPermission;
+      if (walk.projectId !== null && permission.project_id !== walk.projectId) continue;
+      if (page.length === limit) {
+        hasMore = true;
+        break;
+      }
+      page.push(withoutSeq(permission));
+    }
+    return { page, hasMore };
+  }
+
+  /**
+   * How many permissions a walk has listed once it reaches `after`, the cursor's own
+   * permission included while it lives; `undefined` when the checkpoint or the cursor is unknown.
+   */
+  permissionsListedThrough(
+    checkpointId: string,
+    walk: PermissionWalk & { readonly after: string },
+  ): number | undefined {
+    const state = this.#checkpoints.get(checkpointId);
+    const cursor = state?.positions.get(walk.after);
+    if (!state || !cursor) return undefined;
+    return state.permissions.filter((permission) => {
+      if (walk.projectId !== null && permission.project_id !== walk.projectId) return false;
+      const order = compareKeys({ createdAt: permission.created_at, seq: permission.seq }, cursor);
+      return walk.ascending ? order <= 0 : order >= 0;
+    }).length;
+  }
+
+  /** Adds a project to the organization (or replaces the one with that id). */
+  addProject(spec: ProjectSpec): ProjectObject {
+    const project: StoredProject = {
+      object: 'organization.project',
+      id: spec.id,
+      name: spec.name ?? null,
+      created_at: spec.createdAt ?? this.#nowSeconds(),
+      archived_at: spec.archivedAt ?? null,
+      status: spec.archivedAt === undefined ? 'active' : 'archived',
+      seq: this.#projects.get(spec.id)?.seq ?? ++this.#sequence,
+    };
+    this.#projects.set(spec.id, project);
+    return withoutSeq(project);
+  }
+
+  /** Projects in listing order: oldest first, then in the order they were added. */
+  projects(): ProjectObject[] {
+    return [...this.#projects.values()]
+      .sort((a, b) => a.created_at - b.created_at || a.seq - b.seq)
+      .map(withoutSeq);
+  }
+
+  /** Audit log entries in listing order: newest first. */
+  auditLogs(filter: AuditLogFilter = {}): AuditLogObject[] {
+    const types = filter.types ?? [];
+    const resourceIds = filter.resourceIds ?? new Set();
+    return [...this.#auditLogs]
+      .sort((a, b) => b.entry.effective_at - a.entry.effective_at || b.seq - a.seq)
+      .filter((stored) => types.length === 0 || types.includes(stored.entry.type))
+      .filter((stored) => resourceIds.size === 0 || resourceIds.has(stored.resourceId))
+      .map((stored) => stored.entry);
+  }
+
+  #nowSeconds(): number {
+    return Math.floor(this.#clock() / 1000);
+  }
+
+  #ensureCheckpoint(checkpointId: string): CheckpointState {
+    let state = this.#checkpoints.get(checkpointId);
+    if (!state) {
+      state = { permissions: [], positions: new Map() };
+      this.#checkpoints.set(checkpointId, state);
+    }
+    return state;
+  }
+
+  #recordAuditLog(
+    type: string,
+    effectiveAt: number,
+    actor: AuditLogActorObject | null,
+    details: { readonly id: string; readonly [field: string]: unknown },
+  ): void {
+    if (!this.#auditLogging) return;
+    this.#auditLogs.push({
+      entry: { id: newAuditLogId(), type, effective_at: effectiveAt, actor, [type]: details },
+      seq: ++this.#sequence,
+      resourceId: details.id,
+    });
+  }
+}
+
+function compareKeys(a: SortKey, b: SortKey): number {
+  return a.createdAt - b.createdAt || a.seq - b.seq;
+}
+
+/** How many of the (sorted) permissions sort below `key`, or at or below it with `orEqual`. */
+function countBelow(permissions: readonly StoredPermission[], key: SortKey, orEqual: boolean): number {
+  let low = 0;
+  let high = permissions.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const candidate = permissions[middle] as StoredPermission;
+    const order = compareKeys({ createdAt: candidate.created_at, seq: candidate.seq }, key);
+    if (order < 0 || (orEqual && order === 0)) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** The wire object of a stored one: its fields in their order, without the sequence number. */
+function withoutSeq<T extends { readonly seq: number }>({ seq: _seq, ...object }: T): Omit<T, 'seq'> {
+  return object;
+}

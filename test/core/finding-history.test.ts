@@ -1,0 +1,221 @@
+import { applyHistory, type FindingsState } from '../../lambda/core/finding-history.js';
+import type { Policy, PolicyFile } from '../../lambda/core/policy.js';
+import type { AuditReport, Finding } from '../../lambda/core/report.js';
+import { FakeClock, MemorySource, page, permission } from '../support/memory-source.js';
+import { audit, policyOf, SUPPORT, WEATHER } from './fixtures.js';
+
+const NIGHT_1 = '2025-06-01T03:00:00Z';
+const NIGHT_2 = '2025-06-02T03:00:00Z';
+
+function policy(overrides: Partial<PolicyFile> = {}): Policy {
+  return policyOf({
+    mode: 'enforce',
+    allowedProjects: ['proj_core'],
+    checkpoints: [WEATHER, SUPPORT],
+    ...overrides,
+  });
+}
+
+async function night(
+  at: string,
+  runId: string,
+  source: MemorySource,
+  previous: FindingsState | null,
+  rules: Policy = policy(),
+  mode: 'report' | 'enforce' = 'report',
+) {
+  const report = await audit(rules, source, { runId, mode }, new FakeClock(at));
+  return applyHistory(report, previous, rules);
+}
+
+function findingsOf(report: AuditReport): Finding[] {
+  return report.checkpoints.flatMap((c) => c.findings);
+}
+
+function source(grants: Record<string, [string, string][]>): MemorySource {
+  return new MemorySource(
+    Object.fromEntries(
+      Object.entries(grants).map(([checkpoint, list]) => [
+        checkpoint,
+        list.map(([id, project]) => permission(id, project)),
+      ]),
+    ),
+  );
+}
+
+describe('the first night with a store', () => {
+  it('every finding that needs action is new, first seen now, and open after the run', async () => {
+    const first = await night(
+      NIGHT_1,
+      'run-1',
+      source({ [WEATHER]: [['cp_1', 'proj_a']], [SUPPORT]: [] }),
+      null,
+    );
+
+    expect(findingsOf(first.report)).toEqual([
+      expect.objectContaining({
+        projectId: 'proj_a',
+        lifecycle: 'new',
+        firstSeenAt: '2025-06-01T03:00:00.000Z',
+      }),
+    ]);
+    expect(first.state.findings).toEqual([
+      {
+        checkpointId: WEATHER,
+        projectId: 'proj_a',
+        permissionId: 'cp_1',
+        firstSeenAt: '2025-06-01T03:00:00.000Z',
+        lastSeenAt: '2025-06-01T03:00:00.000Z',
+        firstRunId: 'run-1',
+      },
+    ]);
+    expect(first.resolved).toEqual([]);
+  });
+
+  it('an exempt grant carries no lifecycle and is not an open finding', async () => {
+    const rules = policy({
+      exemptions: [{ projectId: 'proj_a', reason: 'vendor trial SEC-1', expiresAt: '2030-01-01' }],
+    });
+
+    const first = await night(
+      NIGHT_1,
+      'run-1',
+      source({ [WEATHER]: [['cp_1', 'proj_a']], [SUPPORT]: [] }),
+      null,
+      rules,
+    );
+
+    expect(findingsOf(first.report)[0]).not.toHaveProperty('lifecycle');
+    expect(first.state.findings).toEqual([]);
+  });
+});
+
+describe('the second night', () => {
+  async function afterFirst(grants: Record<string, [string, string][]>) {
+    return (await night(NIGHT_1, 'run-1', source(grants), null)).state;
+  }
+
+  it('the same project on the same checkpoint is open since the first night; another is new', async () => {
+    const state = await afterFirst({ [WEATHER]: [['cp_1', 'proj_a']], [SUPPORT]: [] });
+
+    const second = await night(
+      NIGHT_2,
+      'run-2',
+      source({
+        [WEATHER]: [
+          ['cp_1', 'proj_a'],
+          ['cp_2', 'proj_b'],
+        ],
+        [SUPPORT]: [],
+      }),
+      state,
+    );
+
+    expect(findingsOf(second.report).map((f) => [f.projectId, f.lifecycle, f.firstSeenAt])).toEqual([
+      ['proj_a', 'open', '2025-06-01T03:00:00.000Z'],
+      ['proj_b', 'new', '2025-06-02T03:00:00.000Z'],
+    ]);
+    expect(second.state.findings.map((f) => [f.projectId, f.firstRunId, f.lastSeenAt])).toEqual([
+      ['proj_a', 'run-1', '2025-06-02T03:00:00.000Z'],
+      ['proj_b', 'run-2', '2025-06-02T03:00:00.000Z'],
+    ]);
+  });
+
+  it('a grant re-created under a new permission id is the same finding, with the new id', async () => {
+    const state = await afterFirst({ [WEATHER]: [['cp_1', 'proj_a']], [SUPPORT]: [] });
+
+    const second = await night(
+      NIGHT_2,
+      'run-2',
+      source({ [WEATHER]: [['cp_9', 'proj_a']], [SUPPORT]: [] }),
+      state,
+    );
+
+    expect(findingsOf(second.report)[0]).toMatchObject({ lifecycle: 'open', permissionId: 'cp_9' });
+    expect(second.state.findings[0]).toMatchObject({ permissionId: 'cp_9', firstRunId: 'run-1' });
+    expect(second.resolved).toEqual([]);
+  });
+
+  it('a grant someone else removed is resolved as removed', async () => {
+    const state = await afterFirst({ [WEATHER]: [['cp_1', 'proj_a']], [SUPPORT]: [] });
+
+    const second = await night(NIGHT_2, 'run-2', source({ [WEATHER]: [], [SUPPORT]: [] }), state);
+
+    expect(second.resolved).toEqual([
+      {
+        checkpointId: WEATHER,
+        projectId: 'proj_a',
+        permissionId: 'cp_1',
+        firstSeenAt: '2025-06-01T03:00:00.000Z',
+        resolution: 'removed',
+        runId: 'run-2',
+      },
+    ]);
+    expect(second.state.findings).toEqual([]);
+  });
+
+  it.each([
+    { what: 'allows', change: { allowedProjects: ['proj_core', 'proj_a'] } },
+    {
+      what: 'exempts',
+      change: { exemptions: [{ projectId: 'proj_a', reason: 'approved in SEC-9', expiresAt: '2030-01-01' }] },
+    },
+    { what: 'no longer audits the checkpoint of', change: { checkpoints: [SUPPORT] } },
+  ])('a finding the policy now $what is resolved as allowed', async ({ change }) => {
+    const state = await afterFirst({ [WEATHER]: [['cp_1', 'proj_a']], [SUPPORT]: [] });
+
+    const second = await night(
+      NIGHT_2,
+      'run-2',
+      source({ [WEATHER]: [['cp_1', 'proj_a']], [SUPPORT]: [] }),
+      state,
+      policy(change),
+    );
+
+    expect(second.resolved.map((r) => [r.projectId, r.resolution])).toEqual([['proj_a', 'allowed']]);
+    expect(second.state.findings).toEqual([]);
+  });
+
+  it('a finding revoked by this run is resolved as revoked, with the run id, and no longer open', async () => {
+    const state = await afterFirst({ [WEATHER]: [['cp_1', 'proj_a']], [SUPPORT]: [] });
+
+    const second = await night(
+      NIGHT_2,
+      'run-2',
+      source({ [WEATHER]: [['cp_1', 'proj_a']], [SUPPORT]: [] }),
+      state,
+      policy(),
+      'enforce',
+    );
+
+    expect(findingsOf(second.report)[0]).toMatchObject({ action: 'revoked', lifecycle: 'open' });
+    expect(second.resolved).toEqual([expect.objectContaining({ resolution: 'revoked', runId: 'run-2' })]);
+    expect(second.state.findings).toEqual([]);
+  });
+
+  it('a new finding revoked at once is reported new, and is not open afterwards', async () => {
+    const second = await night(
+      NIGHT_2,
+      'run-2',
+      source({ [WEATHER]: [['cp_1', 'proj_a']], [SUPPORT]: [] }),
+      null,
+      policy(),
+      'enforce',
+    );
+
+    expect(findingsOf(second.report)[0]).toMatchObject({ action: 'revoked', lifecycle: 'new' });
+    expect(second.resolved).toEqual([]);
+    expect(second.state.findings).toEqual([]);
+  });
+
+  it('a checkpoint that could not be listed resolves nothing: its findings stay open, not re-checked', async () => {
+    const state = await afterFirst({ [WEATHER]: [['cp_1', 'proj_a']], [SUPPORT]: [] });
+    const broken = new MemorySource({ [SUPPORT]: [] }).scriptPages(WEATHER, [page([], true, null)]);
+
+    const second = await night(NIGHT_2, 'run-2', broken, state);
+
+    expect(second.resolved).toEqual([]);
+    expect(second.notRechecked).toBe(1);
+    expect(second.state.findings).toEqual(state.findings);
+  });
+});
