@@ -1,5 +1,3 @@
-import { availableParallelism } from 'node:os';
-
 /**
  * Jest runs the TypeScript sources as native ESM (got 16 is ESM-only), transformed
  * by SWC: TypeScript 7 has no compiler API, so ts-jest cannot be used.
@@ -18,10 +16,6 @@ export default {
     ],
   },
   testTimeout: 20000,
-  // Jest's default, one worker fewer than the cores, is a single worker (and no parallelism
-  // at all) on a 2-core machine. The fault matrix and the HTTP tests mostly wait on sockets
-  // and timers, so two workers share even two cores well.
-  maxWorkers: Math.max(2, availableParallelism() - 1),
   // The fault matrix's summary line, over all of its files.
   reporters: ['default', '<rootDir>/test/faults/matrix-summary-reporter.js'],
 };
