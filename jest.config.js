@@ -16,4 +16,6 @@ export default {
     ],
   },
   testTimeout: 20000,
+  // The fault matrix's summary line, over all of its files.
+  reporters: ['default', '<rootDir>/test/faults/matrix-summary-reporter.js'],
 };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditReport } from '../../lambda/core/report.js';
 import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
-import { runCli } from '../support/cli-harness.js';
+import { runCli } from '../support/run-cli.js';
 
 const ADMIN_KEY = 'sk-admin-cli-restore-test-77aa88bb99cc';
 const WEATHER = 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd';

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditReport } from '../../lambda/core/report.js';
 import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
-import { runCli } from '../support/cli-harness.js';
 import { type FakeS3, startFakeS3 } from '../support/fake-s3.js';
+import { runCli } from '../support/run-cli.js';
 
 const ADMIN_KEY = 'sk-admin-cli-state-test-0a1b2c3d4e5f6a7b';
 const WEATHER = 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd';

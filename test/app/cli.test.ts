@@ -1,12 +1,11 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { type CliIo, main } from '../../lambda/cli.js';
 import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
-import { runCli } from '../support/cli-harness.js';
+import { runCli } from '../support/run-cli.js';
 
 const ADMIN_KEY = 'sk-admin-cli-test-9f8e7d6c5b4a3210';
 const WEATHER = 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd';
@@ -323,8 +322,6 @@ describe('checkpoint-guard demo', () => {
 });
 
 describe('the admin key never leaves the process', () => {
-  const execFileAsync = promisify(execFile);
-
   it('is absent from stdout, stderr and the report when the API fails and echoes it', async () => {
     const policy = await writePolicy(basePolicy);
     const output = join(dir, 'report.txt');
@@ -341,21 +338,10 @@ describe('the admin key never leaves the process', () => {
       times: Number.POSITIVE_INFINITY,
     });
 
-    const run: { code?: number; stdout: string; stderr: string } = await execFileAsync(
-      process.execPath,
-      [
-        join(repoRoot, 'bin/checkpoint-guard.js'),
-        'audit',
-        '--policy',
-        policy,
-        '--output',
-        output,
-        '--max-retries',
-        '1',
-        '--debug',
-      ],
-      { env: { ...process.env, ...env, NODE_OPTIONS: '' } },
-    ).catch((error: { code: number; stdout: string; stderr: string }) => error);
+    const run = await runCli(
+      ['audit', '--policy', policy, '--output', output, '--max-retries', '1', '--debug'],
+      env,
+    );
     const report = await readFile(output, 'utf8');
 
     expect(run.code).toBe(2);

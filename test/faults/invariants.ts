@@ -16,7 +16,7 @@
  */
 import type { AuditReport, CheckpointResult } from '../../lambda/core/report.js';
 import type { PermissionObject, RecordedRequest } from '../../lambda/emulator/openai/index.js';
-import type { SnsBehaviour, Target } from './scenarios.js';
+import type { SnsBehaviour, Target } from './scenarios/scenario.js';
 import type { PolicyDocument } from './world.js';
 
 /** Everything one run of one target left behind. */

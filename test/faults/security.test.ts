@@ -4,25 +4,22 @@
  * (the synthesized template, the function's environment, its bundle and source map),
  * and what the function's role may do (exactly this set of actions).
  *
- * The fault matrix (fault-matrix.test.ts) covers the rest: the key in no output under
+ * The fault matrix (fault-matrix.*.test.ts) covers the rest: the key in no output under
  * any fault, and text from the API escaped and bounded wherever it is shown.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { OpenAIClient, resolveBaseUrl } from '../../lambda/adapters/openai/index.js';
 import { ENV } from '../../lambda/contract.js';
 import { CheckpointGuardError } from '../../lambda/core/errors.js';
 import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
 import { createDeps } from '../../lambda/handler.js';
 import { type SynthesizedApp, synthesizeApp } from '../../scripts/synth.js';
+import { runCli } from '../support/run-cli.js';
 import { type Elsewhere, startElsewhere } from './elsewhere.js';
 import { basePolicy, CHECKPOINTS, seedWorld } from './world.js';
-
-const BIN = fileURLToPath(new URL('../../bin/checkpoint-guard.js', import.meta.url));
 
 describe('the admin key goes only to the base URL', () => {
   const adminKey = `sk-admin-security-${randomBytes(16).toString('hex')}`;
@@ -75,15 +72,11 @@ describe('the admin key goes only to the base URL', () => {
     try {
       const policy = join(dir, 'policy.json');
       await writeFile(policy, JSON.stringify(basePolicy()));
-      const child = spawn(process.execPath, [BIN, 'audit', '--policy', policy, '--format', 'json'], {
-        env: { PATH: process.env.PATH ?? '', OPENAI_ADMIN_KEY: adminKey, OPENAI_BASE_URL: emulator.baseUrl },
-        stdio: ['ignore', 'pipe', 'pipe'],
+
+      const { code, stdout } = await runCli(['audit', '--policy', policy, '--format', 'json'], {
+        OPENAI_ADMIN_KEY: adminKey,
+        OPENAI_BASE_URL: emulator.baseUrl,
       });
-      let stdout = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        stdout += chunk;
-      });
-      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
 
       expect(code).toBe(2);
       const report = JSON.parse(stdout) as { checkpoints: { id: string; status: string; reason?: string }[] };
@@ -142,19 +135,11 @@ describe('the base URL cannot be downgraded to plain HTTP, except to this machin
     try {
       const policy = join(dir, 'policy.json');
       await writeFile(policy, JSON.stringify(basePolicy()));
-      const child = spawn(process.execPath, [BIN, 'audit', '--policy', policy], {
-        env: {
-          PATH: process.env.PATH ?? '',
-          OPENAI_ADMIN_KEY: 'sk-admin-never-sent-0000000000000000',
-          OPENAI_BASE_URL: 'http://api.openai.com/v1',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+
+      const { code, stderr } = await runCli(['audit', '--policy', policy], {
+        OPENAI_ADMIN_KEY: 'sk-admin-never-sent-0000000000000000',
+        OPENAI_BASE_URL: 'http://api.openai.com/v1',
       });
-      let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk;
-      });
-      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
 
       expect(code).toBe(2);
       expect(stderr.trim().split('\n')).toEqual([

@@ -1,14 +1,16 @@
 /**
- * The two ways a run happens, each driven whole and watched from outside:
+ * The ways a run happens, each driven whole and watched from outside:
  *
- * - `runCli`: the real `checkpoint-guard audit` process (bin/checkpoint-guard.js),
- *   its stdout, stderr, exit code and report file;
+ * - `runCli`: `checkpoint-guard audit` through the CLI's `main(argv, io)`, in this
+ *   process: what it gave its stdout and stderr, its exit code and its report file;
+ * - `runCliProcess`: the same command as the real process (bin/checkpoint-guard.js),
+ *   for the one test that proves the binary around `main` behaves the same;
  * - `runLambda`: the handler from `createHandler(env)`, in this process, with SSM and
  *   SNS mocked by aws-sdk-client-mock, its stdout and stderr writes (Powertools writes
  *   ERROR lines to stderr) and every Publish input.
  *
- * Both talk to the OpenAI emulator over HTTP, with a short request timeout and two
- * retries, so that a scenario that exhausts the retry budget stays quick.
+ * All talk to the OpenAI emulator over HTTP, with a request timeout and two retries,
+ * so that a scenario that exhausts the retry budget stays quick.
  */
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -19,10 +21,11 @@ import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/cl
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { jest } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
+import { type CliIo, main } from '../../lambda/cli.js';
 import { ENV } from '../../lambda/contract.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import { createHandler } from '../../lambda/handler.js';
-import type { SnsBehaviour, SsmBehaviour } from './scenarios.js';
+import type { SnsBehaviour, SsmBehaviour } from './scenarios/scenario.js';
 
 /** Per-request timeout of every run. */
 export const REQUEST_TIMEOUT_MS = 1_000;
@@ -43,12 +46,16 @@ export interface RunInput {
   readonly baseUrl: string;
   readonly adminKey: string;
   readonly concurrency?: number;
+  /** @default REQUEST_TIMEOUT_MS */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface CliRun {
   readonly exitCode: number | null;
   readonly stdout: string;
   readonly stderr: string;
+  /** In-process runs: what reached this process's stdout or stderr other than through the CLI's `io`. */
+  readonly processOutput: string;
   readonly reportText: string | undefined;
   readonly report: AuditReport | undefined;
   readonly elapsedMs: number;
@@ -56,13 +63,12 @@ export interface CliRun {
   readonly hung: boolean;
 }
 
-/** Spawns `checkpoint-guard audit --enforce --format json --output FILE` and waits for it. */
-export async function runCli(input: RunInput): Promise<CliRun> {
+/** `checkpoint-guard audit --enforce --format json --output FILE`, with the run's timeout and retries. */
+async function cliArguments(input: RunInput): Promise<{ args: string[]; reportFile: string }> {
   const policyFile = join(input.dir, 'policy.json');
   const reportFile = join(input.dir, 'report.json');
   await writeFile(policyFile, input.policyText);
   const args = [
-    BIN,
     'audit',
     '--policy',
     policyFile,
@@ -72,15 +78,112 @@ export async function runCli(input: RunInput): Promise<CliRun> {
     '--output',
     reportFile,
     '--timeout-ms',
-    String(REQUEST_TIMEOUT_MS),
+    String(input.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
     '--max-retries',
     String(MAX_RETRIES),
     ...(input.concurrency !== undefined ? ['--concurrency', String(input.concurrency)] : []),
   ];
+  return { args, reportFile };
+}
+
+/** Only what the command needs: the key and the base URL. */
+function cliEnvironment(input: RunInput): Record<string, string> {
+  return { OPENAI_ADMIN_KEY: input.adminKey, OPENAI_BASE_URL: input.baseUrl };
+}
+
+async function cliRun(
+  reportFile: string,
+  streams: Pick<CliRun, 'exitCode' | 'stdout' | 'stderr' | 'processOutput' | 'hung'>,
+  elapsedMs: number,
+): Promise<CliRun> {
+  const reportText = await readFile(reportFile, 'utf8').catch(() => undefined);
+  return {
+    ...streams,
+    reportText,
+    report: reportText === undefined ? undefined : (JSON.parse(reportText) as AuditReport),
+    elapsedMs,
+    deadlineMs: CLI_DEADLINE_MS,
+  };
+}
+
+/**
+ * Settles with what `work` settled with, or with `'hung'` once `ms` have passed. (An
+ * in-process run cannot be killed; a hung one is left to the emulator's close.)
+ */
+async function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T | 'hung'> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<'hung'>((resolve) => {
+        timer = setTimeout(() => resolve('hung'), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Collects every write to this process's stdout and stderr until `stop()`. */
+function captureProcessOutput(): { stop(): string } {
+  const writes: string[] = [];
+  for (const stream of [process.stdout, process.stderr]) {
+    jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      return true;
+    });
+  }
+  return {
+    stop() {
+      jest.restoreAllMocks();
+      return writes.join('');
+    },
+  };
+}
+
+/**
+ * Runs `checkpoint-guard audit --enforce --format json --output FILE` in this process,
+ * through the CLI's `main(argv, io)`, as `bin/checkpoint-guard.js` does, and waits for it
+ * up to its deadline. It is judged from outside all the same: the text it gave its
+ * stdout and stderr, its exit code, its report file, and anything it wrote to this
+ * process's own streams past its `io` (which must be nothing).
+ */
+export async function runCli(input: RunInput): Promise<CliRun> {
+  const { args, reportFile } = await cliArguments(input);
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    env: cliEnvironment(input),
+    stderrIsTty: false,
+  };
   const started = performance.now();
-  const child = spawn(process.execPath, args, {
-    // Only what the command needs: the key and base URL, and a PATH.
-    env: { PATH: process.env.PATH ?? '', OPENAI_ADMIN_KEY: input.adminKey, OPENAI_BASE_URL: input.baseUrl },
+  const capture = captureProcessOutput();
+  let settled: number | 'hung';
+  let processOutput: string;
+  try {
+    settled = await withinDeadline(main(args, io), CLI_DEADLINE_MS);
+  } finally {
+    processOutput = capture.stop();
+  }
+  const elapsedMs = performance.now() - started;
+  const hung = settled === 'hung';
+  const exitCode = settled === 'hung' ? null : settled;
+  return cliRun(reportFile, { exitCode, stdout, stderr, processOutput, hung }, elapsedMs);
+}
+
+/** Spawns the real `bin/checkpoint-guard.js` with the same arguments, and waits for it to exit. */
+export async function runCliProcess(input: RunInput): Promise<CliRun> {
+  const { args, reportFile } = await cliArguments(input);
+  const started = performance.now();
+  const child = spawn(process.execPath, [BIN, ...args], {
+    // A PATH, and nothing else of this process's environment.
+    env: { PATH: process.env.PATH ?? '', ...cliEnvironment(input) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -91,28 +194,19 @@ export async function runCli(input: RunInput): Promise<CliRun> {
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
   });
-  let hung = false;
-  const killer = setTimeout(() => {
-    hung = true;
-    child.kill('SIGKILL');
-  }, CLI_DEADLINE_MS);
-  const exitCode = await new Promise<number | null>((resolve, reject) => {
+  const exited = new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => resolve(code));
   });
-  clearTimeout(killer);
+  const settled = await withinDeadline(exited, CLI_DEADLINE_MS);
+  if (settled === 'hung') {
+    child.kill('SIGKILL');
+    await exited;
+  }
   const elapsedMs = performance.now() - started;
-  const reportText = await readFile(reportFile, 'utf8').catch(() => undefined);
-  return {
-    exitCode,
-    stdout,
-    stderr,
-    reportText,
-    report: reportText === undefined ? undefined : (JSON.parse(reportText) as AuditReport),
-    elapsedMs,
-    deadlineMs: CLI_DEADLINE_MS,
-    hung,
-  };
+  const hung = settled === 'hung';
+  const exitCode = settled === 'hung' ? null : settled;
+  return cliRun(reportFile, { exitCode, stdout, stderr, processOutput: '', hung }, elapsedMs);
 }
 
 const ssmMock = mockClient(SSMClient);
@@ -172,20 +266,13 @@ export async function runLambda(input: LambdaInput): Promise<LambdaRun> {
     return { MessageId: `message-${delivered.length}` };
   });
 
-  const writes: string[] = [];
-  for (const stream of [process.stdout, process.stderr]) {
-    jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      writes.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
-    });
-  }
   const handler = createHandler({
     [ENV.adminKeyParameterName]: PARAMETER,
     [ENV.topicArn]: TOPIC,
     [ENV.policyFile]: policyFile,
     [ENV.openAIBaseUrl]: input.baseUrl,
     [ENV.deadlineMarginMs]: '1000',
-    [ENV.openAITimeoutMs]: String(REQUEST_TIMEOUT_MS),
+    [ENV.openAITimeoutMs]: String(input.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
     [ENV.openAIMaxRetries]: String(MAX_RETRIES),
     ...(input.concurrency !== undefined ? { [ENV.concurrency]: String(input.concurrency) } : {}),
   });
@@ -198,28 +285,25 @@ export async function runLambda(input: LambdaInput): Promise<LambdaRun> {
   };
   let thrown: Error | undefined;
   let returned: { status: string } | undefined;
-  let timer: NodeJS.Timeout | undefined;
   let hung = false;
+  let output: string;
+  const capture = captureProcessOutput();
   try {
-    const settled = await Promise.race([
+    const settled = await withinDeadline(
       handler({ id: input.eventId, 'detail-type': 'Scheduled Event', source: 'aws.events' }, context).then(
         (result) => ({ result }),
         (error: unknown) => ({ error: error instanceof Error ? error : new Error(String(error)) }),
       ),
-      new Promise<'hung'>((resolve) => {
-        timer = setTimeout(() => resolve('hung'), input.remainingMs);
-      }),
-    ]);
+      input.remainingMs,
+    );
     if (settled === 'hung') hung = true;
     else if ('error' in settled) thrown = settled.error;
     else returned = settled.result;
   } finally {
-    clearTimeout(timer);
-    jest.restoreAllMocks();
+    output = capture.stop();
   }
   const elapsedMs = performance.now() - started;
 
-  const output = writes.join('');
   const logLines: Record<string, unknown>[] = [];
   const strayLines: string[] = [];
   for (const line of output.split('\n')) {

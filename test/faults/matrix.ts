@@ -1,7 +1,10 @@
 /**
- * The fault matrix: every scenario of scenarios.ts, run whole by each of its targets
- * (the CLI process, the Lambda handler), then held to the six invariants of
- * invariants.ts and to the scenario's own expectations. Prints one summary line.
+ * The fault matrix's harness: a row of scenarios.ts, run whole by each of its
+ * targets (the CLI, the Lambda handler), then held to the six invariants of
+ * invariants.ts and to the scenario's own expectations.
+ *
+ * The rows are spread over several test files (fault-matrix.*.test.ts) so that Jest's
+ * workers share them; matrix-summary-reporter.js adds them up into one line.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,35 +18,22 @@ import {
 } from '../../lambda/emulator/openai/index.js';
 import { type Elsewhere, startElsewhere } from './elsewhere.js';
 import { checkInvariants, type RunRecord } from './invariants.js';
+import { BASELINE_ACTIONS, BASELINE_CHECKPOINTS } from './scenarios/baseline.js';
+import type { ExpectedCheckpoint, RowOutcome, Scenario, Target } from './scenarios/scenario.js';
 import {
-  BASELINE_ACTIONS,
-  BASELINE_CHECKPOINTS,
-  type ExpectedCheckpoint,
-  type RowOutcome,
-  SCENARIOS,
-  type Scenario,
-  type Target,
-} from './scenarios.js';
-import { LAMBDA_REMAINING_MS, MAX_RETRIES, type RunInput, runCli, runLambda } from './targets.js';
+  type CliRun,
+  LAMBDA_REMAINING_MS,
+  MAX_RETRIES,
+  type RunInput,
+  runCli,
+  runLambda,
+} from './targets.js';
 import { basePolicy, CHECKPOINTS, type CheckpointKey, seedWorld, type World } from './world.js';
 
 const TARGETS: readonly Target[] = ['cli', 'lambda'];
 /** Characters JSON leaves raw that break or reorder a line on screen. */
 const UNSAFE_IN_LOGS = /[\u0085\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
-const tally = { ran: 0, passed: 0 };
-
-let elsewhere: Elsewhere;
-
-beforeAll(async () => {
-  elsewhere = await startElsewhere();
-});
-
-afterAll(async () => {
-  await elsewhere.close();
-  process.stdout.write(
-    `fault matrix: ${tally.ran} scenario runs (${SCENARIOS.length} scenarios, CLI and Lambda), ${tally.passed} passed\n`,
-  );
-});
+let runs = 0;
 
 function snapshot(emulator: OpenAIEmulator): Map<string, PermissionObject[]> {
   return new Map(Object.values(CHECKPOINTS).map((id) => [id, emulator.permissionsOf(id)]));
@@ -108,8 +98,17 @@ function checkExpectations(scenario: Scenario, record: RunRecord, outcome: RowOu
   scenario.expect.check?.(outcome, world);
 }
 
-function rowsFor(target: Target): [string, Scenario][] {
-  return SCENARIOS.filter((s) => (s.targets ?? TARGETS).includes(target)).map((s) => [s.name, s]);
+/** Runs the CLI target: in this process through `main` (the matrix), or as the real binary. */
+export type CliRunner = (input: RunInput) => Promise<CliRun>;
+
+/** What one run needs besides its scenario. */
+export interface RowFixtures {
+  /** The other host, whose `requests` the run starts with empty. */
+  readonly elsewhere: Elsewhere;
+  /** A fresh directory for the policy file and the report. */
+  readonly dir: string;
+  /** @default runCli (in this process) */
+  readonly runCli?: CliRunner;
 }
 
 interface Prepared {
@@ -117,11 +116,23 @@ interface Prepared {
   readonly emulator: OpenAIEmulator;
   readonly input: RunInput;
   readonly common: Pick<RunRecord, 'policy' | 'policyIsValid' | 'before'>;
+  readonly elsewhere: Elsewhere;
 }
 
-async function runTheCli({ emulator, input, common }: Prepared): Promise<[RunRecord, RowOutcome]> {
-  const run = await runCli(input);
-  const texts = { stdout: run.stdout, stderr: run.stderr, 'report file': run.reportText ?? '' };
+async function runTheCli(
+  { emulator, input, common, elsewhere }: Prepared,
+  runCliWith: CliRunner,
+): Promise<[RunRecord, RowOutcome]> {
+  const run = await runCliWith(input);
+  const texts = {
+    stdout: run.stdout,
+    stderr: run.stderr,
+    'report file': run.reportText ?? '',
+    "this process's stdout and stderr": run.processOutput,
+  };
+  // The CLI speaks only through its io (as the process, its two streams): nothing it says
+  // escapes what is judged here.
+  expect(run.processOutput).toBe('');
   const record: RunRecord = {
     ...common,
     target: 'cli',
@@ -151,6 +162,7 @@ async function runTheLambda({
   emulator,
   input,
   common,
+  elsewhere,
 }: Prepared): Promise<[RunRecord, RowOutcome]> {
   const sns = scenario.sns ?? 'ok';
   const run = await runLambda({
@@ -158,7 +170,7 @@ async function runTheLambda({
     ssm: scenario.ssm ?? 'ok',
     sns,
     remainingMs: scenario.lambdaRemainingMs ?? LAMBDA_REMAINING_MS,
-    eventId: `fault-${tally.ran}`,
+    eventId: `fault-${++runs}`,
   });
   const texts = {
     'stdout and stderr (logs)': run.output,
@@ -214,8 +226,60 @@ async function runTheLambda({
   ];
 }
 
-describe.each(TARGETS)('%s', (target) => {
+/**
+ * Runs one row on one target against a fresh emulator, then holds the run to the six
+ * invariants and to the row's own expectations.
+ */
+export async function runRow(target: Target, scenario: Scenario, fixtures: RowFixtures): Promise<void> {
+  const { elsewhere, dir } = fixtures;
+  const adminKey = `sk-admin-faults-${randomBytes(20).toString('hex')}`;
+  const emulator = await startOpenAIEmulator({ adminKey });
+  try {
+    const world = seedWorld(emulator, adminKey, elsewhere.origin);
+    scenario.setup?.(world);
+    const policy = scenario.policy ? scenario.policy(basePolicy()) : basePolicy();
+    const prepared: Prepared = {
+      scenario,
+      emulator,
+      elsewhere,
+      input: {
+        dir,
+        policyText: JSON.stringify(policy, null, 2),
+        baseUrl: emulator.baseUrl,
+        adminKey,
+        ...(scenario.concurrency !== undefined ? { concurrency: scenario.concurrency } : {}),
+        ...(scenario.requestTimeoutMs !== undefined ? { requestTimeoutMs: scenario.requestTimeoutMs } : {}),
+      },
+      common: {
+        policy,
+        policyIsValid: scenario.expect.invalidPolicy === undefined,
+        before: snapshot(emulator),
+      },
+    };
+
+    const [record, outcome] = await (target === 'cli'
+      ? runTheCli(prepared, fixtures.runCli ?? runCli)
+      : runTheLambda(prepared));
+
+    checkInvariants(record, adminKey, MAX_RETRIES + 1);
+    checkExpectations(scenario, record, outcome, world);
+  } finally {
+    await emulator.close();
+  }
+}
+
+/** A fresh directory for each test, and the other host, emptied before each. */
+export function useRowFixtures(): () => RowFixtures {
+  let elsewhere: Elsewhere;
   let dir: string;
+
+  beforeAll(async () => {
+    elsewhere = await startElsewhere();
+  });
+
+  afterAll(async () => {
+    await elsewhere.close();
+  });
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'checkpoint-guard-faults-'));
@@ -226,42 +290,19 @@ describe.each(TARGETS)('%s', (target) => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it.each(rowsFor(target))(
-    '%s',
-    async (_name, scenario) => {
-      tally.ran++;
-      const adminKey = `sk-admin-faults-${randomBytes(20).toString('hex')}`;
-      const emulator = await startOpenAIEmulator({ adminKey });
-      try {
-        const world = seedWorld(emulator, adminKey, elsewhere.origin);
-        scenario.setup?.(world);
-        const policy = scenario.policy ? scenario.policy(basePolicy()) : basePolicy();
-        const prepared: Prepared = {
-          scenario,
-          emulator,
-          input: {
-            dir,
-            policyText: JSON.stringify(policy, null, 2),
-            baseUrl: emulator.baseUrl,
-            adminKey,
-            ...(scenario.concurrency !== undefined ? { concurrency: scenario.concurrency } : {}),
-          },
-          common: {
-            policy,
-            policyIsValid: scenario.expect.invalidPolicy === undefined,
-            before: snapshot(emulator),
-          },
-        };
+  return () => ({ elsewhere, dir });
+}
 
-        const [record, outcome] = await (target === 'cli' ? runTheCli(prepared) : runTheLambda(prepared));
+/** One test per run: each of `scenarios` on each of its targets (both, unless it names one). */
+export function describeFaultMatrix(scenarios: readonly Scenario[]): void {
+  const fixtures = useRowFixtures();
 
-        checkInvariants(record, adminKey, MAX_RETRIES + 1);
-        checkExpectations(scenario, record, outcome, world);
-        tally.passed++;
-      } finally {
-        await emulator.close();
-      }
-    },
-    30_000,
-  );
-});
+  describe.each(TARGETS)('%s', (target) => {
+    const rows = scenarios.filter((s) => (s.targets ?? TARGETS).includes(target));
+    it.each(rows.map((s): [string, Scenario] => [s.name, s]))(
+      '%s',
+      (_name, scenario) => runRow(target, scenario, fixtures()),
+      30_000,
+    );
+  });
+}

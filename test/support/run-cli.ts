@@ -1,7 +1,10 @@
-/** Runs the CLI in this process through `main(argv, io)`, capturing what it prints. */
+/**
+ * Runs the CLI in this process, through `main(argv, io)` (what bin/checkpoint-guard.js
+ * calls), and hands back its exit code and what it wrote on stdout and stderr.
+ */
 import { type CliIo, main } from '../../lambda/cli.js';
 
-export interface CliRun {
+export interface CliResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
@@ -11,7 +14,7 @@ export async function runCli(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
   stderrIsTty = false,
-): Promise<CliRun> {
+): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const io: CliIo = {

@@ -1,0 +1,106 @@
+/**
+ * Rate limits: 429s that name their wait (`Retry-After` in seconds, `retry-after-ms`),
+ * a quota no retry can fix, a storm past the retry budget, and a wait longer than the
+ * time left before the deadline.
+ */
+import { CHECKPOINTS } from '../world.js';
+import { expectRequests, FOREVER, list } from './requests.js';
+import type { Scenario } from './scenario.js';
+
+const { A, B } = CHECKPOINTS;
+
+export const RATE_LIMITS: readonly Scenario[] = [
+  {
+    name: '429 with Retry-After (seconds), then success',
+    setup: ({ emulator }) => {
+      emulator.injectFault({
+        kind: 'error',
+        status: 429,
+        message: 'Rate limit reached for requests',
+        type: 'requests',
+        code: 'rate_limit_exceeded',
+        headers: { 'retry-after': '1' },
+        match: list(A),
+      });
+    },
+    expect: { check: expectRequests(2, 'listPermissions', A) },
+  },
+  {
+    name: '429 with retry-after-ms, then success',
+    setup: ({ emulator }) => {
+      emulator.injectFault({
+        kind: 'error',
+        status: 429,
+        message: 'Rate limit reached for requests',
+        type: 'requests',
+        code: 'rate_limit_exceeded',
+        headers: { 'retry-after-ms': '150', 'retry-after': '30' },
+        match: list(A),
+        times: 2,
+      });
+    },
+    expect: { check: expectRequests(3, 'listPermissions', A) },
+  },
+  {
+    name: '429 insufficient_quota is not retried',
+    setup: ({ emulator }) => {
+      emulator.injectFault({
+        kind: 'error',
+        status: 429,
+        message: 'You exceeded your current quota, please check your plan and billing details.',
+        type: 'insufficient_quota',
+        code: 'insufficient_quota',
+        match: list(A),
+        times: FOREVER,
+      });
+    },
+    expect: {
+      checkpoints: { A: { status: 'incomplete', reasonCode: 'ERR_OPENAI_QUOTA' } },
+      actions: { proj_stranger: null, proj_vendor: null },
+      check: expectRequests(1, 'listPermissions', A),
+    },
+  },
+  {
+    name: 'a 429 storm that outlasts the retry budget',
+    setup: ({ emulator }) => {
+      emulator.injectFault({
+        kind: 'error',
+        status: 429,
+        message: 'Rate limit reached for requests',
+        type: 'requests',
+        code: 'rate_limit_exceeded',
+        headers: { 'retry-after-ms': '20' },
+        match: { ...list(B), pageIndex: 1 },
+        times: FOREVER,
+      });
+    },
+    expect: {
+      checkpoints: { B: { status: 'incomplete', reasonCode: 'ERR_OPENAI_RATE_LIMITED' } },
+      actions: { proj_intruder: 'halted' },
+      // The first page, then three attempts at the second: no more.
+      check: expectRequests(4, 'listPermissions', B),
+    },
+  },
+  {
+    name: 'a 429 asking for 60 s when the deadline is 3 s away: no wait past the deadline',
+    targets: ['lambda'],
+    lambdaRemainingMs: 4_000,
+    setup: ({ emulator }) => {
+      emulator.injectFault({
+        kind: 'error',
+        status: 429,
+        message: 'Rate limit reached for requests',
+        type: 'requests',
+        code: 'rate_limit_exceeded',
+        headers: { 'retry-after': '60' },
+        match: list(B),
+        times: FOREVER,
+      });
+    },
+    expect: {
+      checkpoints: { B: { status: 'incomplete', reasonCode: 'ERR_OPENAI_RATE_LIMITED' } },
+      actions: { proj_intruder: null },
+      check: expectRequests(1, 'listPermissions', B),
+    },
+  },
+];

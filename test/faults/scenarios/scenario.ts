@@ -1,0 +1,81 @@
+/**
+ * A row of the fault matrix: one failure the real services produce. Each row is run
+ * as a whole audit by the CLI and by the Lambda handler (or the one target it names),
+ * then checked against the six invariants in invariants.ts and against the row's own
+ * expectations.
+ *
+ * Adding a scenario is adding a row. A row says what to break (emulator faults and
+ * grants, SSM and SNS behaviour, the policy), and what the report must then say:
+ * each checkpoint's status (unnamed checkpoints keep the baseline's), the action on
+ * each finding (by project id; `null` when the grant must not be seen at all), the
+ * run's status, and anything else in `check`.
+ *
+ * Every run enforces (see world.ts), with a 1 s request timeout (unless the row names
+ * a shorter one) and 2 retries.
+ */
+import type { Action, AuditReport, CheckpointStatus, RunStatus } from '../../../lambda/core/report.js';
+import type { RecordedRequest } from '../../../lambda/emulator/openai/index.js';
+import type { CheckpointKey, PolicyDocument, World } from '../world.js';
+
+export type Target = 'cli' | 'lambda';
+
+export type SsmBehaviour = 'ok' | 'throttled-then-ok' | 'parameter-not-found';
+export type SnsBehaviour = 'ok' | 'throttled-then-ok' | 'failing';
+
+export interface ExpectedCheckpoint {
+  readonly status: CheckpointStatus;
+  readonly reasonCode?: string;
+}
+
+/** What a run left behind, for a row's own `check`. */
+export interface RowOutcome {
+  readonly target: Target;
+  /** The JSON report (CLI: the --output file; Lambda: the SNS message or, if SNS failed, the log). */
+  readonly report: AuditReport | undefined;
+  /** Every request the emulator received. */
+  readonly requests: readonly RecordedRequest[];
+  /** Lambda: the `email` part of the SNS message, when one was delivered. */
+  readonly email: string | undefined;
+  /** Everything that left the process: stdout, stderr, report file, log lines, SNS inputs. */
+  readonly texts: Readonly<Record<string, string>>;
+  /** CLI: its stderr. */
+  readonly stderr: string;
+}
+
+export interface Expectation {
+  /** Checkpoint statuses that differ from the baseline (A findings, B findings, C clean). */
+  readonly checkpoints?: Partial<Record<CheckpointKey, ExpectedCheckpoint>>;
+  /** Actions that differ from the baseline (stranger and intruder revoked, vendor none). */
+  readonly actions?: Readonly<Record<string, Action | null>>;
+  /** @default 'partial' if a checkpoint is incomplete or error or a revocation failed, else 'findings' */
+  readonly run?: RunStatus;
+  /** The policy is refused: the path of the field at fault. */
+  readonly invalidPolicy?: string;
+  /** Anything else this row proves. */
+  readonly check?: (outcome: RowOutcome, world: World) => void;
+}
+
+export interface Scenario {
+  readonly name: string;
+  /** @default both */
+  readonly targets?: readonly Target[];
+  /** Changes to the base policy. */
+  readonly policy?: (policy: PolicyDocument) => PolicyDocument;
+  /** Checkpoints audited at once. @default the runner's default (8) */
+  readonly concurrency?: number;
+  /**
+   * Per-request timeout of the row's runs. Rows that wait for a timeout to fire name a short
+   * one; the others keep a generous one, so that a loaded machine cannot turn a slow
+   * answer into an unplanned retry. @default REQUEST_TIMEOUT_MS of targets.ts (1 s)
+   */
+  readonly requestTimeoutMs?: number;
+  /** Grants and faults, on an emulator already seeded with the world. */
+  readonly setup?: (world: World) => void;
+  /** Lambda only. @default 'ok' */
+  readonly ssm?: SsmBehaviour;
+  /** Lambda only. @default 'ok' */
+  readonly sns?: SnsBehaviour;
+  /** Lambda: the remaining time the invocation starts with (its deadline). @default 15000 */
+  readonly lambdaRemainingMs?: number;
+  readonly expect: Expectation;
+}

@@ -1,0 +1,43 @@
+/**
+ * Server errors: bursts of 500, 502 and 503 that pass within the retry budget, and a
+ * 503 that never ends.
+ */
+import { CHECKPOINTS } from '../world.js';
+import { expectRequests, FOREVER, list } from './requests.js';
+import type { Scenario } from './scenario.js';
+
+const { B, C } = CHECKPOINTS;
+
+export const SERVER_ERRORS: readonly Scenario[] = [
+  ...[500, 502, 503].map(
+    (status): Scenario => ({
+      name: `a burst of ${status}s, then success`,
+      setup: ({ emulator }) => {
+        emulator.injectFault({
+          kind: 'error',
+          status,
+          message: 'The server had an error while processing your request. Sorry about that!',
+          match: { ...list(B), pageIndex: 1 },
+          times: 2,
+        });
+      },
+      expect: { check: expectRequests(4, 'listPermissions', B) },
+    }),
+  ),
+  {
+    name: '503 on every attempt: bounded retries, then incomplete',
+    setup: ({ emulator }) => {
+      emulator.injectFault({
+        kind: 'error',
+        status: 503,
+        message: 'Service Unavailable',
+        match: list(C),
+        times: FOREVER,
+      });
+    },
+    expect: {
+      checkpoints: { C: { status: 'incomplete', reasonCode: 'ERR_OPENAI_SERVER' } },
+      check: expectRequests(3, 'listPermissions', C),
+    },
+  },
+];
