@@ -3,7 +3,7 @@
  * 10 000 characters: escaped and bounded wherever it is shown.
  */
 import { sessionActor } from '../../../lambda/emulator/openai/index.js';
-import { CHECKPOINTS } from '../world.js';
+import { CHECKPOINTS, listPage } from '../world.js';
 import { list } from './requests.js';
 import type { Scenario } from './scenario.js';
 
@@ -105,6 +105,56 @@ export const HOSTILE_DATA: readonly Scenario[] = [
         expect(reason).toContain('bad request\\n  ! proj_forged\\r\\x1b[31m\\u2028');
         expectSafeText(outcome.email);
         expectSafeText(outcome.stderr);
+      },
+    },
+  },
+  {
+    name: 'the admin key echoed (its last 16 characters) in a project_id: the listing is not acted on, the key shown nowhere',
+    setup: ({ emulator, adminKey, permissions }) => {
+      const echo = {
+        object: 'checkpoint.permission',
+        id: 'cp_Ech0Ech0Ech0Ech0Ech0Ech0',
+        created_at: 1_722_945_600,
+        project_id: `proj_${adminKey.slice(-16)}`,
+      };
+      emulator.injectFault({
+        kind: 'respond',
+        status: 200,
+        json: listPage([...permissions('A'), echo], false),
+        match: list(A),
+      });
+    },
+    expect: {
+      checkpoints: { A: { status: 'incomplete', reasonCode: 'ERR_OPENAI_INVALID_RESPONSE' } },
+      actions: { proj_stranger: null, proj_vendor: null },
+      check: (outcome) => {
+        expect(outcome.requests.filter((r) => r.method === 'DELETE' && r.checkpointId === A)).toEqual([]);
+      },
+    },
+  },
+  {
+    name: 'a page holding more items than the limit it was asked for: the checkpoint is incomplete, nothing on it revoked',
+    setup: ({ emulator, permissions }) => {
+      const extra = Array.from({ length: 101 }, (_, n) => ({
+        object: 'checkpoint.permission',
+        id: `cp_Fl00d${String(n).padStart(19, '0')}`,
+        created_at: 1_722_945_600,
+        project_id: `proj_flood_${n}`,
+      }));
+      emulator.injectFault({
+        kind: 'respond',
+        status: 200,
+        json: listPage([...permissions('A'), ...extra], false),
+        match: list(A),
+      });
+    },
+    expect: {
+      checkpoints: { A: { status: 'incomplete', reasonCode: 'ERR_OPENAI_INVALID_RESPONSE' } },
+      actions: { proj_stranger: null, proj_vendor: null },
+      check: (outcome) => {
+        expect(outcome.report?.checkpoints.find((c) => c.id === A)?.reason).toMatch(
+          /more than the limit of 100 it was asked for/,
+        );
       },
     },
   },

@@ -67,6 +67,31 @@ export const REVOCATION: readonly Scenario[] = [
     },
   },
   {
+    name: 'a delete answered 404 unknown_url while the grant stays: revoke-failed after a fresh listing, never already-gone',
+    setup: ({ emulator }) => {
+      emulator.injectFault({
+        kind: 'error',
+        status: 404,
+        message: 'Invalid URL (DELETE /v1/fine_tuning/checkpoints/.../permissions/...)',
+        code: 'unknown_url',
+        match: remove(A),
+        times: FOREVER,
+      });
+    },
+    expect: {
+      actions: { proj_stranger: 'revoke-failed' },
+      check: (outcome, world) => {
+        const stranger = outcome.report?.checkpoints
+          .flatMap((c) => c.findings)
+          .find((f) => f.projectId === 'proj_stranger');
+        expect(stranger?.actionReason).toBe('the DELETE was answered 404, but the grant is still listed');
+        expect(world.emulator.permissionsOf(A).map((p) => p.project_id)).toContain('proj_stranger');
+        // The listing, the DELETE, then the fresh listing that found the grant still there.
+        expect(requestsTo(outcome.requests, 'listPermissions', A).length).toBeGreaterThanOrEqual(2);
+      },
+    },
+  },
+  {
     name: 'a delete that answers 500, then succeeds',
     setup: ({ emulator }) => {
       emulator.injectFault({ kind: 'error', status: 500, message: 'Internal error', match: remove(A) });
