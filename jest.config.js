@@ -16,6 +16,9 @@ export default {
     ],
   },
   testTimeout: 20000,
+  // Jest's default on two cores is one worker; the suite's files are independent, so both
+  // cores can run them (the fault matrix is split into parts for this).
+  maxWorkers: 2,
   // The fault matrix's summary line, over all of its files.
   reporters: ['default', '<rootDir>/test/faults/matrix-summary-reporter.js'],
 };

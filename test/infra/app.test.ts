@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jest } from '@jest/globals';
 import { STACK_NAME } from '../../lib/build-app.js';
 import { PROJECT_ROOT } from '../../lib/project-root.js';
 import { cdkJsonContext } from '../../scripts/synth.js';
@@ -26,9 +27,13 @@ function runApp(context: Record<string, unknown>) {
       CDK_OUTDIR: outdir,
       CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJsonContext(), ...context }),
     },
-    timeout: 30_000,
+    // A safety net for a hung process, not a speed claim: on a busy two-core machine loading
+    // aws-cdk-lib through tsx alone can take half a minute.
+    timeout: 120_000,
   });
 }
+
+jest.setTimeout(150_000);
 
 it('writes the cloud assembly', () => {
   // Bundling is skipped (as for a stack not selected): the synth helper tests cover it.
