@@ -4,6 +4,11 @@
  * `If-Match: <ETag>` replaces one only if nobody changed it since it was read. S3 answers a
  * lost race with 412 PreconditionFailed (or 409 ConditionalRequestConflict while another
  * conditional write of the same key is in flight).
+ *
+ * A missing object: S3 answers 404 NoSuchKey only to a caller it lets list the bucket; anyone
+ * else gets 403 AccessDenied, as for an object they may not read. The Lambda's role may list
+ * only under the store's prefixes (`s3:prefix`), which S3 may not consult for that answer, so
+ * a 403 on a read is settled by listing the key itself: not listed, it is missing.
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CheckpointGuardError } from '../../core/errors.js';
@@ -38,6 +43,10 @@ function isMissing(error: unknown): boolean {
   return (error as S3ErrorShape | null)?.name === 'NoSuchKey' || statusOf(error) === 404;
 }
 
+function isAccessDenied(error: unknown): boolean {
+  return (error as S3ErrorShape | null)?.name === 'AccessDenied' || statusOf(error) === 403;
+}
+
 function isLostRace(error: unknown): boolean {
   const name = (error as S3ErrorShape | null)?.name;
   return (
@@ -66,8 +75,27 @@ export class S3Store implements RunStore {
       const body = (await output.Body?.transformToString('utf-8')) ?? '';
       return { value: body, version: output.ETag ?? null };
     } catch (error) {
-      if (isMissing(error)) return { value: undefined, version: null };
+      if (isMissing(error) || (isAccessDenied(error) && (await this.#isUnlisted(key))))
+        return { value: undefined, version: null };
       throw this.#failure(`cannot read ${key}`, error);
+    }
+  }
+
+  /** True when a listing of `key` shows no such object; false when it does, or cannot tell. */
+  async #isUnlisted(key: string): Promise<boolean> {
+    const full = this.#key(key);
+    try {
+      const output = await withAwsRetry(
+        () =>
+          this.#options.s3.send(
+            new ListObjectsV2Command({ Bucket: this.#options.bucket, Prefix: full, MaxKeys: 1 }),
+          ),
+        this.#options.retry,
+      );
+      // Keys come in lexical order: if `full` exists it is the first key with that prefix.
+      return output.Contents?.[0]?.Key !== full;
+    } catch {
+      return false;
     }
   }
 
