@@ -24,6 +24,8 @@ export const ENV = {
   adminKeyMaxAgeSeconds: 'ADMIN_KEY_MAX_AGE_SECONDS',
   openAITimeoutMs: 'OPENAI_TIMEOUT_MS',
   openAIMaxRetries: 'OPENAI_MAX_RETRIES',
+  /** The run store's bucket (the store's keys at its root); unset: the function keeps no state. */
+  stateBucket: 'STATE_BUCKET',
 } as const;
 
 /** The values of `NOTIFY`: when the handler publishes a report. */

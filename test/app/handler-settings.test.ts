@@ -49,6 +49,7 @@ describe('valid settings', () => {
         [ENV.adminKeyMaxAgeSeconds]: '60',
         [ENV.openAITimeoutMs]: '10000',
         [ENV.openAIMaxRetries]: '0',
+        [ENV.stateBucket]: 'checkpointguard-runstore-1a2b3c',
       }),
     );
 
@@ -63,6 +64,7 @@ describe('valid settings', () => {
       adminKeyMaxAgeMs: 60_000,
       openAITimeoutMs: 10_000,
       openAIMaxRetries: 0,
+      stateBucket: 'checkpointguard-runstore-1a2b3c',
     });
   });
 
@@ -102,6 +104,8 @@ describe('invalid settings', () => {
     { variable: ENV.openAITimeoutMs, value: '30s', problem: 'not a number' },
     { variable: ENV.openAIMaxRetries, value: '11', problem: 'above 10' },
     { variable: ENV.openAIMaxRetries, value: '-1', problem: 'negative' },
+    { variable: ENV.stateBucket, value: 's3://reports', problem: 'a location, not a bucket name' },
+    { variable: ENV.stateBucket, value: 'Reports', problem: 'not a bucket name' },
   ])('$variable $problem ($value) is ERR_CONFIG naming $variable', ({ variable, value }) => {
     const error = configErrorOf(env({ [variable]: value }));
 
