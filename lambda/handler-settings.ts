@@ -12,7 +12,9 @@ import { formatPath } from './core/zod-path.js';
 import {
   DEFAULT_DEADLINE_MARGIN_MS,
   DEFAULT_NOTIFY,
+  DEFAULT_REMINDER_DAYS,
   NOTIFY_PROBLEM,
+  REMINDER_DAYS_RANGE,
   ssmParameterNameProblem,
   TUNING_RANGES,
   WHOLE_NUMBER,
@@ -41,6 +43,9 @@ const settingsSchema = z.object({
   [ENV.policyFile]: z.string().min(1).default(BUNDLED_POLICY_FILE),
   [ENV.openAIBaseUrl]: z.string().optional(),
   [ENV.notify]: z.enum(NOTIFY_SETTINGS, { error: NOTIFY_PROBLEM }).default(DEFAULT_NOTIFY),
+  [ENV.reminderDays]: intFromEnv(REMINDER_DAYS_RANGE.min, REMINDER_DAYS_RANGE.max).default(
+    DEFAULT_REMINDER_DAYS,
+  ),
   [ENV.concurrency]: intFromEnv(TUNING_RANGES.concurrency.min, TUNING_RANGES.concurrency.max).optional(),
   [ENV.deadlineMarginMs]: intFromEnv(1_000, 600_000).default(DEFAULT_DEADLINE_MARGIN_MS),
   [ENV.adminKeyMaxAgeSeconds]: intFromEnv(0, 3_600).default(300),
@@ -59,6 +64,8 @@ export interface HandlerSettings {
   /** As configured, for the client to resolve; known to pass `resolveBaseUrl`. */
   readonly openAIBaseUrl: string | undefined;
   readonly notify: NotifySetting;
+  /** With `notify: changes`: days open findings may go unmentioned before a run reminds of them. */
+  readonly reminderDays: number;
   readonly concurrency: number | undefined;
   /** Time kept back from Lambda's limit to publish the report. */
   readonly deadlineMarginMs: number;
@@ -91,6 +98,7 @@ export function readHandlerSettings(env: Readonly<Record<string, string | undefi
     policyFile: s[ENV.policyFile],
     openAIBaseUrl: s[ENV.openAIBaseUrl],
     notify: s[ENV.notify],
+    reminderDays: s[ENV.reminderDays],
     concurrency: s[ENV.concurrency],
     deadlineMarginMs: s[ENV.deadlineMarginMs],
     adminKeyMaxAgeMs: s[ENV.adminKeyMaxAgeSeconds] * 1000,

@@ -22,6 +22,7 @@ import { printable } from './core/sanitize.js';
 import { buildSnsMessage } from './core/sns-message.js';
 import type { HandlerSettings } from './handler-settings.js';
 import { type Invocation, readInvocation } from './invocation.js';
+import { decideNotification, lastNotifiedAfter } from './notification.js';
 
 /** Metric names the stack's alarms and dashboards rely on. */
 export const METRICS = {
@@ -101,19 +102,28 @@ function emitMetrics(metrics: Metrics, report: AuditReport, published: boolean):
   metrics.publishStoredMetrics();
 }
 
+/** A run's report, and when open findings were in a message before it (from the store). */
+interface AuditOutcome {
+  readonly report: AuditReport;
+  readonly lastNotifiedAt: string | null;
+}
+
 async function audit(
   deps: ScheduledAuditDeps,
   invocation: Invocation,
   context: InvocationContext,
   runId: string,
   startedAt: number,
-): Promise<AuditReport> {
-  const { logger, store } = deps;
+): Promise<AuditOutcome> {
+  const { logger, store, settings } = deps;
   const policy = deps.policy;
   if (policy instanceof CheckpointGuardError) {
-    return failedRunReport({ runId, runError: policy.message, mode: 'report', startedAt }, undefined, {
-      now: deps.now,
-    });
+    const report = failedRunReport(
+      { runId, runError: policy.message, mode: 'report', startedAt },
+      undefined,
+      { now: deps.now },
+    );
+    return { report, lastNotifiedAt: null };
   }
   // A scheduled run may enforce what the policy says; a dry run never does.
   const mode = effectiveMode(policy.policy.mode, !invocation.dryRun);
@@ -126,21 +136,31 @@ async function audit(
     });
     return failedRunReport({ runId, runError, mode, startedAt }, policy.policy, { now: deps.now }, warnings);
   };
-  if (store !== undefined) {
+  if (store === undefined) {
+    return { report: await auditWithKey(deps, policy, mode, context, runId, fail), lastNotifiedAt: null };
+  }
+  let lastNotifiedAt: string | null;
+  try {
     // Read before anything is done: a run that could not record what it did does nothing.
-    try {
-      await readFindingsState(store);
-    } catch (error) {
-      return fail(error, 'the run store cannot be read');
-    }
+    lastNotifiedAt = (await readFindingsState(store)).state?.lastNotifiedAt ?? null;
+  } catch (error) {
+    return { report: fail(error, 'the run store cannot be read'), lastNotifiedAt: null };
   }
   const report = await auditWithKey(deps, policy, mode, context, runId, fail);
-  if (store === undefined) return report;
-  const recorded = await recordRun(store, report, policy.policy);
+  // The state records whether this run's message lists the open findings, decided on the report
+  // as recorded: the same decision `runScheduledAudit` takes to publish it.
+  const recorded = await recordRun(store, report, policy.policy, (candidate, previous) => {
+    lastNotifiedAt = previous?.lastNotifiedAt ?? null;
+    return lastNotifiedAfter(
+      candidate,
+      decideNotification(candidate, settings, lastNotifiedAt),
+      lastNotifiedAt,
+    );
+  });
   if (recorded.history?.storeError !== undefined) {
     logger.error('the run could not be recorded in the run store', { error: recorded.history.storeError });
   }
-  return recorded;
+  return { report: recorded, lastNotifiedAt };
 }
 
 /** Loads the admin key and audits; a run that cannot start becomes `fail`'s failed report. */
@@ -255,6 +275,7 @@ export async function runScheduledAudit(
   logger.appendKeys({ runId });
   const invocation = readInvocation(event, context.awsRequestId);
   let report: AuditReport;
+  let lastNotifiedAt: string | null = null;
   if ('refused' in invocation) {
     // Refused, not guessed at: nothing is revoked, and the alert says what was wrong.
     logger.error('invocation refused', { eventId: invocation.eventId, error: invocation.refused });
@@ -269,7 +290,7 @@ export async function runScheduledAudit(
       return { runId, status: 'duplicate', findings: 0, revoked: 0 };
     }
     logger.info('run started', { eventId: invocation.eventId, dryRun: invocation.dryRun });
-    report = await audit(deps, invocation, context, runId, startedAt);
+    ({ report, lastNotifiedAt } = await audit(deps, invocation, context, runId, startedAt));
   }
   const summary = {
     status: report.status,
@@ -282,13 +303,14 @@ export async function runScheduledAudit(
 
   let published = false;
   let publishError: unknown;
-  if (deps.settings.notify === 'findings-only' && report.status === 'clean') {
-    logger.info('clean run: no message published (notify is findings-only)');
+  const decision = decideNotification(report, deps.settings, lastNotifiedAt);
+  if (!decision.publish) {
+    logger.info(`no message published: ${decision.reason}`, { notify: deps.settings.notify });
     published = true;
   } else {
     try {
       const messageId = await deps.publisher.publish(buildSnsMessage(report));
-      logger.info('report published', { messageId });
+      logger.info('report published', { messageId, reason: decision.reason });
       published = true;
     } catch (error) {
       publishError = error;

@@ -50,6 +50,7 @@ export interface AuditFunctionProps {
   /** Where the function publishes its reports. */
   readonly topic: sns.ITopic;
   readonly notify: NotifySetting;
+  readonly reminderDays: number;
   readonly openAIBaseUrl: string | undefined;
   readonly memorySize: number;
   readonly timeout: Duration;
@@ -143,6 +144,7 @@ export function addAuditFunction(scope: Construct, props: AuditFunctionProps): A
       [ENV.adminKeyParameterName]: props.adminKeyParameterName,
       [ENV.topicArn]: props.topic.topicArn,
       [ENV.notify]: props.notify,
+      [ENV.reminderDays]: String(props.reminderDays),
       ...(props.openAIBaseUrl !== undefined ? { [ENV.openAIBaseUrl]: props.openAIBaseUrl } : {}),
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

@@ -12,10 +12,12 @@ import {
   DEFAULT_DEADLINE_MARGIN_MS,
   DEFAULT_MAX_HOURS_WITHOUT_SUCCESS,
   DEFAULT_NOTIFY,
+  DEFAULT_REMINDER_DAYS,
   distinctEmails,
   emailAddressProblem,
   kmsKeyArnProblem,
   maxHoursWithoutSuccessProblem,
+  reminderDaysProblem,
   ssmParameterNameProblem,
 } from '../lambda/setting-rules.js';
 import { deployedBaseUrlProblem } from './base-url.js';
@@ -57,10 +59,19 @@ export interface CheckpointGuardProps {
   readonly alertEmails?: readonly string[];
 
   /**
-   * When the handler publishes a report.
+   * When the handler publishes a report: `always`, `findings-only` (not a clean run), or
+   * `changes` (something new or resolved, an action taken, a failed run, or a reminder of
+   * open findings after `reminderDays`).
    * @default 'always'
    */
   readonly notify?: NotifySetting;
+
+  /**
+   * With `notify: 'changes'`: days open findings may go without a message before a run
+   * lists them again.
+   * @default 7
+   */
+  readonly reminderDays?: number;
 
   /**
    * OpenAI API base URL.
@@ -141,6 +152,7 @@ export function resolveCheckpointGuardProps(
     adminKeyKmsKeyArn: props.adminKeyKmsKeyArn,
     alertEmails: props.alertEmails ?? [],
     notify: props.notify ?? DEFAULT_NOTIFY,
+    reminderDays: props.reminderDays ?? DEFAULT_REMINDER_DAYS,
     openAIBaseUrl: props.openAIBaseUrl,
     maxHoursWithoutSuccess: props.maxHoursWithoutSuccess ?? DEFAULT_MAX_HOURS_WITHOUT_SUCCESS,
     memorySize: props.memorySize ?? 512,
@@ -196,6 +208,7 @@ function validate(props: Unchecked): void {
     `maxHoursWithoutSuccess ${props.maxHoursWithoutSuccess}`,
     maxHoursWithoutSuccessProblem(props.maxHoursWithoutSuccess),
   );
+  check(`reminderDays ${props.reminderDays}`, reminderDaysProblem(props.reminderDays));
   if (typeof parsed !== 'string' && parsed.kind === 'rate') {
     const intervalSeconds = parsed.intervalMinutes * 60;
     if (intervalSeconds < timeoutSeconds) {

@@ -36,6 +36,7 @@ export class CheckpointGuardStack extends Stack {
       adminKeyParameterName: settings.adminKeyParameterName,
       alertEmails: settings.alertEmails,
       notify: settings.notify,
+      reminderDays: settings.reminderDays,
       maxHoursWithoutSuccess: settings.maxHoursWithoutSuccess,
       ...(settings.adminKeyKmsKeyArn !== undefined ? { adminKeyKmsKeyArn: settings.adminKeyKmsKeyArn } : {}),
       ...(settings.openAIBaseUrl !== undefined ? { openAIBaseUrl: settings.openAIBaseUrl } : {}),

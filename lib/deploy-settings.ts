@@ -11,11 +11,14 @@ import {
   DEFAULT_ADMIN_KEY_PARAMETER_NAME,
   DEFAULT_MAX_HOURS_WITHOUT_SUCCESS,
   DEFAULT_NOTIFY,
+  DEFAULT_REMINDER_DAYS,
   emailAddressProblem,
   kmsKeyArnProblem,
   MAX_HOURS_WITHOUT_SUCCESS_RULE,
   maxHoursWithoutSuccessProblem,
   NOTIFY_PROBLEM,
+  REMINDER_DAYS_RULE,
+  reminderDaysProblem,
   ssmParameterNameProblem,
 } from '../lambda/setting-rules.js';
 import { deployedBaseUrlProblem } from './base-url.js';
@@ -31,6 +34,7 @@ export const SETTING_KEYS = [
   'notify',
   'openAIBaseUrl',
   'maxHoursWithoutSuccess',
+  'reminderDays',
 ] as const;
 
 export type SettingKey = (typeof SETTING_KEYS)[number];
@@ -49,6 +53,7 @@ export interface DeploySettings {
   readonly notify: NotifySetting;
   readonly openAIBaseUrl: string | undefined;
   readonly maxHoursWithoutSuccess: number;
+  readonly reminderDays: number;
 }
 
 /** Deploy settings that cannot be used; `issues[].path` is the context key. */
@@ -80,6 +85,13 @@ const text = (description: string) =>
     .string({ error: `must be a string: ${description}` })
     .trim()
     .min(1, `must not be empty: ${description}`);
+
+/** A number, from cdk.json or as the decimal digits of `-c key=N`, kept by `problem`. */
+const wholeNumber = (rule: string, problem: (value: number) => string | undefined, fallback: number) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value),
+    z.number({ error: rule }).superRefine(keeps(problem)).default(fallback),
+  );
 
 const settingsSchema = z.object({
   policyFile: text('the policy file, relative to cdk.json').default(DEFAULT_POLICY_FILE),
@@ -117,13 +129,12 @@ const settingsSchema = z.object({
     blankToUndefined,
     z.string().superRefine(keeps(deployedBaseUrlProblem)).optional(),
   ),
-  maxHoursWithoutSuccess: z.preprocess(
-    (value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value),
-    z
-      .number({ error: MAX_HOURS_WITHOUT_SUCCESS_RULE })
-      .superRefine(keeps(maxHoursWithoutSuccessProblem))
-      .default(DEFAULT_MAX_HOURS_WITHOUT_SUCCESS),
+  maxHoursWithoutSuccess: wholeNumber(
+    MAX_HOURS_WITHOUT_SUCCESS_RULE,
+    maxHoursWithoutSuccessProblem,
+    DEFAULT_MAX_HOURS_WITHOUT_SUCCESS,
   ),
+  reminderDays: wholeNumber(REMINDER_DAYS_RULE, reminderDaysProblem, DEFAULT_REMINDER_DAYS),
 });
 
 /**

@@ -577,6 +577,56 @@ describe('with a run store', () => {
     for (const run of index) expect(JSON.parse(object(run.report) ?? '{}').runId).toBe(run.runId);
   });
 
+  it('with notify changes, a night that changed nothing publishes nothing, and the store remembers the last message', async () => {
+    emulator.grant(WEATHER, ['proj_stranger']);
+    const handler = await handlerFor(policy, { ...storeEnv(), [ENV.notify]: 'changes' });
+    await handler(scheduledEvent('changes-1'), context());
+    const reportedAt = publishedReport(0).report.startedAt;
+
+    const second = await handler(scheduledEvent('changes-2'), context());
+
+    expect(second.status).toBe('findings');
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(JSON.parse(object('state/findings.json') ?? '{}')).toMatchObject({
+      runId: second.runId,
+      lastNotifiedAt: reportedAt,
+    });
+    expect(logLines().find((l) => String(l.message).startsWith('no message published'))?.message).toBe(
+      `no message published: nothing changed; open findings last reported ${reportedAt.slice(0, 10)}, a reminder after 7 days`,
+    );
+  });
+
+  it('with notify changes, open findings no message listed for reminderDays are published again', async () => {
+    const [grant] = emulator.grant(WEATHER, ['proj_stranger']);
+    const eightDaysAgo = new Date(Date.now() - 8 * 24 * 3600 * 1000).toISOString();
+    s3.objects.set(
+      `${BUCKET}/state/findings.json`,
+      JSON.stringify({
+        schemaVersion: 1,
+        runId: 'night-0',
+        runStartedAt: eightDaysAgo,
+        lastNotifiedAt: eightDaysAgo,
+        findings: [
+          {
+            checkpointId: WEATHER,
+            projectId: 'proj_stranger',
+            permissionId: grant?.id,
+            firstSeenAt: eightDaysAgo,
+            lastSeenAt: eightDaysAgo,
+            firstRunId: 'night-0',
+          },
+        ],
+      }),
+    );
+    const handler = await handlerFor(policy, { ...storeEnv(), [ENV.notify]: 'changes' });
+
+    await handler(scheduledEvent('changes-reminder'), context());
+
+    const { report } = publishedReport(0);
+    expect(report.totals).toMatchObject({ new: 0, open: 1, resolved: 0 });
+    expect(JSON.parse(object('state/findings.json') ?? '{}').lastNotifiedAt).toBe(report.startedAt);
+  });
+
   it('a store that cannot be reached: nothing asked of OpenAI, nothing revoked, an alert, a failed invocation', async () => {
     emulator.grant(WEATHER, ['proj_stranger']);
     const closed = s3.endpoint;

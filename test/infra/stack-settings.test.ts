@@ -18,7 +18,8 @@ beforeAll(() => {
       adminKeyParameterName: 'openai-admin-key',
       adminKeyKmsKeyArn: CUSTOMER_KEY,
       alertEmails: 'ops@example.com, security@example.com,ops@example.com',
-      notify: 'findings-only',
+      notify: 'changes',
+      reminderDays: '3',
       openAIBaseUrl: 'https://openai-proxy.example.com/v1',
       maxHoursWithoutSuccess: '30',
     },
@@ -52,7 +53,8 @@ it('passes the settings to the function', () => {
     Environment: {
       Variables: {
         [ENV.adminKeyParameterName]: 'openai-admin-key',
-        [ENV.notify]: 'findings-only',
+        [ENV.notify]: 'changes',
+        [ENV.reminderDays]: '3',
         [ENV.openAIBaseUrl]: 'https://openai-proxy.example.com/v1',
       },
     },

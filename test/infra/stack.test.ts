@@ -76,6 +76,7 @@ describe('the function', () => {
           [ENV.adminKeyParameterName]: '/checkpoint-guard/openai-admin-key',
           [ENV.topicArn]: { Ref: logicalIdOf('AWS::SNS::Topic') },
           [ENV.notify]: 'always',
+          [ENV.reminderDays]: '7',
           POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
           POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
           NODE_OPTIONS: '--enable-source-maps',
