@@ -13,11 +13,13 @@ import {
   DEFAULT_MAX_HOURS_WITHOUT_SUCCESS,
   DEFAULT_NOTIFY,
   DEFAULT_REMINDER_DAYS,
+  DEFAULT_REPORT_RETENTION_DAYS,
   distinctEmails,
   emailAddressProblem,
   kmsKeyArnProblem,
   maxHoursWithoutSuccessProblem,
   reminderDaysProblem,
+  reportRetentionDaysProblem,
   ssmParameterNameProblem,
 } from '../lambda/setting-rules.js';
 import { deployedBaseUrlProblem } from './base-url.js';
@@ -72,6 +74,21 @@ export interface CheckpointGuardProps {
    * @default 7
    */
   readonly reminderDays?: number;
+
+  /**
+   * Days the run store keeps each run's report (`runs/` in the store's bucket); with
+   * `reportObjectLock`, also how long each object stays locked.
+   * @default 400
+   */
+  readonly reportRetentionDays?: number;
+
+  /**
+   * Locks every object the run store writes for `reportRetentionDays`, in S3 Object Lock's
+   * governance mode: nobody can change or delete the evidence in that time without the
+   * `s3:BypassGovernanceRetention` permission. Can be turned on or off at any deploy.
+   * @default false
+   */
+  readonly reportObjectLock?: boolean;
 
   /**
    * OpenAI API base URL.
@@ -153,6 +170,8 @@ export function resolveCheckpointGuardProps(
     alertEmails: props.alertEmails ?? [],
     notify: props.notify ?? DEFAULT_NOTIFY,
     reminderDays: props.reminderDays ?? DEFAULT_REMINDER_DAYS,
+    reportRetentionDays: props.reportRetentionDays ?? DEFAULT_REPORT_RETENTION_DAYS,
+    reportObjectLock: props.reportObjectLock ?? false,
     openAIBaseUrl: props.openAIBaseUrl,
     maxHoursWithoutSuccess: props.maxHoursWithoutSuccess ?? DEFAULT_MAX_HOURS_WITHOUT_SUCCESS,
     memorySize: props.memorySize ?? 512,
@@ -209,6 +228,10 @@ function validate(props: Unchecked): void {
     maxHoursWithoutSuccessProblem(props.maxHoursWithoutSuccess),
   );
   check(`reminderDays ${props.reminderDays}`, reminderDaysProblem(props.reminderDays));
+  check(
+    `reportRetentionDays ${props.reportRetentionDays}`,
+    reportRetentionDaysProblem(props.reportRetentionDays),
+  );
   if (typeof parsed !== 'string' && parsed.kind === 'rate') {
     const intervalSeconds = parsed.intervalMinutes * 60;
     if (intervalSeconds < timeoutSeconds) {

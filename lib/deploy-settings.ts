@@ -12,13 +12,16 @@ import {
   DEFAULT_MAX_HOURS_WITHOUT_SUCCESS,
   DEFAULT_NOTIFY,
   DEFAULT_REMINDER_DAYS,
+  DEFAULT_REPORT_RETENTION_DAYS,
   emailAddressProblem,
   kmsKeyArnProblem,
   MAX_HOURS_WITHOUT_SUCCESS_RULE,
   maxHoursWithoutSuccessProblem,
   NOTIFY_PROBLEM,
   REMINDER_DAYS_RULE,
+  REPORT_RETENTION_DAYS_RULE,
   reminderDaysProblem,
+  reportRetentionDaysProblem,
   ssmParameterNameProblem,
 } from '../lambda/setting-rules.js';
 import { deployedBaseUrlProblem } from './base-url.js';
@@ -35,6 +38,8 @@ export const SETTING_KEYS = [
   'openAIBaseUrl',
   'maxHoursWithoutSuccess',
   'reminderDays',
+  'reportRetentionDays',
+  'reportObjectLock',
 ] as const;
 
 export type SettingKey = (typeof SETTING_KEYS)[number];
@@ -54,6 +59,8 @@ export interface DeploySettings {
   readonly openAIBaseUrl: string | undefined;
   readonly maxHoursWithoutSuccess: number;
   readonly reminderDays: number;
+  readonly reportRetentionDays: number;
+  readonly reportObjectLock: boolean;
 }
 
 /** Deploy settings that cannot be used; `issues[].path` is the context key. */
@@ -135,6 +142,15 @@ const settingsSchema = z.object({
     DEFAULT_MAX_HOURS_WITHOUT_SUCCESS,
   ),
   reminderDays: wholeNumber(REMINDER_DAYS_RULE, reminderDaysProblem, DEFAULT_REMINDER_DAYS),
+  reportRetentionDays: wholeNumber(
+    REPORT_RETENTION_DAYS_RULE,
+    reportRetentionDaysProblem,
+    DEFAULT_REPORT_RETENTION_DAYS,
+  ),
+  reportObjectLock: z.preprocess(
+    (value) => (value === 'true' ? true : value === 'false' ? false : value),
+    z.boolean({ error: 'must be true or false' }).default(false),
+  ),
 });
 
 /**

@@ -106,6 +106,8 @@ describe('readDeploySettings', () => {
       openAIBaseUrl: undefined,
       maxHoursWithoutSuccess: 26,
       reminderDays: 7,
+      reportRetentionDays: 400,
+      reportObjectLock: false,
     });
   });
 
@@ -143,6 +145,17 @@ describe('readDeploySettings', () => {
       reminderDays: 14,
     });
     expect(settingsFrom({ reminderDays: 1 }).reminderDays).toBe(1);
+  });
+
+  it('reads reportRetentionDays and reportObjectLock, from -c text or cdk.json values', () => {
+    expect(settingsFrom({ reportRetentionDays: '2555', reportObjectLock: 'true' })).toMatchObject({
+      reportRetentionDays: 2555,
+      reportObjectLock: true,
+    });
+    expect(settingsFrom({ reportRetentionDays: 30, reportObjectLock: false })).toMatchObject({
+      reportRetentionDays: 30,
+      reportObjectLock: false,
+    });
   });
 
   it.each<[string, Partial<Record<SettingKey, unknown>>, string, RegExp]>([
@@ -187,6 +200,19 @@ describe('readDeploySettings', () => {
     ['an unknown notify value', { notify: 'never' }, 'notify', /"always", "findings-only" or "changes"/],
     ['a reminder of zero days', { reminderDays: '0' }, 'reminderDays', /from 1 to 365/],
     ['a reminder in hours', { reminderDays: '36h' }, 'reminderDays', /whole number of days/],
+    ['no retention', { reportRetentionDays: 0 }, 'reportRetentionDays', /from 1 to 36500/],
+    [
+      'a retention beyond what Object Lock keeps',
+      { reportRetentionDays: '36501' },
+      'reportRetentionDays',
+      /at most 100 years/,
+    ],
+    [
+      'an object lock that is not a boolean',
+      { reportObjectLock: 'yes' },
+      'reportObjectLock',
+      /true or false/,
+    ],
     [
       'a plain-http base URL',
       { openAIBaseUrl: 'http://api.openai.com/v1' },
@@ -406,6 +432,11 @@ describe('CheckpointGuard props', () => {
     ],
     ['an invalid schedule', { schedule: 'cron(0 3 * * * *)' }, /exactly one of day-of-month and day-of-week/],
     ['a reminder after more than a year', { reminderDays: 366 }, /reminderDays 366: .*from 1 to 365/],
+    [
+      'reports kept a fraction of a day',
+      { reportRetentionDays: 0.5 },
+      /reportRetentionDays 0.5: .*whole number/,
+    ],
   ])('refuses %s', (_name, props, message) => {
     expect(() => construct(props)).toThrow(message);
   });
