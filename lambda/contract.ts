@@ -24,10 +24,18 @@ export const ENV = {
   adminKeyMaxAgeSeconds: 'ADMIN_KEY_MAX_AGE_SECONDS',
   openAITimeoutMs: 'OPENAI_TIMEOUT_MS',
   openAIMaxRetries: 'OPENAI_MAX_RETRIES',
+  /** The run store's bucket (the store's keys at its root); unset: the function keeps no state. */
+  stateBucket: 'STATE_BUCKET',
+  /** With `NOTIFY=changes`: days open findings may go unmentioned before a run reminds of them. */
+  reminderDays: 'REMINDER_DAYS',
 } as const;
 
-/** The values of `NOTIFY`: when the handler publishes a report. */
-export const NOTIFY_SETTINGS = ['always', 'findings-only'] as const;
+/**
+ * The values of `NOTIFY`: when the handler publishes a report. `always`; `findings-only` (not
+ * a clean run); `changes` (something new or resolved, an action taken, a failed run, or a
+ * reminder of open findings: see lambda/notification.ts).
+ */
+export const NOTIFY_SETTINGS = ['always', 'findings-only', 'changes'] as const;
 
 export type NotifySetting = (typeof NOTIFY_SETTINGS)[number];
 

@@ -5,13 +5,16 @@
  */
 import * as z from 'zod';
 import { resolveBaseUrl } from './adapters/openai/base-url.js';
+import { isS3BucketName } from './adapters/store/s3-store.js';
 import { BUNDLED_POLICY_FILE, ENV, NOTIFY_SETTINGS, type NotifySetting } from './contract.js';
 import { CheckpointGuardError } from './core/errors.js';
 import { formatPath } from './core/zod-path.js';
 import {
   DEFAULT_DEADLINE_MARGIN_MS,
   DEFAULT_NOTIFY,
+  DEFAULT_REMINDER_DAYS,
   NOTIFY_PROBLEM,
+  REMINDER_DAYS_RANGE,
   ssmParameterNameProblem,
   TUNING_RANGES,
   WHOLE_NUMBER,
@@ -40,11 +43,18 @@ const settingsSchema = z.object({
   [ENV.policyFile]: z.string().min(1).default(BUNDLED_POLICY_FILE),
   [ENV.openAIBaseUrl]: z.string().optional(),
   [ENV.notify]: z.enum(NOTIFY_SETTINGS, { error: NOTIFY_PROBLEM }).default(DEFAULT_NOTIFY),
+  [ENV.reminderDays]: intFromEnv(REMINDER_DAYS_RANGE.min, REMINDER_DAYS_RANGE.max).default(
+    DEFAULT_REMINDER_DAYS,
+  ),
   [ENV.concurrency]: intFromEnv(TUNING_RANGES.concurrency.min, TUNING_RANGES.concurrency.max).optional(),
   [ENV.deadlineMarginMs]: intFromEnv(1_000, 600_000).default(DEFAULT_DEADLINE_MARGIN_MS),
   [ENV.adminKeyMaxAgeSeconds]: intFromEnv(0, 3_600).default(300),
   [ENV.openAITimeoutMs]: intFromEnv(TUNING_RANGES.timeoutMs.min, TUNING_RANGES.timeoutMs.max).optional(),
   [ENV.openAIMaxRetries]: intFromEnv(TUNING_RANGES.maxRetries.min, TUNING_RANGES.maxRetries.max).optional(),
+  [ENV.stateBucket]: z
+    .string()
+    .refine(isS3BucketName, 'must be an S3 bucket name (3 to 63 lower-case letters, digits, "." and "-")')
+    .optional(),
 });
 
 export interface HandlerSettings {
@@ -54,6 +64,8 @@ export interface HandlerSettings {
   /** As configured, for the client to resolve; known to pass `resolveBaseUrl`. */
   readonly openAIBaseUrl: string | undefined;
   readonly notify: NotifySetting;
+  /** With `notify: changes`: days open findings may go unmentioned before a run reminds of them. */
+  readonly reminderDays: number;
   readonly concurrency: number | undefined;
   /** Time kept back from Lambda's limit to publish the report. */
   readonly deadlineMarginMs: number;
@@ -63,6 +75,8 @@ export interface HandlerSettings {
   readonly openAITimeoutMs: number | undefined;
   /** Retries of a failed OpenAI request; `undefined`: the client's default (5). */
   readonly openAIMaxRetries: number | undefined;
+  /** The run store's bucket; `undefined`: no store, every run stands alone. */
+  readonly stateBucket: string | undefined;
 }
 
 /**
@@ -84,10 +98,12 @@ export function readHandlerSettings(env: Readonly<Record<string, string | undefi
     policyFile: s[ENV.policyFile],
     openAIBaseUrl: s[ENV.openAIBaseUrl],
     notify: s[ENV.notify],
+    reminderDays: s[ENV.reminderDays],
     concurrency: s[ENV.concurrency],
     deadlineMarginMs: s[ENV.deadlineMarginMs],
     adminKeyMaxAgeMs: s[ENV.adminKeyMaxAgeSeconds] * 1000,
     openAITimeoutMs: s[ENV.openAITimeoutMs],
     openAIMaxRetries: s[ENV.openAIMaxRetries],
+    stateBucket: s[ENV.stateBucket],
   };
 }

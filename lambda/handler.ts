@@ -7,10 +7,12 @@
 import { fileURLToPath } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { SnsPublisher } from './adapters/sns-publisher.js';
 import { AdminKeyLoader } from './adapters/ssm-admin-key.js';
+import { hasS3EndpointOverride, S3Store } from './adapters/store/s3-store.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './contract.js';
 import { CheckpointGuardError } from './core/errors.js';
 import type { LoadedPolicy } from './core/policy.js';
@@ -47,6 +49,7 @@ export function createDeps(env: Readonly<Record<string, string | undefined>>): S
   if (policy instanceof CheckpointGuardError)
     logger.error('the bundled policy is invalid', { error: policy.message });
   // Endpoints come from the SDK's own resolution (AWS_ENDPOINT_URL_SSM, ...): never hard-coded.
+  // (A local S3 server, named that way, gets buckets by path.)
   // Every call is bounded, so publishing fits in the time kept back for it: the adapters retry
   // (3 attempts, see aws-retry.ts) and each attempt has its own time limit.
   const awsClientConfig = {
@@ -55,6 +58,15 @@ export function createDeps(env: Readonly<Record<string, string | undefined>>): S
   };
   const ssm = new SSMClient(awsClientConfig);
   const sns = new SNSClient(awsClientConfig);
+  const store =
+    settings.stateBucket === undefined
+      ? undefined
+      : new S3Store({
+          s3: new S3Client({ ...awsClientConfig, forcePathStyle: hasS3EndpointOverride(env) }),
+          bucket: settings.stateBucket,
+          // The bucket is the store's own: its keys sit at the root, where the role's grants are.
+          prefix: '',
+        });
   return {
     settings,
     policy,
@@ -64,6 +76,7 @@ export function createDeps(env: Readonly<Record<string, string | undefined>>): S
       maxAgeMs: settings.adminKeyMaxAgeMs,
     }),
     publisher: new SnsPublisher({ sns, topicArn: settings.topicArn }),
+    store,
     logger,
     metrics: new Metrics({
       serviceName: SERVICE_NAME,

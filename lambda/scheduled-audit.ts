@@ -1,7 +1,7 @@
 /**
- * One scheduled run, as the Lambda performs it: read the key, audit, publish
- * the summary, report metrics, and fail the invocation when the run failed so
- * the Errors alarm sees it. Every dependency is injected (handler.ts wires the
+ * One scheduled run, as the Lambda performs it: read the run store, read the key,
+ * audit, record the run in the store, publish the summary, report metrics, and fail
+ * the invocation when the run failed so the Errors alarm sees it. Every dependency is injected (handler.ts wires the
  * real ones), so tests drive this with mocked AWS clients and the emulator.
  */
 import { randomUUID } from 'node:crypto';
@@ -16,10 +16,13 @@ import { CheckpointGuardError } from './core/errors.js';
 import type { AuditMode, LoadedPolicy } from './core/policy.js';
 import { verdictLine } from './core/render-text.js';
 import { type AuditReport, isFailedRun, notAudited } from './core/report.js';
+import { readFindingsState, recordRun } from './core/run-recorder.js';
+import type { RunStore } from './core/run-store.js';
 import { printable } from './core/sanitize.js';
 import { buildSnsMessage } from './core/sns-message.js';
 import type { HandlerSettings } from './handler-settings.js';
 import { type Invocation, readInvocation } from './invocation.js';
+import { decideNotification, lastNotifiedAfter } from './notification.js';
 
 /** Metric names the stack's alarms and dashboards rely on. */
 export const METRICS = {
@@ -45,6 +48,11 @@ export interface ScheduledAuditDeps {
   readonly policy: LoadedPolicy | CheckpointGuardError;
   readonly adminKey: AdminKeyLoader;
   readonly publisher: SnsPublisher;
+  /**
+   * The run store: read before the audit (unreadable: the run fails and revokes nothing), then
+   * the run is recorded before it is published. `undefined`: no store, every run stands alone.
+   */
+  readonly store: RunStore | undefined;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly now: () => number;
@@ -94,23 +102,77 @@ function emitMetrics(metrics: Metrics, report: AuditReport, published: boolean):
   metrics.publishStoredMetrics();
 }
 
+/** A run's report, and when open findings were in a message before it (from the store). */
+interface AuditOutcome {
+  readonly report: AuditReport;
+  readonly lastNotifiedAt: string | null;
+}
+
 async function audit(
   deps: ScheduledAuditDeps,
   invocation: Invocation,
   context: InvocationContext,
   runId: string,
   startedAt: number,
-): Promise<AuditReport> {
-  const { settings, logger } = deps;
+): Promise<AuditOutcome> {
+  const { logger, store, settings } = deps;
   const policy = deps.policy;
   if (policy instanceof CheckpointGuardError) {
-    return failedRunReport({ runId, runError: policy.message, mode: 'report', startedAt }, undefined, {
-      now: deps.now,
-    });
+    const report = failedRunReport(
+      { runId, runError: policy.message, mode: 'report', startedAt },
+      undefined,
+      { now: deps.now },
+    );
+    return { report, lastNotifiedAt: null };
   }
   // A scheduled run may enforce what the policy says; a dry run never does.
   const mode = effectiveMode(policy.policy.mode, !invocation.dryRun);
   const warnings = policy.warnings.map((w) => `${w.path}: ${w.message}`);
+  const fail = (error: unknown, what: string): AuditReport => {
+    const runError = error instanceof Error ? error.message : String(error);
+    logger.error(what, {
+      code: error instanceof CheckpointGuardError ? error.code : undefined,
+      error: runError,
+    });
+    return failedRunReport({ runId, runError, mode, startedAt }, policy.policy, { now: deps.now }, warnings);
+  };
+  if (store === undefined) {
+    return { report: await auditWithKey(deps, policy, mode, context, runId, fail), lastNotifiedAt: null };
+  }
+  let lastNotifiedAt: string | null;
+  try {
+    // Read before anything is done: a run that could not record what it did does nothing.
+    lastNotifiedAt = (await readFindingsState(store)).state?.lastNotifiedAt ?? null;
+  } catch (error) {
+    return { report: fail(error, 'the run store cannot be read'), lastNotifiedAt: null };
+  }
+  const report = await auditWithKey(deps, policy, mode, context, runId, fail);
+  // The state records whether this run's message lists the open findings, decided on the report
+  // as recorded: the same decision `runScheduledAudit` takes to publish it.
+  const recorded = await recordRun(store, report, policy.policy, (candidate, previous) => {
+    lastNotifiedAt = previous?.lastNotifiedAt ?? null;
+    return lastNotifiedAfter(
+      candidate,
+      decideNotification(candidate, settings, lastNotifiedAt),
+      lastNotifiedAt,
+    );
+  });
+  if (recorded.history?.storeError !== undefined) {
+    logger.error('the run could not be recorded in the run store', { error: recorded.history.storeError });
+  }
+  return { report: recorded, lastNotifiedAt };
+}
+
+/** Loads the admin key and audits; a run that cannot start becomes `fail`'s failed report. */
+async function auditWithKey(
+  deps: ScheduledAuditDeps,
+  policy: LoadedPolicy,
+  mode: AuditMode,
+  context: InvocationContext,
+  runId: string,
+  fail: (error: unknown, what: string) => AuditReport,
+): Promise<AuditReport> {
+  const { settings, logger } = deps;
   let adminKey: string;
   try {
     const key = await deps.adminKey.get();
@@ -119,12 +181,7 @@ async function audit(
     }
     adminKey = key.value;
   } catch (error) {
-    const runError = error instanceof Error ? error.message : String(error);
-    logger.error('could not load the admin key', {
-      code: error instanceof CheckpointGuardError ? error.code : undefined,
-      error: runError,
-    });
-    return failedRunReport({ runId, runError, mode, startedAt }, policy.policy, { now: deps.now }, warnings);
+    return fail(error, 'could not load the admin key');
   }
   const deadline = deps.now() + context.getRemainingTimeInMillis() - settings.deadlineMarginMs;
   try {
@@ -135,13 +192,7 @@ async function audit(
   } catch (error) {
     // A run that cannot start (a key with characters no header may carry, say) still alerts.
     if (!(error instanceof CheckpointGuardError)) throw error;
-    logger.error('the audit could not start', { code: error.code, error: error.message });
-    return failedRunReport(
-      { runId, runError: error.message, mode, startedAt },
-      policy.policy,
-      { now: deps.now },
-      warnings,
-    );
+    return fail(error, 'the audit could not start');
   }
 }
 
@@ -224,6 +275,7 @@ export async function runScheduledAudit(
   logger.appendKeys({ runId });
   const invocation = readInvocation(event, context.awsRequestId);
   let report: AuditReport;
+  let lastNotifiedAt: string | null = null;
   if ('refused' in invocation) {
     // Refused, not guessed at: nothing is revoked, and the alert says what was wrong.
     logger.error('invocation refused', { eventId: invocation.eventId, error: invocation.refused });
@@ -238,7 +290,7 @@ export async function runScheduledAudit(
       return { runId, status: 'duplicate', findings: 0, revoked: 0 };
     }
     logger.info('run started', { eventId: invocation.eventId, dryRun: invocation.dryRun });
-    report = await audit(deps, invocation, context, runId, startedAt);
+    ({ report, lastNotifiedAt } = await audit(deps, invocation, context, runId, startedAt));
   }
   const summary = {
     status: report.status,
@@ -251,13 +303,14 @@ export async function runScheduledAudit(
 
   let published = false;
   let publishError: unknown;
-  if (deps.settings.notify === 'findings-only' && report.status === 'clean') {
-    logger.info('clean run: no message published (notify is findings-only)');
+  const decision = decideNotification(report, deps.settings, lastNotifiedAt);
+  if (!decision.publish) {
+    logger.info(`no message published: ${decision.reason}`, { notify: deps.settings.notify });
     published = true;
   } else {
     try {
       const messageId = await deps.publisher.publish(buildSnsMessage(report));
-      logger.info('report published', { messageId });
+      logger.info('report published', { messageId, reason: decision.reason });
       published = true;
     } catch (error) {
       publishError = error;

@@ -103,7 +103,41 @@ export function maxHoursWithoutSuccessProblem(hours: number): string | undefined
 export const DEFAULT_NOTIFY: NotifySetting = 'always';
 
 /** Why a notify value is refused (the values are `NOTIFY_SETTINGS` in contract.ts). */
-export const NOTIFY_PROBLEM = `must be ${NOTIFY_SETTINGS.map((value) => `"${value}"`).join(' or ')}`;
+export const NOTIFY_PROBLEM = `must be ${NOTIFY_SETTINGS.slice(0, -1)
+  .map((value) => `"${value}"`)
+  .join(', ')} or "${NOTIFY_SETTINGS.at(-1)}"`;
+
+/** Whether `days` is a whole number within `range`. */
+function isWholeIn(days: number, range: { readonly min: number; readonly max: number }): boolean {
+  return Number.isInteger(days) && days >= range.min && days <= range.max;
+}
+
+/** With `notify: changes`, open findings are mentioned again after this many days without a message. */
+export const DEFAULT_REMINDER_DAYS = 7;
+
+/** The days `reminderDays` (`REMINDER_DAYS`) may be: at least daily, at most yearly. */
+export const REMINDER_DAYS_RANGE = { min: 1, max: 365 } as const;
+
+export const REMINDER_DAYS_RULE = `must be a whole number of days from ${REMINDER_DAYS_RANGE.min} to ${REMINDER_DAYS_RANGE.max}`;
+
+export function reminderDaysProblem(days: number): string | undefined {
+  return isWholeIn(days, REMINDER_DAYS_RANGE) ? undefined : REMINDER_DAYS_RULE;
+}
+
+/** Days the run store keeps each run's report (`runs/`): a year of nightly evidence, and a month more. */
+export const DEFAULT_REPORT_RETENTION_DAYS = 400;
+
+/**
+ * The days `reportRetentionDays` may be: S3 Object Lock retains an object for at most 100
+ * years, and the lock, when on, lasts as long as the report is kept.
+ */
+const REPORT_RETENTION_DAYS_RANGE = { min: 1, max: 36_500 } as const;
+
+export const REPORT_RETENTION_DAYS_RULE = `must be a whole number of days from ${REPORT_RETENTION_DAYS_RANGE.min} to ${REPORT_RETENTION_DAYS_RANGE.max} (S3 Object Lock retains at most 100 years)`;
+
+export function reportRetentionDaysProblem(days: number): string | undefined {
+  return isWholeIn(days, REPORT_RETENTION_DAYS_RANGE) ? undefined : REPORT_RETENTION_DAYS_RULE;
+}
 
 /**
  * Time the handler keeps back from Lambda's limit to publish the report, unless

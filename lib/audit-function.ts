@@ -12,6 +12,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -50,6 +51,7 @@ export interface AuditFunctionProps {
   /** Where the function publishes its reports. */
   readonly topic: sns.ITopic;
   readonly notify: NotifySetting;
+  readonly reminderDays: number;
   readonly openAIBaseUrl: string | undefined;
   readonly memorySize: number;
   readonly timeout: Duration;
@@ -58,6 +60,8 @@ export interface AuditFunctionProps {
   readonly failedRunQueue: sqs.IQueue;
   /** The stack's customer key: the log group holds full reports when publishing fails, so it is encrypted too. */
   readonly key: kms.Key;
+  /** The run store's bucket (`STATE_BUCKET`). */
+  readonly runStoreBucket: s3.Bucket;
 }
 
 export interface AuditFunction {
@@ -143,6 +147,8 @@ export function addAuditFunction(scope: Construct, props: AuditFunctionProps): A
       [ENV.adminKeyParameterName]: props.adminKeyParameterName,
       [ENV.topicArn]: props.topic.topicArn,
       [ENV.notify]: props.notify,
+      [ENV.reminderDays]: String(props.reminderDays),
+      [ENV.stateBucket]: props.runStoreBucket.bucketName,
       ...(props.openAIBaseUrl !== undefined ? { [ENV.openAIBaseUrl]: props.openAIBaseUrl } : {}),
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

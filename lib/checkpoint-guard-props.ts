@@ -12,10 +12,14 @@ import {
   DEFAULT_DEADLINE_MARGIN_MS,
   DEFAULT_MAX_HOURS_WITHOUT_SUCCESS,
   DEFAULT_NOTIFY,
+  DEFAULT_REMINDER_DAYS,
+  DEFAULT_REPORT_RETENTION_DAYS,
   distinctEmails,
   emailAddressProblem,
   kmsKeyArnProblem,
   maxHoursWithoutSuccessProblem,
+  reminderDaysProblem,
+  reportRetentionDaysProblem,
   ssmParameterNameProblem,
 } from '../lambda/setting-rules.js';
 import { deployedBaseUrlProblem } from './base-url.js';
@@ -57,10 +61,34 @@ export interface CheckpointGuardProps {
   readonly alertEmails?: readonly string[];
 
   /**
-   * When the handler publishes a report.
+   * When the handler publishes a report: `always`, `findings-only` (not a clean run), or
+   * `changes` (something new or resolved, an action taken, a failed run, or a reminder of
+   * open findings after `reminderDays`).
    * @default 'always'
    */
   readonly notify?: NotifySetting;
+
+  /**
+   * With `notify: 'changes'`: days open findings may go without a message before a run
+   * lists them again.
+   * @default 7
+   */
+  readonly reminderDays?: number;
+
+  /**
+   * Days the run store keeps each run's report (`runs/` in the store's bucket); with
+   * `reportObjectLock`, also how long each object stays locked.
+   * @default 400
+   */
+  readonly reportRetentionDays?: number;
+
+  /**
+   * Locks every object the run store writes for `reportRetentionDays`, in S3 Object Lock's
+   * governance mode: nobody can change or delete the evidence in that time without the
+   * `s3:BypassGovernanceRetention` permission. Can be turned on or off at any deploy.
+   * @default false
+   */
+  readonly reportObjectLock?: boolean;
 
   /**
    * OpenAI API base URL.
@@ -141,6 +169,9 @@ export function resolveCheckpointGuardProps(
     adminKeyKmsKeyArn: props.adminKeyKmsKeyArn,
     alertEmails: props.alertEmails ?? [],
     notify: props.notify ?? DEFAULT_NOTIFY,
+    reminderDays: props.reminderDays ?? DEFAULT_REMINDER_DAYS,
+    reportRetentionDays: props.reportRetentionDays ?? DEFAULT_REPORT_RETENTION_DAYS,
+    reportObjectLock: props.reportObjectLock ?? false,
     openAIBaseUrl: props.openAIBaseUrl,
     maxHoursWithoutSuccess: props.maxHoursWithoutSuccess ?? DEFAULT_MAX_HOURS_WITHOUT_SUCCESS,
     memorySize: props.memorySize ?? 512,
@@ -195,6 +226,11 @@ function validate(props: Unchecked): void {
   check(
     `maxHoursWithoutSuccess ${props.maxHoursWithoutSuccess}`,
     maxHoursWithoutSuccessProblem(props.maxHoursWithoutSuccess),
+  );
+  check(`reminderDays ${props.reminderDays}`, reminderDaysProblem(props.reminderDays));
+  check(
+    `reportRetentionDays ${props.reportRetentionDays}`,
+    reportRetentionDaysProblem(props.reportRetentionDays),
   );
   if (typeof parsed !== 'string' && parsed.kind === 'rate') {
     const intervalSeconds = parsed.intervalMinutes * 60;

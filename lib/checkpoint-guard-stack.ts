@@ -36,11 +36,15 @@ export class CheckpointGuardStack extends Stack {
       adminKeyParameterName: settings.adminKeyParameterName,
       alertEmails: settings.alertEmails,
       notify: settings.notify,
+      reminderDays: settings.reminderDays,
+      reportRetentionDays: settings.reportRetentionDays,
+      reportObjectLock: settings.reportObjectLock,
       maxHoursWithoutSuccess: settings.maxHoursWithoutSuccess,
       ...(settings.adminKeyKmsKeyArn !== undefined ? { adminKeyKmsKeyArn: settings.adminKeyKmsKeyArn } : {}),
       ...(settings.openAIBaseUrl !== undefined ? { openAIBaseUrl: settings.openAIBaseUrl } : {}),
     });
-    // What an operator needs after deploying: the function to invoke by hand, the topic to subscribe to.
+    // What an operator needs after deploying: the function to invoke by hand, the topic to
+    // subscribe to, the bucket that holds the evidence.
     new CfnOutput(this, 'FunctionName', {
       value: this.guard.function.functionName,
       description: 'Invoke by hand: aws lambda invoke --function-name <this> --payload \'{"dryRun": true}\'',
@@ -48,6 +52,11 @@ export class CheckpointGuardStack extends Stack {
     new CfnOutput(this, 'TopicArn', {
       value: this.guard.topic.topicArn,
       description: 'Reports and alarms: subscribe email, SQS, Lambda or HTTPS endpoints here',
+    });
+    new CfnOutput(this, 'RunStoreBucketName', {
+      value: this.guard.runStoreBucket.bucketName,
+      description:
+        'The run store, kept when the stack is deleted: checkpoint-guard history --state s3://<this>',
     });
   }
 }

@@ -10,6 +10,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -18,6 +19,7 @@ import { addAuditFunction } from './audit-function.js';
 import { type CheckpointGuardProps, resolveCheckpointGuardProps } from './checkpoint-guard-props.js';
 import { addDeadLetterQueue } from './dead-letter-queue.js';
 import { addReportTopic, restrictPublishers } from './report-topic.js';
+import { addRunStoreBucket, allowRecordingRuns } from './run-store-bucket.js';
 
 /**
  * A scheduled Lambda that audits OpenAI checkpoint permissions against a
@@ -41,6 +43,8 @@ export class CheckpointGuard extends Construct {
   readonly alarms: CheckpointGuardAlarms;
   /** ARN of the admin key parameter the function may read. */
   readonly adminKeyParameterArn: string;
+  /** The run store: every run's report, the open findings, the index of runs. Kept on deletion. */
+  readonly runStoreBucket: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: CheckpointGuardProps) {
     super(scope, id);
@@ -52,17 +56,24 @@ export class CheckpointGuard extends Construct {
     this.topicKey = reports.key;
     this.scheduleDeadLetterQueue = addDeadLetterQueue(this, 'ScheduleDeadLetterQueue');
     this.failedRunQueue = addDeadLetterQueue(this, 'FailedRunQueue');
+    this.runStoreBucket = addRunStoreBucket(this, {
+      key: this.topicKey,
+      reportRetentionDays: resolved.reportRetentionDays,
+      objectLock: resolved.reportObjectLock,
+    });
 
     const audit = addAuditFunction(this, {
       ...resolved,
       topic: this.topic,
       failedRunQueue: this.failedRunQueue,
       key: this.topicKey,
+      runStoreBucket: this.runStoreBucket,
     });
     this.function = audit.function;
     this.logGroup = audit.logGroup;
     this.adminKeyParameterArn = audit.adminKeyParameterArn;
     restrictPublishers(reports, audit.role, resolved.alarmNamePrefix);
+    allowRecordingRuns(this.runStoreBucket, audit.role);
 
     this.rule = new events.Rule(this, 'Schedule', {
       description: `checkpoint-guard: runs the audit on ${resolved.schedule}`,

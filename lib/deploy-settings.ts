@@ -11,11 +11,17 @@ import {
   DEFAULT_ADMIN_KEY_PARAMETER_NAME,
   DEFAULT_MAX_HOURS_WITHOUT_SUCCESS,
   DEFAULT_NOTIFY,
+  DEFAULT_REMINDER_DAYS,
+  DEFAULT_REPORT_RETENTION_DAYS,
   emailAddressProblem,
   kmsKeyArnProblem,
   MAX_HOURS_WITHOUT_SUCCESS_RULE,
   maxHoursWithoutSuccessProblem,
   NOTIFY_PROBLEM,
+  REMINDER_DAYS_RULE,
+  REPORT_RETENTION_DAYS_RULE,
+  reminderDaysProblem,
+  reportRetentionDaysProblem,
   ssmParameterNameProblem,
 } from '../lambda/setting-rules.js';
 import { deployedBaseUrlProblem } from './base-url.js';
@@ -31,6 +37,9 @@ export const SETTING_KEYS = [
   'notify',
   'openAIBaseUrl',
   'maxHoursWithoutSuccess',
+  'reminderDays',
+  'reportRetentionDays',
+  'reportObjectLock',
 ] as const;
 
 export type SettingKey = (typeof SETTING_KEYS)[number];
@@ -49,6 +58,9 @@ export interface DeploySettings {
   readonly notify: NotifySetting;
   readonly openAIBaseUrl: string | undefined;
   readonly maxHoursWithoutSuccess: number;
+  readonly reminderDays: number;
+  readonly reportRetentionDays: number;
+  readonly reportObjectLock: boolean;
 }
 
 /** Deploy settings that cannot be used; `issues[].path` is the context key. */
@@ -80,6 +92,13 @@ const text = (description: string) =>
     .string({ error: `must be a string: ${description}` })
     .trim()
     .min(1, `must not be empty: ${description}`);
+
+/** A number, from cdk.json or as the decimal digits of `-c key=N`, kept by `problem`. */
+const wholeNumber = (rule: string, problem: (value: number) => string | undefined, fallback: number) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value),
+    z.number({ error: rule }).superRefine(keeps(problem)).default(fallback),
+  );
 
 const settingsSchema = z.object({
   policyFile: text('the policy file, relative to cdk.json').default(DEFAULT_POLICY_FILE),
@@ -117,12 +136,20 @@ const settingsSchema = z.object({
     blankToUndefined,
     z.string().superRefine(keeps(deployedBaseUrlProblem)).optional(),
   ),
-  maxHoursWithoutSuccess: z.preprocess(
-    (value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value),
-    z
-      .number({ error: MAX_HOURS_WITHOUT_SUCCESS_RULE })
-      .superRefine(keeps(maxHoursWithoutSuccessProblem))
-      .default(DEFAULT_MAX_HOURS_WITHOUT_SUCCESS),
+  maxHoursWithoutSuccess: wholeNumber(
+    MAX_HOURS_WITHOUT_SUCCESS_RULE,
+    maxHoursWithoutSuccessProblem,
+    DEFAULT_MAX_HOURS_WITHOUT_SUCCESS,
+  ),
+  reminderDays: wholeNumber(REMINDER_DAYS_RULE, reminderDaysProblem, DEFAULT_REMINDER_DAYS),
+  reportRetentionDays: wholeNumber(
+    REPORT_RETENTION_DAYS_RULE,
+    reportRetentionDaysProblem,
+    DEFAULT_REPORT_RETENTION_DAYS,
+  ),
+  reportObjectLock: z.preprocess(
+    (value) => (value === 'true' ? true : value === 'false' ? false : value),
+    z.boolean({ error: 'must be true or false' }).default(false),
   ),
 });
 

@@ -87,8 +87,17 @@ function withHistoryFailure(report: AuditReport, store: RunStore, error: unknown
   };
 }
 
-/** Sets `report` against the store's memory and records it. Never throws: failures are in the report. */
-export async function recordRun(store: RunStore, report: AuditReport, policy: Policy): Promise<AuditReport> {
+/**
+ * Sets `report` against the store's memory and records it. Never throws: failures are in the report.
+ * `lastNotifiedAt`, when given, decides the state's `lastNotifiedAt` from the report as recorded and
+ * the state it was set against (by default the previous one is kept).
+ */
+export async function recordRun(
+  store: RunStore,
+  report: AuditReport,
+  policy: Policy,
+  lastNotifiedAt?: (recorded: AuditReport, previous: FindingsState | null) => string | null,
+): Promise<AuditReport> {
   let recorded: AuditReport | undefined;
   try {
     for (let attempt = 1; recorded === undefined; attempt++) {
@@ -110,8 +119,12 @@ export async function recordRun(store: RunStore, report: AuditReport, policy: Po
           notRechecked: history.notRechecked,
         },
       };
+      const next =
+        lastNotifiedAt === undefined
+          ? history.state
+          : { ...history.state, lastNotifiedAt: lastNotifiedAt(candidate, state) };
       try {
-        await store.write(STATE_KEY, `${JSON.stringify(history.state, null, 2)}\n`, version);
+        await store.write(STATE_KEY, `${JSON.stringify(next, null, 2)}\n`, version);
         recorded = candidate;
       } catch (error) {
         if (!(error instanceof StoreConflictError) || attempt >= MAX_STORE_ATTEMPTS) throw error;

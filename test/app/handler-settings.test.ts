@@ -31,6 +31,7 @@ describe('valid settings', () => {
       policyFile: BUNDLED_POLICY_FILE,
       openAIBaseUrl: undefined,
       notify: 'always',
+      reminderDays: 7,
       concurrency: undefined,
       deadlineMarginMs: 30_000,
       adminKeyMaxAgeMs: 300_000,
@@ -43,12 +44,14 @@ describe('valid settings', () => {
       env({
         [ENV.policyFile]: 'policies/prod.json',
         [ENV.openAIBaseUrl]: 'https://api.example.test/v1',
-        [ENV.notify]: 'findings-only',
+        [ENV.notify]: 'changes',
+        [ENV.reminderDays]: '14',
         [ENV.concurrency]: '16',
         [ENV.deadlineMarginMs]: '45000',
         [ENV.adminKeyMaxAgeSeconds]: '60',
         [ENV.openAITimeoutMs]: '10000',
         [ENV.openAIMaxRetries]: '0',
+        [ENV.stateBucket]: 'checkpointguard-runstore-1a2b3c',
       }),
     );
 
@@ -57,12 +60,14 @@ describe('valid settings', () => {
       topicArn: TOPIC,
       policyFile: 'policies/prod.json',
       openAIBaseUrl: 'https://api.example.test/v1',
-      notify: 'findings-only',
+      notify: 'changes',
+      reminderDays: 14,
       concurrency: 16,
       deadlineMarginMs: 45_000,
       adminKeyMaxAgeMs: 60_000,
       openAITimeoutMs: 10_000,
       openAIMaxRetries: 0,
+      stateBucket: 'checkpointguard-runstore-1a2b3c',
     });
   });
 
@@ -102,6 +107,10 @@ describe('invalid settings', () => {
     { variable: ENV.openAITimeoutMs, value: '30s', problem: 'not a number' },
     { variable: ENV.openAIMaxRetries, value: '11', problem: 'above 10' },
     { variable: ENV.openAIMaxRetries, value: '-1', problem: 'negative' },
+    { variable: ENV.stateBucket, value: 's3://reports', problem: 'a location, not a bucket name' },
+    { variable: ENV.reminderDays, value: '0', problem: 'zero' },
+    { variable: ENV.reminderDays, value: '7d', problem: 'not a number' },
+    { variable: ENV.stateBucket, value: 'Reports', problem: 'not a bucket name' },
   ])('$variable $problem ($value) is ERR_CONFIG naming $variable', ({ variable, value }) => {
     const error = configErrorOf(env({ [variable]: value }));
 

@@ -6,8 +6,11 @@ import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { jest } from '@jest/globals';
 import { ENV } from '../../lambda/contract.js';
 import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
-import { createHandler } from '../../lambda/handler.js';
+import { createDeps, createHandler } from '../../lambda/handler.js';
+import { runScheduledAudit } from '../../lambda/scheduled-audit.js';
+import { type FakeS3, startFakeS3 } from '../support/fake-s3.js';
 import { scheduledEvent } from '../support/lambda-events.js';
+import { MemoryStore } from '../support/memory-store.js';
 import {
   KEY_PARAMETER as PARAMETER,
   resetAwsMocks,
@@ -28,16 +31,21 @@ function context(remainingMs = 600_000, awsRequestId = `req-${Math.random()}`) {
   return { awsRequestId, getRemainingTimeInMillis: () => remainingMs, functionName: 'checkpoint-guard' };
 }
 
-async function handlerFor(policy: object, extraEnv: Record<string, string> = {}) {
+/** The function's environment, with `policy` written to the policy file. */
+async function envFor(policy: object, extraEnv: Record<string, string> = {}) {
   const policyFile = join(dir, 'policy.json');
   await writeFile(policyFile, JSON.stringify(policy));
-  return createHandler({
+  return {
     [ENV.adminKeyParameterName]: PARAMETER,
     [ENV.topicArn]: TOPIC,
     [ENV.policyFile]: policyFile,
     [ENV.openAIBaseUrl]: emulator.baseUrl,
     ...extraEnv,
-  });
+  };
+}
+
+async function handlerFor(policy: object, extraEnv: Record<string, string> = {}) {
+  return createHandler(await envFor(policy, extraEnv));
 }
 
 function publishedInput() {
@@ -492,5 +500,179 @@ describe('the admin key', () => {
     expect(published).toContain('[REDACTED]');
     expect(published).not.toContain(ADMIN_KEY);
     expect(logs.join('')).not.toContain(ADMIN_KEY);
+  });
+});
+
+describe('with a run store', () => {
+  const BUCKET = 'checkpoint-guard-store';
+  const savedEnv = { ...process.env };
+  let s3: FakeS3;
+
+  /** The handler with the store in the fake S3 (the SDK finds it through AWS_ENDPOINT_URL_S3). */
+  function storeEnv(endpoint = s3.endpoint): Record<string, string> {
+    const aws = {
+      AWS_ENDPOINT_URL_S3: endpoint,
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'secret-example',
+    };
+    Object.assign(process.env, aws);
+    return { ...aws, [ENV.stateBucket]: BUCKET };
+  }
+
+  function object(key: string): string | undefined {
+    return s3.objects.get(`${BUCKET}/${key}`);
+  }
+
+  function publishedReport(call: number) {
+    const input = sns.commandCalls(PublishCommand)[call]?.args[0].input;
+    const message = JSON.parse(input?.Message ?? '{}') as { default: string; email: string };
+    return { input, report: JSON.parse(message.default), email: message.email };
+  }
+
+  beforeEach(async () => {
+    s3 = await startFakeS3();
+  });
+
+  afterEach(async () => {
+    process.env = { ...savedEnv };
+    await s3.close();
+  });
+
+  it('the second night knows the first: new, open and resolved findings, and the store holds both runs', async () => {
+    emulator.grant(WEATHER, ['proj_stranger']);
+    const [vendor] = emulator.grant(SUPPORT, ['proj_vendor']);
+    const handler = await handlerFor(policy, storeEnv());
+    const first = await handler(scheduledEvent('night-1'), context());
+    emulator.revoke(SUPPORT, vendor?.id ?? '');
+    emulator.grant(WEATHER, ['proj_newcomer']);
+
+    const second = await handler(scheduledEvent('night-2'), context());
+
+    const { input, report, email } = publishedReport(1);
+    const lifecycles = report.checkpoints.flatMap(
+      (c: { findings: { projectId: string; lifecycle: string }[] }) =>
+        c.findings.map((f) => [f.projectId, f.lifecycle]),
+    );
+    expect(lifecycles).toEqual([
+      ['proj_stranger', 'open'],
+      ['proj_newcomer', 'new'],
+    ]);
+    expect(report.resolved).toEqual([
+      expect.objectContaining({ projectId: 'proj_vendor', resolution: 'removed', runId: second.runId }),
+    ]);
+    expect(report.totals).toMatchObject({ new: 1, open: 1, resolved: 1 });
+    expect(report.history).toEqual({ store: `s3://${BUCKET}`, previousRunId: first.runId, notRechecked: 0 });
+    expect(input?.MessageAttributes?.newFindings).toEqual({ DataType: 'Number', StringValue: '1' });
+    expect(email).toContain('proj_vendor');
+    const state = JSON.parse(object('state/findings.json') ?? '{}');
+    expect(state).toMatchObject({ runId: second.runId, findings: expect.any(Array) });
+    expect(state.findings.map((f: { projectId: string }) => f.projectId).sort()).toEqual([
+      'proj_newcomer',
+      'proj_stranger',
+    ]);
+    const month = report.startedAt.slice(0, 7);
+    const index = JSON.parse(object(`index/${month}.json`) ?? '[]');
+    expect(index.map((run: { runId: string }) => run.runId)).toEqual([first.runId, second.runId]);
+    for (const run of index) expect(JSON.parse(object(run.report) ?? '{}').runId).toBe(run.runId);
+  });
+
+  it('with notify changes, a night that changed nothing publishes nothing, and the store remembers the last message', async () => {
+    emulator.grant(WEATHER, ['proj_stranger']);
+    const handler = await handlerFor(policy, { ...storeEnv(), [ENV.notify]: 'changes' });
+    await handler(scheduledEvent('changes-1'), context());
+    const reportedAt = publishedReport(0).report.startedAt;
+
+    const second = await handler(scheduledEvent('changes-2'), context());
+
+    expect(second.status).toBe('findings');
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(JSON.parse(object('state/findings.json') ?? '{}')).toMatchObject({
+      runId: second.runId,
+      lastNotifiedAt: reportedAt,
+    });
+    expect(logLines().find((l) => String(l.message).startsWith('no message published'))?.message).toBe(
+      `no message published: nothing changed; open findings last reported ${reportedAt.slice(0, 10)}, a reminder after 7 days`,
+    );
+  });
+
+  it('with notify changes, open findings no message listed for reminderDays are published again', async () => {
+    const [grant] = emulator.grant(WEATHER, ['proj_stranger']);
+    const eightDaysAgo = new Date(Date.now() - 8 * 24 * 3600 * 1000).toISOString();
+    s3.objects.set(
+      `${BUCKET}/state/findings.json`,
+      JSON.stringify({
+        schemaVersion: 1,
+        runId: 'night-0',
+        runStartedAt: eightDaysAgo,
+        lastNotifiedAt: eightDaysAgo,
+        findings: [
+          {
+            checkpointId: WEATHER,
+            projectId: 'proj_stranger',
+            permissionId: grant?.id,
+            firstSeenAt: eightDaysAgo,
+            lastSeenAt: eightDaysAgo,
+            firstRunId: 'night-0',
+          },
+        ],
+      }),
+    );
+    const handler = await handlerFor(policy, { ...storeEnv(), [ENV.notify]: 'changes' });
+
+    await handler(scheduledEvent('changes-reminder'), context());
+
+    const { report } = publishedReport(0);
+    expect(report.totals).toMatchObject({ new: 0, open: 1, resolved: 0 });
+    expect(JSON.parse(object('state/findings.json') ?? '{}').lastNotifiedAt).toBe(report.startedAt);
+  });
+
+  it('a store that cannot be reached: nothing asked of OpenAI, nothing revoked, an alert, a failed invocation', async () => {
+    emulator.grant(WEATHER, ['proj_stranger']);
+    const closed = s3.endpoint;
+    await s3.close();
+    s3 = await startFakeS3();
+    const handler = await handlerFor({ ...policy, mode: 'enforce' }, storeEnv(closed));
+
+    await expect(handler(scheduledEvent('night-unreachable'), context())).rejects.toThrow(/ERROR/);
+
+    expect(emulator.permissionsOf(WEATHER).map((p) => p.project_id)).toContain('proj_stranger');
+    expect(emulator.requests).toHaveLength(0);
+    expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 0);
+    const { input, report } = publishedReport(0);
+    expect(input?.MessageAttributes?.status).toEqual({ DataType: 'String', StringValue: 'error' });
+    expect(report.runError).toMatch(
+      /^run store s3:\/\/checkpoint-guard-store: cannot read state\/findings.json/,
+    );
+  });
+
+  it('a corrupt state is refused, never overwritten: the run fails and alerts', async () => {
+    const handler = await handlerFor(policy, storeEnv());
+    s3.objects.set(`${BUCKET}/state/findings.json`, '{"schemaVersion": 1, "find');
+
+    await expect(handler(scheduledEvent('night-corrupt'), context())).rejects.toThrow(/ERROR/);
+
+    expect(publishedReport(0).report.runError).toContain('state/findings.json is not valid JSON');
+    expect(object('state/findings.json')).toBe('{"schemaVersion": 1, "find');
+    expect([...s3.objects.keys()]).toEqual([`${BUCKET}/state/findings.json`]);
+  });
+
+  it('a store that fails after the revocations: they are published, the run is partial, the invocation fails', async () => {
+    emulator.grant(WEATHER, ['proj_stranger']);
+    const store = new MemoryStore().failWrites('');
+    const deps = { ...createDeps(await envFor({ ...policy, mode: 'enforce' })), store };
+
+    await expect(runScheduledAudit(deps, scheduledEvent('night-write-fails'), context())).rejects.toThrow(
+      /PARTIAL/,
+    );
+
+    expect(emulator.permissionsOf(WEATHER).map((p) => p.project_id)).toEqual(['proj_core']);
+    const { input, report } = publishedReport(0);
+    expect(input?.MessageAttributes?.revocations).toEqual({ DataType: 'Number', StringValue: '1' });
+    expect(report.status).toBe('partial');
+    expect(report.history.storeError).toBe(
+      'run store memory://store: cannot write state/findings.json: simulated',
+    );
+    expect(store.objects.size).toBe(0);
   });
 });

@@ -10,6 +10,8 @@ import {
   kmsKeyArnProblem,
   maxHoursWithoutSuccessProblem,
   NOTIFY_PROBLEM,
+  reminderDaysProblem,
+  reportRetentionDaysProblem,
   ssmParameterNameProblem,
 } from '../../lambda/setting-rules.js';
 
@@ -93,5 +95,33 @@ it.each<[number, boolean]>([
 });
 
 it('the notify rule names every value', () => {
-  expect(NOTIFY_PROBLEM).toBe('must be "always" or "findings-only"');
+  expect(NOTIFY_PROBLEM).toBe('must be "always", "findings-only" or "changes"');
+});
+
+it.each([
+  [1, true],
+  [7, true],
+  [365, true],
+  [0, false],
+  [366, false],
+  [1.5, false],
+])('the reminder rule: %s days is accepted: %s', (days, accepted) => {
+  expect(reminderDaysProblem(days)).toBe(
+    accepted ? undefined : 'must be a whole number of days from 1 to 365',
+  );
+});
+
+it.each([
+  [1, true],
+  [400, true],
+  [36_500, true],
+  [0, false],
+  [36_501, false],
+  [30.5, false],
+])('the report retention rule: %s days is accepted: %s', (days, accepted) => {
+  expect(reportRetentionDaysProblem(days)).toBe(
+    accepted
+      ? undefined
+      : 'must be a whole number of days from 1 to 36500 (S3 Object Lock retains at most 100 years)',
+  );
 });

@@ -50,6 +50,28 @@ describe('recording a run', () => {
     expect(index.map((run) => run.runId)).toEqual(['run-1', 'run-2']);
   });
 
+  it('keeps the last notification time unless told, and then takes it from the run as recorded', async () => {
+    const store = new MemoryStore();
+    const stateAfter = () => JSON.parse(store.objects.get(STATE_KEY)?.body ?? '{}');
+    await recordRun(store, await runAt('2026-12-01T03:00:00Z', 'run-1', ['proj_a']), rules, () => 'first');
+    await recordRun(store, await runAt('2026-12-02T03:00:00Z', 'run-2', ['proj_a']), rules);
+    expect(stateAfter().lastNotifiedAt).toBe('first');
+    const seen: [string | undefined, string | null][] = [];
+
+    await recordRun(
+      store,
+      await runAt('2026-12-03T03:00:00Z', 'run-3', ['proj_a', 'proj_b']),
+      rules,
+      (recorded, previous) => {
+        seen.push([recorded.history?.previousRunId ?? undefined, previous?.lastNotifiedAt ?? null]);
+        return `${recorded.totals.new} new`;
+      },
+    );
+
+    expect(seen).toEqual([['run-2', 'first']]);
+    expect(stateAfter().lastNotifiedAt).toBe('1 new');
+  });
+
   it('a writer that changed the state first is read again, and nothing it wrote is lost', async () => {
     const store = new MemoryStore();
     await recordRun(store, await runAt('2026-12-02T03:00:00Z', 'run-1', ['proj_a']), rules);

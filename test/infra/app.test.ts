@@ -50,7 +50,7 @@ it('prints a wrong setting as one message, without a stack trace, and exits 1', 
 
   expect(result.status).toBe(1);
   expect(result.stderr).toBe(
-    'invalid deploy settings (cdk.json "context", or -c key=value):\n  notify: must be "always" or "findings-only"\n',
+    'invalid deploy settings (cdk.json "context", or -c key=value):\n  notify: must be "always", "findings-only" or "changes"\n',
   );
   expect(existsSync(join(outdir, 'manifest.json'))).toBe(false);
 });

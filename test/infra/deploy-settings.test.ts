@@ -105,6 +105,9 @@ describe('readDeploySettings', () => {
       notify: 'always',
       openAIBaseUrl: undefined,
       maxHoursWithoutSuccess: 26,
+      reminderDays: 7,
+      reportRetentionDays: 400,
+      reportObjectLock: false,
     });
   });
 
@@ -134,6 +137,25 @@ describe('readDeploySettings', () => {
   it('reads maxHoursWithoutSuccess from -c text or a cdk.json number', () => {
     expect(settingsFrom({ maxHoursWithoutSuccess: '48' }).maxHoursWithoutSuccess).toBe(48);
     expect(settingsFrom({ maxHoursWithoutSuccess: 30 }).maxHoursWithoutSuccess).toBe(30);
+  });
+
+  it('reads notify changes and reminderDays, from -c text or a cdk.json number', () => {
+    expect(settingsFrom({ notify: 'changes', reminderDays: '14' })).toMatchObject({
+      notify: 'changes',
+      reminderDays: 14,
+    });
+    expect(settingsFrom({ reminderDays: 1 }).reminderDays).toBe(1);
+  });
+
+  it('reads reportRetentionDays and reportObjectLock, from -c text or cdk.json values', () => {
+    expect(settingsFrom({ reportRetentionDays: '2555', reportObjectLock: 'true' })).toMatchObject({
+      reportRetentionDays: 2555,
+      reportObjectLock: true,
+    });
+    expect(settingsFrom({ reportRetentionDays: 30, reportObjectLock: false })).toMatchObject({
+      reportRetentionDays: 30,
+      reportObjectLock: false,
+    });
   });
 
   it.each<[string, Partial<Record<SettingKey, unknown>>, string, RegExp]>([
@@ -175,7 +197,22 @@ describe('readDeploySettings', () => {
       'alertEmails[1]',
       /"not-an-email" is not an email address/,
     ],
-    ['an unknown notify value', { notify: 'never' }, 'notify', /"always" or "findings-only"/],
+    ['an unknown notify value', { notify: 'never' }, 'notify', /"always", "findings-only" or "changes"/],
+    ['a reminder of zero days', { reminderDays: '0' }, 'reminderDays', /from 1 to 365/],
+    ['a reminder in hours', { reminderDays: '36h' }, 'reminderDays', /whole number of days/],
+    ['no retention', { reportRetentionDays: 0 }, 'reportRetentionDays', /from 1 to 36500/],
+    [
+      'a retention beyond what Object Lock keeps',
+      { reportRetentionDays: '36501' },
+      'reportRetentionDays',
+      /at most 100 years/,
+    ],
+    [
+      'an object lock that is not a boolean',
+      { reportObjectLock: 'yes' },
+      'reportObjectLock',
+      /true or false/,
+    ],
     [
       'a plain-http base URL',
       { openAIBaseUrl: 'http://api.openai.com/v1' },
@@ -394,6 +431,12 @@ describe('CheckpointGuard props', () => {
       /must not have a query string or fragment/,
     ],
     ['an invalid schedule', { schedule: 'cron(0 3 * * * *)' }, /exactly one of day-of-month and day-of-week/],
+    ['a reminder after more than a year', { reminderDays: 366 }, /reminderDays 366: .*from 1 to 365/],
+    [
+      'reports kept a fraction of a day',
+      { reportRetentionDays: 0.5 },
+      /reportRetentionDays 0.5: .*whole number/,
+    ],
   ])('refuses %s', (_name, props, message) => {
     expect(() => construct(props)).toThrow(message);
   });

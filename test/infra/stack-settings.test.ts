@@ -18,9 +18,12 @@ beforeAll(() => {
       adminKeyParameterName: 'openai-admin-key',
       adminKeyKmsKeyArn: CUSTOMER_KEY,
       alertEmails: 'ops@example.com, security@example.com,ops@example.com',
-      notify: 'findings-only',
+      notify: 'changes',
+      reminderDays: '3',
       openAIBaseUrl: 'https://openai-proxy.example.com/v1',
       maxHoursWithoutSuccess: '30',
+      reportRetentionDays: '2555',
+      reportObjectLock: 'true',
     },
   });
   template = synthesized.template;
@@ -52,7 +55,8 @@ it('passes the settings to the function', () => {
     Environment: {
       Variables: {
         [ENV.adminKeyParameterName]: 'openai-admin-key',
-        [ENV.notify]: 'findings-only',
+        [ENV.notify]: 'changes',
+        [ENV.reminderDays]: '3',
         [ENV.openAIBaseUrl]: 'https://openai-proxy.example.com/v1',
       },
     },
@@ -88,7 +92,7 @@ it('then needs no key/* wildcard, nor its cdk-nag acknowledgement', () => {
   );
 
   expect(resources).not.toContain(':key/*');
-  expect(metadata).not.toContain('AwsSolutions-IAM5');
+  expect(metadata).not.toContain('AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms');
 });
 
 it('subscribes each alert email once, warning about the one listed twice', () => {
@@ -112,5 +116,18 @@ it("sizes the dead-man's switch from maxHoursWithoutSuccess", () => {
     Period: 3600,
     EvaluationPeriods: 30,
     DatapointsToAlarm: 30,
+  });
+});
+
+it('keeps reports reportRetentionDays, and with reportObjectLock locks every new object as long, in governance mode', () => {
+  template.hasResourceProperties('AWS::S3::Bucket', {
+    ObjectLockEnabled: true,
+    ObjectLockConfiguration: {
+      ObjectLockEnabled: 'Enabled',
+      Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 2555 } },
+    },
+    LifecycleConfiguration: {
+      Rules: Match.arrayWith([Match.objectLike({ Id: 'ExpireReports', ExpirationInDays: 2555 })]),
+    },
   });
 });

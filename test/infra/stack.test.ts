@@ -76,6 +76,8 @@ describe('the function', () => {
           [ENV.adminKeyParameterName]: '/checkpoint-guard/openai-admin-key',
           [ENV.topicArn]: { Ref: logicalIdOf('AWS::SNS::Topic') },
           [ENV.notify]: 'always',
+          [ENV.reminderDays]: '7',
+          [ENV.stateBucket]: { Ref: logicalIdOf('AWS::S3::Bucket') },
           POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
           POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
           NODE_OPTIONS: '--enable-source-maps',
@@ -181,6 +183,9 @@ describe('the function role', () => {
       ['DecryptTheAdminKeyThroughParameterStore', ['kms:Decrypt']],
       ['PublishReports', ['sns:Publish']],
       ['EncryptReportsForTheTopic', ['kms:Decrypt', 'kms:GenerateDataKey']],
+      ['ReadTheRunStore', ['s3:GetObject']],
+      ['WriteTheRunStore', ['s3:PutObject']],
+      ['ListWhatTheRunStoreReads', ['s3:ListBucket']],
     ]);
     for (const statement of identityStatements(template))
       expect(actionsOf(statement).join()).not.toContain('*');
@@ -230,13 +235,116 @@ describe('the function role', () => {
 
   it('may write to its own log group and send to its failed-run queue, nothing more', () => {
     const rest = identityStatements(template).filter(
-      (s) => !actionsOf(s).some((a) => /^(ssm|sns|kms):/.test(a)),
+      (s) => !actionsOf(s).some((a) => /^(ssm|sns|kms|s3):/.test(a)),
     );
 
     expect(rest.map((s) => render(s.Resource))).toEqual([
       `<${logicalIdOf('AWS::Logs::LogGroup')}.Arn>`,
       expect.stringMatching(/^<GuardFailedRunQueue\w+\.Arn>$/),
     ]);
+  });
+});
+
+describe('the run store bucket', () => {
+  const bucketArn = () => `<${logicalIdOf('AWS::S3::Bucket')}.Arn>`;
+
+  it("is encrypted with the stack's customer key, one bucket key at a time", () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          {
+            BucketKeyEnabled: true,
+            ServerSideEncryptionByDefault: {
+              SSEAlgorithm: 'aws:kms',
+              KMSMasterKeyID: { 'Fn::GetAtt': [logicalIdOf('AWS::KMS::Key'), 'Arn'] },
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  it('is versioned, takes no ACLs and blocks every kind of public access', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+  });
+
+  it('refuses every request that is not TLS, on the bucket and its objects', () => {
+    const [policy, ...others] = Object.values(template.findResources('AWS::S3::BucketPolicy'));
+    const statements = policy?.Properties.PolicyDocument.Statement as Statement[];
+
+    expect(others).toEqual([]);
+    expect(policy?.Properties.Bucket).toEqual({ Ref: logicalIdOf('AWS::S3::Bucket') });
+    expect(statements).toEqual([
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 's3:*',
+        Principal: { AWS: '*' },
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    ]);
+    expect(render(statements[0]?.Resource)).toBe(`${bucketArn()},${bucketArn()}/*`);
+  });
+
+  it('is kept, with everything in it, when the stack is deleted or the bucket replaced', () => {
+    template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  it('expires reports after 400 days, and replaced or deleted versions after 30', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: [
+          { Id: 'ExpireReports', Prefix: 'runs/', ExpirationInDays: 400, Status: 'Enabled' },
+          {
+            Id: 'ExpireReplacedVersions',
+            NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+            ExpiredObjectDeleteMarker: true,
+            Status: 'Enabled',
+          },
+        ],
+      },
+    });
+  });
+
+  it('can lock objects (Object Lock is on from creation) and, by default, locks none', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: Match.absent(),
+    });
+  });
+
+  it("the function may read the state and the indexes, write the store's three prefixes, and list only what it reads", () => {
+    const resources = (sid: string) => render(statementWithoutActions(template, sid).Resource).split(',');
+
+    expect(resources('ReadTheRunStore')).toEqual([`${bucketArn()}/index/*`, `${bucketArn()}/state/*`]);
+    expect(resources('WriteTheRunStore')).toEqual([
+      `${bucketArn()}/index/*`,
+      `${bucketArn()}/runs/*`,
+      `${bucketArn()}/state/*`,
+    ]);
+    expect(statementWithoutActions(template, 'ListWhatTheRunStoreReads')).toEqual({
+      Sid: 'ListWhatTheRunStoreReads',
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [logicalIdOf('AWS::S3::Bucket'), 'Arn'] },
+      Condition: { StringLike: { 's3:prefix': ['state/*', 'index/*'] } },
+    });
+  });
+
+  it('the function may use the key that encrypts the store, to write (GenerateDataKey) and read (Decrypt)', () => {
+    const key = { 'Fn::GetAtt': [logicalIdOf('AWS::KMS::Key'), 'Arn'] };
+    const uses = identityStatements(template).filter(
+      (s) => JSON.stringify(s.Resource) === JSON.stringify(key) && s.Condition === undefined,
+    );
+
+    expect(uses.flatMap(actionsOf).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
   });
 });
 
@@ -446,8 +554,13 @@ describe('cdk-nag AwsSolutions', () => {
       (resource.Metadata?.cdk_nag?.rules_to_suppress ?? []).map((rule) => ({ logicalId, ...rule })),
     );
 
+    const bucket = logicalIdOf('AWS::S3::Bucket');
     expect([...new Set(acknowledged.map((rule) => rule.id))].sort()).toEqual([
+      `AwsSolutions-IAM5[Resource::<${bucket}.Arn>/index/*]`,
+      `AwsSolutions-IAM5[Resource::<${bucket}.Arn>/runs/*]`,
+      `AwsSolutions-IAM5[Resource::<${bucket}.Arn>/state/*]`,
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]',
+      'AwsSolutions-S1',
       'AwsSolutions-SQS3',
     ]);
     for (const rule of acknowledged) expect(rule.reason.length).toBeGreaterThan(80);
@@ -468,8 +581,9 @@ describe('cdk-nag AwsSolutions', () => {
 });
 
 describe('the outputs', () => {
-  it('name the function to invoke by hand and the topic to subscribe to', () => {
+  it('name the function to invoke by hand, the topic to subscribe to and the run store bucket', () => {
     template.hasOutput('FunctionName', { Value: { Ref: logicalIdOf('AWS::Lambda::Function') } });
     template.hasOutput('TopicArn', { Value: { Ref: logicalIdOf('AWS::SNS::Topic') } });
+    template.hasOutput('RunStoreBucketName', { Value: { Ref: logicalIdOf('AWS::S3::Bucket') } });
   });
 });

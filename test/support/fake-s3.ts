@@ -22,6 +22,11 @@ export interface FakeS3 {
   readonly requests: FakeS3Request[];
   /** Makes every request fail with this status until cleared (`undefined`). */
   failWith: number | undefined;
+  /**
+   * Answers a read of a missing key 403 AccessDenied, as S3 answers a caller it does not let
+   * list the bucket (instead of 404 NoSuchKey).
+   */
+  hideMissing: boolean;
   close(): Promise<void>;
 }
 
@@ -66,6 +71,7 @@ export async function startFakeS3(): Promise<FakeS3> {
     objects,
     requests,
     failWith: undefined,
+    hideMissing: false,
     close: async () => {},
   };
   const server = createServer(async (request, response) => {
@@ -92,7 +98,10 @@ export async function startFakeS3(): Promise<FakeS3> {
     }
     if (request.method === 'GET') {
       const object = objects.get(id);
-      if (object === undefined) return xmlError(response, 404, 'NoSuchKey');
+      if (object === undefined)
+        return fake.hideMissing
+          ? xmlError(response, 403, 'AccessDenied')
+          : xmlError(response, 404, 'NoSuchKey');
       response.setHeader('etag', etagOf(object));
       response.setHeader('content-type', 'application/json');
       response.end(object);

@@ -5,7 +5,7 @@
  */
 import type { RunStore } from '../../core/run-store.js';
 import { LocalFolderStore } from './local-folder-store.js';
-import { parseS3Location } from './s3-store.js';
+import { hasS3EndpointOverride, parseS3Location } from './s3-store.js';
 
 export async function openRunStore(
   location: string,
@@ -18,9 +18,8 @@ export async function openRunStore(
     import('@aws-sdk/client-s3'),
     import('./s3-store.js'),
   ]);
-  const endpointSet = Boolean(env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL);
   return new S3Store({
-    s3: new S3Client({ forcePathStyle: endpointSet }),
+    s3: new S3Client({ forcePathStyle: hasS3EndpointOverride(env) }),
     bucket: s3.bucket,
     prefix: s3.prefix,
   });

@@ -4,6 +4,11 @@
  * `If-Match: <ETag>` replaces one only if nobody changed it since it was read. S3 answers a
  * lost race with 412 PreconditionFailed (or 409 ConditionalRequestConflict while another
  * conditional write of the same key is in flight).
+ *
+ * A missing object: S3 answers 404 NoSuchKey only to a caller it lets list the bucket; anyone
+ * else gets 403 AccessDenied, as for an object they may not read. The Lambda's role may list
+ * only under the store's prefixes (`s3:prefix`), which S3 may not consult for that answer, so
+ * a 403 on a read is settled by listing the key itself: not listed, it is missing.
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CheckpointGuardError } from '../../core/errors.js';
@@ -18,11 +23,27 @@ export interface S3StoreOptions {
   readonly retry?: AwsRetryOptions;
 }
 
+/** A bucket name as S3 writes it: 3 to 63 lower-case letters, digits, `.` and `-`. */
+const BUCKET_NAME = '[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]';
+
 /** `s3://bucket/prefix/` → its bucket and prefix; `undefined` for anything else. */
 export function parseS3Location(location: string): { bucket: string; prefix: string } | undefined {
-  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(location);
+  const match = new RegExp(`^s3://(${BUCKET_NAME})(?:/(.*))?$`).exec(location);
   if (match === null) return undefined;
   return { bucket: match[1] as string, prefix: (match[2] ?? '').replace(/\/+$/, '') };
+}
+
+/** Whether `name` can be an S3 bucket's name. */
+export function isS3BucketName(name: string): boolean {
+  return new RegExp(`^${BUCKET_NAME}$`).test(name);
+}
+
+/**
+ * Whether the S3 client's endpoint is overridden (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, which
+ * the SDK reads itself): a local S3 server then gets buckets by path, not by host name.
+ */
+export function hasS3EndpointOverride(env: Readonly<Record<string, string | undefined>>): boolean {
+  return Boolean(env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL);
 }
 
 interface S3ErrorShape {
@@ -36,6 +57,10 @@ function statusOf(error: unknown): number | undefined {
 
 function isMissing(error: unknown): boolean {
   return (error as S3ErrorShape | null)?.name === 'NoSuchKey' || statusOf(error) === 404;
+}
+
+function isAccessDenied(error: unknown): boolean {
+  return (error as S3ErrorShape | null)?.name === 'AccessDenied' || statusOf(error) === 403;
 }
 
 function isLostRace(error: unknown): boolean {
@@ -66,8 +91,27 @@ export class S3Store implements RunStore {
       const body = (await output.Body?.transformToString('utf-8')) ?? '';
       return { value: body, version: output.ETag ?? null };
     } catch (error) {
-      if (isMissing(error)) return { value: undefined, version: null };
+      if (isMissing(error) || (isAccessDenied(error) && (await this.#isUnlisted(key))))
+        return { value: undefined, version: null };
       throw this.#failure(`cannot read ${key}`, error);
+    }
+  }
+
+  /** True when a listing of `key` shows no such object; false when it does, or cannot tell. */
+  async #isUnlisted(key: string): Promise<boolean> {
+    const full = this.#key(key);
+    try {
+      const output = await withAwsRetry(
+        () =>
+          this.#options.s3.send(
+            new ListObjectsV2Command({ Bucket: this.#options.bucket, Prefix: full, MaxKeys: 1 }),
+          ),
+        this.#options.retry,
+      );
+      // Keys come in lexical order: if `full` exists it is the first key with that prefix.
+      return output.Contents?.[0]?.Key !== full;
+    } catch {
+      return false;
     }
   }
 

@@ -59,4 +59,23 @@ describe('S3 store requests', () => {
     expect(await store.list('runs/')).toEqual(['runs/a.json', 'runs/b.json']);
     expect(mock).toHaveReceivedCommandWith(ListObjectsV2Command, { ContinuationToken: 't1' });
   });
+
+  it('asks the listing about a read refused 403: a key listed is a refused read, not a missing one', async () => {
+    const denied = Object.assign(new Error('Access Denied'), {
+      name: 'AccessDenied',
+      $metadata: { httpStatusCode: 403 },
+    });
+    mock.on(GetObjectCommand).rejects(denied);
+    mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'p/state/findings.json' }] });
+    const store = new S3Store({ s3: new S3Client({}), bucket: 'b', prefix: 'p', retry: noWait });
+
+    await expect(store.read('state/findings.json')).rejects.toThrow(
+      /cannot read state\/findings.json: AccessDenied/,
+    );
+    expect(mock).toHaveReceivedCommandWith(ListObjectsV2Command, {
+      Bucket: 'b',
+      Prefix: 'p/state/findings.json',
+      MaxKeys: 1,
+    });
+  });
 });

@@ -60,6 +60,22 @@ describe('S3 store', () => {
     );
     expect(s3.requests).toHaveLength(3);
   });
+
+  it("a missing object behind S3's 403 (the caller may not list that key) reads as nothing, once the listing agrees", async () => {
+    s3.hideMissing = true;
+    const store = new S3Store({ s3: client, bucket: 'evidence', prefix: 'guard', retry: noWait });
+
+    expect(await store.read('state/findings.json')).toEqual({ value: undefined, version: null });
+    expect(s3.requests.map((r) => `${r.method} ${r.key}`)).toEqual(['GET guard/state/findings.json', 'GET ']);
+  });
+
+  it('a 403 on an object that exists is a store error, never an empty store', async () => {
+    s3.objects.set('evidence/state/findings.json', '{}');
+    s3.failWith = 403;
+    const store = new S3Store({ s3: client, bucket: 'evidence', prefix: '', retry: noWait });
+
+    await expect(store.read('state/findings.json')).rejects.toThrow(/cannot read state\/findings.json/);
+  });
 });
 
 describe('parseS3Location', () => {
