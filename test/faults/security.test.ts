@@ -1,8 +1,8 @@
 /**
  * The security sweep: where the admin key may travel (only to the base URL, never over
  * plain HTTP except to this machine, never after a redirect), where it may never be
- * (the synthesized template, the function's environment, its bundle and source map),
- * and what the function's role may do (exactly this set of actions).
+ * (the synthesized template, the function's environment, its bundle and source map).
+ * What the function's role may do is listed once, in test/infra/stack.test.ts.
  *
  * The fault matrix (fault-matrix.*.test.ts) covers the rest: the key in no output under
  * any fault, and text from the API escaped and bounded wherever it is shown.
@@ -229,43 +229,5 @@ describe('the deployed artefacts', () => {
         JSON.stringify(value).includes('sk-') || /^(OPENAI_(ADMIN|API)_KEY|ADMIN_KEY)$/.test(name),
     );
     expect(secretLooking).toEqual([]);
-  });
-
-  it("the function's role may take exactly these actions", () => {
-    const template = synthesized.template;
-    const [fn, ...others] = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(others).toEqual([]);
-    const roleRef = fn?.Properties.Role as { 'Fn::GetAtt': [string, string] } | undefined;
-    const roleId = roleRef?.['Fn::GetAtt'][0] ?? 'no role';
-    const role = template.findResources('AWS::IAM::Role')[roleId];
-    const attached = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
-      (policy.Properties.Roles as unknown[]).some(
-        (r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId }),
-      ),
-    );
-    const statements = [
-      ...((role?.Properties.Policies ?? []) as { PolicyDocument: { Statement: unknown[] } }[]),
-      ...attached.map((p) => p.Properties as { PolicyDocument: { Statement: unknown[] } }),
-    ].flatMap((p) => p.PolicyDocument.Statement) as Record<string, unknown>[];
-    const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]) as string[]);
-
-    expect(role?.Properties.ManagedPolicyArns).toBeUndefined();
-    expect(
-      statements.every((s) => s.Effect === 'Allow' && !('NotAction' in s) && !('NotResource' in s)),
-    ).toBe(true);
-    expect([...new Set(actions)].sort()).toEqual([
-      'kms:Decrypt',
-      'kms:GenerateDataKey',
-      'logs:CreateLogStream',
-      'logs:PutLogEvents',
-      's3:GetObject',
-      's3:ListBucket',
-      's3:PutObject',
-      'sns:Publish',
-      'sqs:GetQueueAttributes',
-      'sqs:GetQueueUrl',
-      'sqs:SendMessage',
-      'ssm:GetParameter',
-    ]);
   });
 });
