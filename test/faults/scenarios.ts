@@ -103,6 +103,11 @@ export function requestsTo(
   return requests.filter((r) => r.operation === operation && r.checkpointId === checkpoint);
 }
 
+/** The reason the report gives for a checkpoint's status. */
+function checkpointReason(outcome: RowOutcome, checkpoint: string): string | undefined {
+  return outcome.report?.checkpoints.find((result) => result.id === checkpoint)?.reason;
+}
+
 function expectRequests(count: number, operation: RecordedRequest['operation'], checkpoint: string) {
   return (outcome: RowOutcome): void => {
     expect(requestsTo(outcome.requests, operation, checkpoint)).toHaveLength(count);
@@ -198,7 +203,31 @@ export const SCENARIOS: readonly Scenario[] = [
     },
   },
   {
-    name: 'a 429 storm that outlasts the retry budget',
+    name: 'a 429 storm that outlasts the retry budget, then the page',
+    setup: ({ emulator }) => {
+      emulator.injectFault({
+        kind: 'error',
+        status: 429,
+        message: 'Rate limit reached for requests',
+        type: 'requests',
+        code: 'rate_limit_exceeded',
+        headers: { 'retry-after-ms': '20' },
+        match: { ...list(B), pageIndex: 1 },
+        times: 5,
+      });
+    },
+    expect: {
+      // A rate limit spends none of the retry budget: the first page, five 429s, the second page.
+      check: expectRequests(7, 'listPermissions', B),
+    },
+  },
+  {
+    name: 'a 429 storm until the deadline: incomplete, rate limited until the deadline',
+    targets: ['lambda'],
+    lambdaRemainingMs: 4_000,
+    // The listing takes the run's whole time: in enforce mode, whether a revocation still fits
+    // after it is a matter of milliseconds. Report mode makes the row exact.
+    policy: (policy) => ({ ...policy, mode: 'report' }),
     setup: ({ emulator }) => {
       emulator.injectFault({
         kind: 'error',
@@ -213,9 +242,12 @@ export const SCENARIOS: readonly Scenario[] = [
     },
     expect: {
       checkpoints: { B: { status: 'incomplete', reasonCode: 'ERR_OPENAI_RATE_LIMITED' } },
-      actions: { proj_intruder: 'halted' },
-      // The first page, then three attempts at the second: no more.
-      check: expectRequests(4, 'listPermissions', B),
+      actions: { proj_stranger: 'would-revoke', proj_intruder: 'none' },
+      check: (outcome) => {
+        expect(checkpointReason(outcome, B)).toContain('(rate limited until the deadline)');
+        // Retried for as long as the deadline allowed, far past the three attempts of the budget.
+        expect(requestsTo(outcome.requests, 'listPermissions', B).length).toBeGreaterThan(4);
+      },
     },
   },
   {
@@ -258,7 +290,10 @@ export const SCENARIOS: readonly Scenario[] = [
     }),
   ),
   {
-    name: '503 on every attempt: bounded retries, then incomplete',
+    name: 'a 503 storm until the deadline: incomplete, overloaded until the deadline',
+    targets: ['lambda'],
+    lambdaRemainingMs: 4_000,
+    policy: (policy) => ({ ...policy, mode: 'report' }),
     setup: ({ emulator }) => {
       emulator.injectFault({
         kind: 'error',
@@ -270,7 +305,10 @@ export const SCENARIOS: readonly Scenario[] = [
     },
     expect: {
       checkpoints: { C: { status: 'incomplete', reasonCode: 'ERR_OPENAI_SERVER' } },
-      check: expectRequests(3, 'listPermissions', C),
+      actions: { proj_stranger: 'would-revoke', proj_intruder: 'would-revoke' },
+      check: (outcome) => {
+        expect(checkpointReason(outcome, C)).toContain('(overloaded until the deadline)');
+      },
     },
   },
 

@@ -60,7 +60,9 @@ export interface OpenAIClientOptions {
    * @default 30000
    */
   readonly timeoutMs?: number;
-  /** @default { maxRetries: 5, baseDelayMs: 500, maxDelayMs: 30000, maxRetryAfterMs: 60000 } */
+  /**
+   * @default { maxRetries: 5, baseDelayMs: 500, maxDelayMs: 30000, maxRetryAfterMs: 60000, maxRateLimitWaitMs: 300000 }
+   */
   readonly retry?: RetryOptions;
   /** Waits between attempts. @default a setTimeout promise */
   readonly sleep?: (ms: number) => Promise<void>;

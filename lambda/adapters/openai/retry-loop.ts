@@ -11,9 +11,9 @@ import { ApiError } from '../../core/errors.js';
 import type { LoadSignal, RequestLimiter } from '../request-limiter.js';
 import { exchange } from './http.js';
 import { transportError } from './interpret.js';
-import { type Answer, type AttemptOutcome, isQuotaError, readReply } from './outcome.js';
+import { type Answer, type AttemptOutcome, readReply } from './outcome.js';
 import type { Redactor } from './redact.js';
-import { decideRetry, type RetryPolicy } from './retry.js';
+import { decideRetry, isRateLimited, type RetryPolicy, type StopReason } from './retry.js';
 
 /** Version sent in the User-Agent; kept equal to package.json's by a test. */
 export const CLIENT_VERSION = '0.1.0';
@@ -59,53 +59,83 @@ export class RetryLoop {
   }
 
   /**
-   * Sends with retries and returns the final reply, whatever its status.
+   * Sends with retries and returns the final reply, whatever its status. A reply that
+   * stands because the call was rate limited until the deadline (or, without one, for
+   * `maxRateLimitWaitMs`) says so in its context.
    *
    * @throws ApiError `ERR_OPENAI_NETWORK` or `ERR_OPENAI_TIMEOUT` when the last attempt got no reply
    */
   async call(spec: CallSpec): Promise<Answer> {
-    const { limiter, deadline, now } = this.#settings;
+    const { limiter, deadline, now, policy } = this.#settings;
+    let failureRetries = 0;
+    let rateLimitRetries = 0;
+    /** When the call was first rate limited, and the waits it made after rate limits since. */
+    let rateLimitedSince: number | undefined;
+    let rateLimitWaitedMs = 0;
+    let last: AttemptOutcome | undefined;
     for (let attempt = 1; ; attempt++) {
       const permit = await limiter.acquire();
       // Queued behind a throttled limiter until past the deadline: nothing is sent (a DELETE
-      // sent with a 1 ms limit could take effect and still be reported as failed).
+      // sent with a 1 ms limit could take effect and still be reported as failed), and the
+      // last answer stands.
       if (deadline !== undefined && now() >= deadline) {
         permit.release('neutral');
+        if (last !== undefined) return this.#finish(spec, last, attempt - 1, 'deadline');
         throw new ApiError(
           'ERR_OPENAI_TIMEOUT',
           `${spec.context}: not sent, the run's deadline was reached while it waited for a slot`,
-          { attempts: attempt - 1 },
+          { attempts: 0 },
         );
       }
       let outcome: AttemptOutcome;
-      let load: LoadSignal = 'neutral';
       try {
         outcome = await this.#attempt(spec);
-        load = loadSignalOf(outcome);
-      } finally {
-        // Always give the slot back, or every later request would wait forever.
-        permit.release(load);
+      } catch (error) {
+        // Always give the permit back, or every later request would wait forever.
+        permit.release('neutral');
+        throw error;
       }
+      last = outcome;
+      const at = now();
       const decision = decideRetry({
-        attempt,
         outcome,
+        failureRetries,
+        rateLimitRetries,
+        rateLimitedMs:
+          rateLimitedSince === undefined ? 0 : Math.max(rateLimitWaitedMs, at - rateLimitedSince),
         idempotent: spec.idempotent,
         aborted: spec.signal?.aborted === true,
-        policy: this.#settings.policy,
-        now: now(),
+        policy,
+        now: at,
         deadline,
         random: this.#settings.random,
       });
-      if (!decision.retry) {
-        if (outcome.kind === 'response')
-          return { context: spec.context, reply: outcome.reply, attempts: attempt };
-        throw transportError(spec.context, outcome, attempt, this.#settings.redact);
+      permit.release(loadSignalOf(outcome));
+      if (!decision.retry) return this.#finish(spec, outcome, attempt, decision.reason);
+      if (decision.rateLimited) {
+        rateLimitRetries++;
+        rateLimitedSince ??= at;
+        rateLimitWaitedMs += decision.delayMs;
+      } else {
+        failureRetries++;
       }
       const wait = this.#settings.sleep(decision.delayMs);
       // The server asked this client to wait, not only this request: nothing else starts meanwhile.
-      if (load === 'throttled' && decision.serverAsked) limiter.holdUntil(wait);
+      if (decision.rateLimited && decision.serverAsked) limiter.holdUntil(wait);
       await wait;
     }
+  }
+
+  /** The call's end: its last reply, or the error of its last transport failure. */
+  #finish(spec: CallSpec, outcome: AttemptOutcome, attempts: number, reason: StopReason): Answer {
+    if (outcome.kind !== 'response') {
+      throw transportError(spec.context, outcome, attempts, this.#settings.redact);
+    }
+    return {
+      context: stopContext(spec.context, outcome, reason, this.#settings.policy),
+      reply: outcome.reply,
+      attempts,
+    };
   }
 
   /** Closes idle keep-alive connections. The loop remains usable. */
@@ -144,10 +174,25 @@ export class RetryLoop {
   }
 }
 
-/** 429 (other than a spent quota) and 503 mean "slow down"; other answers mean the server kept up. */
+/** A rate limit means "slow down"; another 5xx or no reply says nothing about load; other answers mean the server kept up. */
 function loadSignalOf(outcome: AttemptOutcome): LoadSignal {
   if (outcome.kind !== 'response') return 'neutral';
-  const { status, api } = outcome.reply;
-  if ((status === 429 && !isQuotaError(api)) || status === 503) return 'throttled';
-  return status >= 500 ? 'neutral' : 'ok';
+  if (isRateLimited(outcome)) return 'throttled';
+  return outcome.reply.status >= 500 ? 'neutral' : 'ok';
+}
+
+/** The context of a reply that stands: a rate limit that outlasted the deadline or the wait budget says so. */
+function stopContext(
+  context: string,
+  outcome: AttemptOutcome & { readonly kind: 'response' },
+  reason: StopReason,
+  policy: RetryPolicy,
+): string {
+  if (!isRateLimited(outcome)) return context;
+  const limited = outcome.reply.status === 429 ? 'rate limited' : 'overloaded';
+  if (reason === 'deadline') return `${context} (${limited} until the deadline)`;
+  if (reason === 'rate-limit-wait-spent') {
+    return `${context} (${limited} for ${Math.round(policy.maxRateLimitWaitMs / 1000)} s, the longest a call waits for a rate limit without a deadline)`;
+  }
+  return context;
 }
