@@ -25,6 +25,16 @@ import { CheckpointGuardError } from '../core/errors.js';
  */
 export type LoadSignal = 'ok' | 'throttled' | 'neutral';
 
+/** The server's request bucket, as its rate-limit headers describe it. */
+export interface RateLimitReading {
+  /** Requests the limit allows at once (`x-ratelimit-limit-requests`). */
+  readonly limit: number;
+  /** Requests left now (`x-ratelimit-remaining-requests`). */
+  readonly remaining: number;
+  /** Milliseconds until the bucket is full again (`x-ratelimit-reset-requests`). */
+  readonly resetMs: number;
+}
+
 /** A slot held by one attempt; release it once, when the answer is in (later calls are ignored). */
 export interface RequestPermit {
   release(signal: LoadSignal): void;
