@@ -1,14 +1,18 @@
 /**
  * Rate limits, end to end: `runCheckpointAudit` (the wiring the CLI and the Lambda share)
  * against the emulator, with the client's clock injected: it moves only by the waits the
- * client asks for, so a storm of 429s and a deadline are reached at once. A rate limit is
- * not a failure: only the deadline ends the waiting.
+ * client and its limiter ask for, so a storm of 429s, a deadline and a pace are reached at
+ * once. A rate limit is not a failure: only the deadline ends the waiting.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { runCheckpointAudit } from '../../lambda/audit-runner.js';
 import { type PolicyFile, parsePolicy } from '../../lambda/core/policy.js';
 import type { AuditReport, CheckpointResult } from '../../lambda/core/report.js';
-import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
+import {
+  type OpenAIEmulator,
+  type OpenAIEmulatorOptions,
+  startOpenAIEmulator,
+} from '../../lambda/emulator/openai/index.js';
 
 const KEY = 'sk-admin-RateLimitsE2e0123456789abcdefghij';
 const STORMY = 'ft:gpt-4o-mini-2024-07-18:org:stormy:S7o2R9mY';
@@ -32,8 +36,8 @@ function skippingClock(start = Date.now()) {
   };
 }
 
-async function started(): Promise<OpenAIEmulator> {
-  emulator = await startOpenAIEmulator({ adminKey: KEY });
+async function started(options: OpenAIEmulatorOptions = {}): Promise<OpenAIEmulator> {
+  emulator = await startOpenAIEmulator({ adminKey: KEY, ...options });
   return emulator;
 }
 
@@ -114,5 +118,24 @@ describe('a run under rate limits', () => {
     expect(result(report, CALM)?.status).toBe('clean');
     expect(report.status).toBe('partial');
     expect(api.requests.filter((r) => r.checkpointId === STORMY).length).toBeGreaterThan(3);
+  });
+
+  it("the server's rate-limit headers pace every request of the run: not a single 429", async () => {
+    const clock = skippingClock();
+    // A burst of 16: the 16 requests sent at once, before any answer, all fit in it.
+    const api = await started({
+      clock: clock.now,
+      rateLimit: { kind: 'token-bucket', requestsPerSecond: 10, burst: 16, rateHeaders: true },
+    });
+    const checkpoints = Array.from(
+      { length: 60 },
+      (_, index) => `ft:gpt-4o-mini-2024-07-18:org:paced-${index}:P4c3d${String(index).padStart(3, '0')}`,
+    );
+    for (const id of checkpoints) api.grant(id, ['proj_core']);
+
+    const report = await run(api, { ...POLICY, checkpoints }, clock);
+
+    expect(report.status).toBe('clean');
+    expect(api.counters).toMatchObject({ totalRequests: 60, rateLimited: 0 });
   });
 });

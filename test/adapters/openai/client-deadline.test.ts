@@ -57,7 +57,7 @@ describe('a run deadline', () => {
     expect(error.message).toMatch(
       /^listing permissions of ft:\S+ \(rate limited until the deadline\): HTTP 429 \(rate_limit_exceeded\): .* \(after \d+ attempts\)$/,
     );
-    // Far more attempts than the 3 retries of the budget, and no wait past the deadline.
+    // Far more attempts than the 3 retries of the budget; the last one waited for its turn until the deadline.
     expect(error.attempts).toBeGreaterThan(4);
     expect(harness.now()).toBeLessThanOrEqual(NOW + 3_000);
     expect(harness.emulator.requests).toHaveLength(error.attempts ?? 0);
@@ -86,7 +86,8 @@ describe('a run deadline', () => {
     const page = await client.listPermissionsPage(CHECKPOINT, { limit: 100 });
 
     expect(page.permissions.map((p) => p.projectId)).toEqual(['proj_core']);
-    expect(sleeps).toEqual([200]);
+    // The named wait, then the rest of one interval at the pace learned from it (4.5 a second).
+    expect(sleeps).toEqual([200, 23]);
   });
 
   it('backoff is bounded by the deadline too', async () => {
@@ -121,7 +122,11 @@ describe('a run deadline', () => {
     const [permission] = harness.emulator.permissionsOf(CHECKPOINT);
     harness.emulator.injectFault({ kind: 'delay', ms: 300, match: { operation: 'listPermissions' } });
     const client = newClient({
-      limiter: new RequestLimiter({ maxInFlight: 1 }),
+      limiter: new RequestLimiter({
+        maxInFlight: 1,
+        now: Date.now,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      }),
       deadline: Date.now() + 150,
       now: Date.now,
     });
