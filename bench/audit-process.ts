@@ -6,6 +6,7 @@
  * The wall time covers the audit alone (from the first request to the finished report),
  * not the process start or the module loading.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RequestLimiter, type RequestLimiterStats } from '../lambda/adapters/request-limiter.js';
 import { runCheckpointAudit } from '../lambda/audit-runner.js';
 import { DEFAULT_CONCURRENCY } from '../lambda/core/audit.js';
@@ -59,7 +60,7 @@ if (job.engine === 'sequential') {
 } else {
   const loaded = parsePolicy(policyFile, 'the benchmark policy', new Date());
   const concurrency = job.concurrency ?? DEFAULT_CONCURRENCY;
-  const limiter = new RequestLimiter({ maxInFlight: concurrency });
+  const limiter = new RequestLimiter({ maxInFlight: concurrency, now: Date.now, sleep });
   const start = performance.now();
   const report = await runCheckpointAudit({
     loaded,

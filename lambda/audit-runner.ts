@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { OpenAIClient, type OpenAIClientOptions } from './adapters/openai/index.js';
-import { RequestLimiter } from './adapters/request-limiter.js';
 import { type AuditObserver, type Clock, DEFAULT_CONCURRENCY, runAudit } from './core/audit.js';
 import { enrichReport } from './core/enrichment.js';
 import type { AuditMode, LoadedPolicy } from './core/policy.js';
@@ -39,9 +38,12 @@ export function effectiveMode(policyMode: AuditMode, callerAllowsEnforce: boolea
 
 export async function runCheckpointAudit(settings: RunSettings): Promise<AuditReport> {
   const client = new OpenAIClient({
-    // Every request of the run shares one cap, as high as the checkpoints listed at once;
-    // it comes down when the API answers 429 and climbs back after.
-    limiter: new RequestLimiter({ maxInFlight: settings.concurrency ?? DEFAULT_CONCURRENCY }),
+    // One limiter for every request of the run (lists, deletes, lookups): it paces their
+    // starts to the rate the API allows, and caps them in flight at the checkpoints listed
+    // at once. A limiter given in the settings (to watch it) takes its place.
+    ...(settings.client?.limiter === undefined
+      ? { maxInFlight: settings.concurrency ?? DEFAULT_CONCURRENCY }
+      : {}),
     ...settings.client,
     // No retry waits, and no attempt lasts, past the run's deadline.
     ...(settings.deadline !== undefined ? { deadline: settings.deadline } : {}),

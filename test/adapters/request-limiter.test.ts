@@ -1,15 +1,31 @@
 /**
- * The request limiter, driven by hand: permits are taken and released in a chosen
- * order and the cap is read back, so nothing here depends on time.
+ * The request limiter, on a virtual clock: permits are taken and released in a chosen order,
+ * or by workers against the emulator's token bucket on the same clock, and the cap, the pace
+ * and the moments of each start are read back. Nothing here waits for real time.
  */
 import { OpenAIClient } from '../../lambda/adapters/openai/index.js';
-import { RequestLimiter, type RequestPermit } from '../../lambda/adapters/request-limiter.js';
+import { parseRateLimitDuration } from '../../lambda/adapters/openai/rate-limit-headers.js';
+import {
+  RequestLimiter,
+  type RequestPermit,
+  type ServerHints,
+} from '../../lambda/adapters/request-limiter.js';
 import { CheckpointGuardError } from '../../lambda/core/errors.js';
-import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
+import {
+  type OpenAIEmulator,
+  type RateStep,
+  startOpenAIEmulator,
+} from '../../lambda/emulator/openai/index.js';
+import { TokenBucket } from '../../lambda/emulator/openai/token-bucket.js';
+import { VirtualClock } from '../support/virtual-clock.js';
 
 /** Lets every pending promise callback run. */
 async function settle(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve();
+}
+
+function newLimiter(maxInFlight: number, clock = new VirtualClock()): RequestLimiter {
+  return new RequestLimiter({ maxInFlight, now: clock.now, sleep: clock.sleep });
 }
 
 /** Takes `count` permits that are granted at once. */
@@ -27,9 +43,35 @@ function queue(limiter: RequestLimiter, count: number, granted: number[]): Promi
   );
 }
 
-describe('the request limiter', () => {
+/** Acquires and at once releases `count` permits, one after the other; resolves with each start time. */
+async function startOneAfterAnother(
+  limiter: RequestLimiter,
+  clock: VirtualClock,
+  count: number,
+): Promise<number[]> {
+  const starts: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const permit = await limiter.acquire();
+    starts.push(clock.now());
+    permit.release('ok');
+  }
+  return starts;
+}
+
+/** Records each acquisition's start time, all asked for at once. */
+async function startTogether(limiter: RequestLimiter, clock: VirtualClock, count: number): Promise<number[]> {
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const permit = await limiter.acquire();
+      permit.release('ok');
+      return clock.now();
+    }),
+  );
+}
+
+describe('the request limiter: requests in flight', () => {
   it('grants up to maxInFlight at once, and the next only when one is released', async () => {
-    const limiter = new RequestLimiter({ maxInFlight: 3 });
+    const limiter = newLimiter(3);
     const permits = await take(limiter, 3);
     const granted: number[] = [];
     queue(limiter, 1, granted);
@@ -44,7 +86,7 @@ describe('the request limiter', () => {
   });
 
   it('serves waiters first come, first served', async () => {
-    const limiter = new RequestLimiter({ maxInFlight: 1 });
+    const limiter = newLimiter(1);
     const [first] = await take(limiter, 1);
     const granted: number[] = [];
     const waiting = queue(limiter, 4, granted);
@@ -56,7 +98,7 @@ describe('the request limiter', () => {
   });
 
   it('halves the cap on a throttled answer', async () => {
-    const limiter = new RequestLimiter({ maxInFlight: 8 });
+    const limiter = newLimiter(8);
     const [permit] = await take(limiter, 1);
 
     permit?.release('throttled');
@@ -66,17 +108,17 @@ describe('the request limiter', () => {
   });
 
   it('halves once for a burst of throttled answers to requests sent under the same cap', async () => {
-    const limiter = new RequestLimiter({ maxInFlight: 16 });
+    const limiter = newLimiter(16);
     const permits = await take(limiter, 16);
 
     for (const permit of permits) permit.release('throttled');
 
     expect(limiter.cap).toBe(8);
-    expect(limiter.stats.decreases).toBe(1);
+    expect(limiter.stats).toMatchObject({ decreases: 1, throttled: 16 });
   });
 
   it('never goes below one request in flight', async () => {
-    const limiter = new RequestLimiter({ maxInFlight: 4 });
+    const limiter = newLimiter(4);
 
     for (let i = 0; i < 10; i++) (await limiter.acquire()).release('throttled');
 
@@ -88,7 +130,7 @@ describe('the request limiter', () => {
   });
 
   it('does not start more requests than the lowered cap while older ones finish', async () => {
-    const limiter = new RequestLimiter({ maxInFlight: 4 });
+    const limiter = newLimiter(4);
     const permits = await take(limiter, 4);
     const granted: number[] = [];
     queue(limiter, 4, granted);
@@ -106,7 +148,7 @@ describe('the request limiter', () => {
   });
 
   it('recovers after the throttling stops: about one more slot per round of successes, back to the max', async () => {
-    const limiter = new RequestLimiter({ maxInFlight: 8 });
+    const limiter = newLimiter(8);
     for (let i = 0; i < 3; i++) (await limiter.acquire()).release('throttled');
     expect(limiter.cap).toBe(1);
 
@@ -122,7 +164,7 @@ describe('the request limiter', () => {
   });
 
   it('never raises the cap above maxInFlight', async () => {
-    const limiter = new RequestLimiter({ maxInFlight: 3 });
+    const limiter = newLimiter(3);
 
     for (let i = 0; i < 100; i++) (await limiter.acquire()).release('ok');
 
@@ -134,7 +176,7 @@ describe('the request limiter', () => {
   });
 
   it('does not let answers to requests sent before a decrease raise the cap again', async () => {
-    const limiter = new RequestLimiter({ maxInFlight: 8 });
+    const limiter = newLimiter(8);
     const permits = await take(limiter, 8);
 
     permits[0]?.release('throttled');
@@ -144,7 +186,7 @@ describe('the request limiter', () => {
   });
 
   it('leaves the cap alone on answers that say nothing about load', async () => {
-    const limiter = new RequestLimiter({ maxInFlight: 8 });
+    const limiter = newLimiter(8);
     (await limiter.acquire()).release('throttled');
 
     for (let i = 0; i < 20; i++) (await limiter.acquire()).release('neutral');
@@ -152,27 +194,8 @@ describe('the request limiter', () => {
     expect(limiter.cap).toBe(4);
   });
 
-  it('starts nothing while a server-requested wait is held, then serves the waiters in order', async () => {
-    const limiter = new RequestLimiter({ maxInFlight: 4 });
-    let endWait: () => void = () => {};
-    limiter.holdUntil(
-      new Promise<void>((resolve) => {
-        endWait = resolve;
-      }),
-    );
-    const granted: number[] = [];
-    queue(limiter, 2, granted);
-    await settle();
-    expect(granted).toEqual([]);
-
-    endWait();
-    await settle();
-
-    expect(granted).toEqual([0, 1]);
-  });
-
   it('ignores a second release of the same permit', async () => {
-    const limiter = new RequestLimiter({ maxInFlight: 2 });
+    const limiter = newLimiter(2);
     const [permit] = await take(limiter, 1);
 
     permit?.release('ok');
@@ -183,7 +206,246 @@ describe('the request limiter', () => {
   });
 
   it.each([0, -1, 1.5, Number.NaN])('refuses maxInFlight %p', (maxInFlight) => {
-    expect(() => new RequestLimiter({ maxInFlight })).toThrow(CheckpointGuardError);
+    expect(() => newLimiter(maxInFlight)).toThrow(CheckpointGuardError);
+  });
+});
+
+describe('the request limiter: the pace', () => {
+  it('paces nothing and never sleeps before a limit is seen', async () => {
+    const clock = new VirtualClock();
+    let sleeps = 0;
+    const limiter = new RequestLimiter({
+      maxInFlight: 4,
+      now: clock.now,
+      sleep: (ms) => {
+        sleeps++;
+        return clock.sleep(ms);
+      },
+    });
+
+    const starts = await clock.run(startOneAfterAnother(limiter, clock, 200));
+
+    expect(new Set(starts).size).toBe(1);
+    expect(sleeps).toBe(0);
+    expect(limiter.stats.rate).toBeUndefined();
+  });
+
+  it('after a throttle naming one token interval, queued requests start one paced interval apart, not at once when the hold ends', async () => {
+    const clock = new VirtualClock(0);
+    const limiter = newLimiter(8, clock);
+    (await limiter.acquire()).release('throttled', { waitMs: 25 });
+    limiter.holdUntil(25);
+    expect(limiter.stats).toMatchObject({ rate: 40, rateSource: 'inferred' });
+
+    const starts = await clock.run(startTogether(limiter, clock, 5));
+
+    // Paced at 90 % of 40 requests/s: one start every 27.8 ms (a little later than the named
+    // wait, for the first), each wait rounded up to whole ms.
+    expect(starts).toEqual([28, 56, 84, 112, 140]);
+  });
+
+  it('holds every start until the wait the server named has passed, and learns no rate from a wait over a second', async () => {
+    const clock = new VirtualClock(0);
+    const limiter = newLimiter(4, clock);
+    (await limiter.acquire()).release('throttled', { waitMs: 1500 });
+    limiter.holdUntil(1500);
+
+    const starts = await clock.run(startTogether(limiter, clock, 3));
+
+    // A wait over a second is a window reopening, not a token's interval: it holds, and
+    // with no success seen yet, says nothing of the rate.
+    expect(starts).toEqual([1500, 1500, 1500]);
+    expect(limiter.stats.rate).toBeUndefined();
+  });
+
+  it('a waiter whose deadline comes before the hold ends gets no permit, at the deadline', async () => {
+    const clock = new VirtualClock(0);
+    const limiter = newLimiter(4, clock);
+    (await limiter.acquire()).release('throttled', { waitMs: 1000 });
+    limiter.holdUntil(1000);
+
+    const permit = await clock.run(limiter.acquire(400));
+
+    expect(permit).toBeUndefined();
+    expect(clock.now()).toBe(400);
+    expect(limiter.stats.waiting).toBe(0);
+  });
+
+  it('a deadline already past gets no permit, even from an idle limiter', async () => {
+    const clock = new VirtualClock(0);
+    const limiter = newLimiter(4, clock);
+
+    await expect(limiter.acquire(0)).resolves.toBeUndefined();
+  });
+
+  it('the first throttle after a burst takes the larger of the named wait and the successes per second', async () => {
+    const clock = new VirtualClock(0);
+    const limiter = newLimiter(16, clock);
+    await clock.run(startOneAfterAnother(limiter, clock, 40));
+
+    // A sliding window: forty at once, then a 429 naming the 950 ms until the window reopens.
+    (await limiter.acquire()).release('throttled', { waitMs: 950 });
+
+    expect(limiter.stats.rate).toBe(40);
+  });
+
+  it('answers to requests sent before a throttle do not lower the rate again', async () => {
+    const clock = new VirtualClock(0);
+    const limiter = newLimiter(16, clock);
+    const permits = await take(limiter, 16);
+
+    for (const permit of permits) permit.release('throttled', { waitMs: 25 });
+
+    expect(limiter.stats).toMatchObject({ rate: 40, throttled: 16, decreases: 1 });
+  });
+
+  it('a later throttle lowers the rate to the named one, but never by more than half at once', async () => {
+    const clock = new VirtualClock(0);
+    const limiter = newLimiter(4, clock);
+    (await limiter.acquire()).release('throttled', { waitMs: 25 });
+    expect(limiter.stats.rate).toBe(40);
+
+    const permit = await clock.run(limiter.acquire());
+    permit.release('throttled', { waitMs: 100 });
+    expect(limiter.stats.rate).toBe(20);
+
+    const next = await clock.run(limiter.acquire());
+    next.release('throttled', { waitMs: 50 });
+    expect(limiter.stats.rate).toBe(16);
+  });
+
+  it("the server's rate-limit headers give the exact pace: what remains at once, then one token per interval", async () => {
+    const clock = new VirtualClock(0);
+    const limiter = newLimiter(8, clock);
+    // 10 a second: 8 tokens short of full, full again in 800 ms; 2 left now.
+    (await limiter.acquire()).release('ok', { rateLimit: { limit: 10, remaining: 2, resetMs: 800 } });
+
+    const starts = await clock.run(startTogether(limiter, clock, 5));
+
+    expect(limiter.stats).toMatchObject({ rate: 10, rateSource: 'headers' });
+    expect(starts).toEqual([0, 0, 100, 200, 300]);
+  });
+
+  it('with rate-limit headers, the requests still in flight count against what remains', async () => {
+    const clock = new VirtualClock(0);
+    const limiter = newLimiter(8, clock);
+    const [answered, ...inFlight] = await take(limiter, 3);
+    answered?.release('ok', { rateLimit: { limit: 10, remaining: 3, resetMs: 700 } });
+
+    const starts = await clock.run(startTogether(limiter, clock, 2));
+
+    // 3 remained, 2 are on their way: one starts now, the next a token later.
+    expect(starts).toEqual([0, 100]);
+    for (const permit of inFlight) permit.release('ok');
+  });
+});
+
+/** A run of `requests` calls by `workers` workers against the emulator's token bucket, on a virtual clock. */
+async function runAgainstBucket(options: {
+  readonly requests: number;
+  readonly workers: number;
+  readonly latencyMs: number;
+  readonly rateHeaders: boolean;
+  readonly schedule?: readonly RateStep[];
+  /** Called after each answer, with the time. */
+  readonly watch?: (limiter: RequestLimiter, now: number) => void;
+}): Promise<{ readonly elapsedMs: number; readonly limited: number; readonly sent: number }> {
+  const clock = new VirtualClock(0);
+  const bucket = new TokenBucket(
+    {
+      kind: 'token-bucket',
+      requestsPerSecond: 40,
+      rateHeaders: options.rateHeaders,
+      ...(options.schedule ? { schedule: options.schedule } : {}),
+    },
+    clock.now,
+  );
+  const limiter = newLimiter(options.workers, clock);
+  let left = options.requests;
+  let limited = 0;
+  let sent = 0;
+  const worker = async (): Promise<void> => {
+    for (; left > 0; left--) {
+      for (;;) {
+        const permit = await limiter.acquire();
+        await clock.sleep(options.latencyMs / 2);
+        const decision = bucket.admit();
+        sent++;
+        await clock.sleep(options.latencyMs / 2);
+        const headers: Readonly<Record<string, string | undefined>> =
+          decision.kind === 'accepted' ? decision.headers : (decision.reply.headers ?? {});
+        const reset = headers['x-ratelimit-reset-requests'];
+        const hints: ServerHints =
+          reset === undefined
+            ? {}
+            : {
+                rateLimit: {
+                  limit: Number(headers['x-ratelimit-limit-requests']),
+                  remaining: Number(headers['x-ratelimit-remaining-requests']),
+                  resetMs: parseRateLimitDuration(reset) as number,
+                },
+              };
+        if (decision.kind === 'accepted') {
+          permit.release('ok', hints);
+          options.watch?.(limiter, clock.now());
+          break;
+        }
+        limited++;
+        const waitMs = Number(headers['retry-after-ms']);
+        permit.release('throttled', { ...hints, waitMs });
+        // As the client does: the retry waits out the named wait, and holds the others meanwhile.
+        limiter.holdUntil(clock.now() + waitMs);
+        options.watch?.(limiter, clock.now());
+      }
+    }
+  };
+  await clock.run(Promise.all(Array.from({ length: options.workers }, worker)));
+  return { elapsedMs: clock.now(), limited, sent };
+}
+
+describe('the request limiter against a token bucket of 40 requests/s, burst 40', () => {
+  it('without rate-limit headers: the burst, then the learned pace, few 429s, within 1.15x of requests / rate', async () => {
+    const run = await runAgainstBucket({ requests: 400, workers: 16, latencyMs: 2, rateHeaders: false });
+
+    // The requests in flight when the burst ran out are answered 429; after that, almost none.
+    expect(run.limited).toBeLessThanOrEqual(20);
+    expect(run.elapsedMs).toBeLessThanOrEqual(1.15 * 10_000);
+  });
+
+  it('with rate-limit headers: not a single 429', async () => {
+    const run = await runAgainstBucket({ requests: 400, workers: 16, latencyMs: 2, rateHeaders: true });
+
+    expect(run.limited).toBe(0);
+    expect(run.elapsedMs).toBeLessThanOrEqual(10_000);
+  });
+
+  it('the learned rate follows a limit that halves, then recovers', async () => {
+    const rates: { readonly at: number; readonly rate: number | undefined }[] = [];
+    const rateAt = (ms: number): number => {
+      const last = rates.filter((sample) => sample.at <= ms).at(-1);
+      return last?.rate ?? Number.NaN;
+    };
+
+    const run = await runAgainstBucket({
+      requests: 1400,
+      workers: 16,
+      latencyMs: 2,
+      rateHeaders: false,
+      schedule: [
+        { afterMs: 10_000, requestsPerSecond: 20, burst: 20 },
+        { afterMs: 30_000, requestsPerSecond: 40 },
+      ],
+      watch: (limiter, now) => rates.push({ at: now, rate: limiter.stats.rate }),
+    });
+
+    expect(rateAt(9_000)).toBeGreaterThanOrEqual(40);
+    // Halved at 10 s: learned within a second, and held near 20 until the limit rises.
+    expect(rateAt(11_000)).toBeGreaterThanOrEqual(18);
+    expect(rateAt(11_000)).toBeLessThanOrEqual(26);
+    expect(rateAt(29_000)).toBeLessThanOrEqual(26);
+    // Raised at 30 s: probed back up, without a 429 telling it to.
+    expect(rateAt(40_000)).toBeGreaterThan(32);
+    expect(run.limited / run.sent).toBeLessThan(0.03);
   });
 });
 
@@ -201,21 +463,22 @@ describe('the OpenAI client with a limiter', () => {
 
   afterEach(() => emulator.close());
 
-  it('a 429 halves the cap, and no other request starts while the client waits out its Retry-After', async () => {
-    const limiter = new RequestLimiter({ maxInFlight: 4 });
+  it('a 429 halves the cap, and no other request starts while the client waits out its retry-after-ms', async () => {
+    let clock = 0;
     const waits: number[] = [];
     let endWait: () => void = () => {};
-    const client = new OpenAIClient({
-      baseUrl: emulator.baseUrl,
-      adminKey: KEY,
-      limiter,
-      sleep: (ms) => {
-        waits.push(ms);
-        return new Promise((resolve) => {
-          endWait = resolve;
-        });
-      },
-    });
+    const sleep = (ms: number): Promise<void> => {
+      waits.push(ms);
+      return new Promise((resolve) => {
+        endWait = () => {
+          clock += ms;
+          resolve();
+        };
+      });
+    };
+    const now = (): number => clock;
+    const limiter = new RequestLimiter({ maxInFlight: 4, now, sleep });
+    const client = new OpenAIClient({ baseUrl: emulator.baseUrl, adminKey: KEY, limiter, now, sleep });
     emulator.injectFault({
       kind: 'error',
       status: 429,
@@ -232,7 +495,7 @@ describe('the OpenAI client with a limiter', () => {
 
       const other = client.listPermissionsPage(OTHER, { limit: 10 });
       await settle();
-      expect(limiter.stats.waiting).toBe(1);
+      expect(limiter.stats.waiting).toBe(2);
       expect(emulator.requests).toHaveLength(1);
 
       endWait();
@@ -244,7 +507,7 @@ describe('the OpenAI client with a limiter', () => {
   });
 
   it('every attempt takes a slot: with one slot, requests reach the API one at a time', async () => {
-    const limiter = new RequestLimiter({ maxInFlight: 1 });
+    const limiter = newLimiter(1);
     const client = new OpenAIClient({ baseUrl: emulator.baseUrl, adminKey: KEY, limiter });
     try {
       const calls = [THROTTLED, OTHER, THROTTLED].map((id) => client.listPermissionsPage(id, { limit: 10 }));
@@ -258,5 +521,17 @@ describe('the OpenAI client with a limiter', () => {
     } finally {
       client.close();
     }
+  });
+
+  it('refuses both a limiter and maxInFlight', () => {
+    expect(
+      () =>
+        new OpenAIClient({
+          baseUrl: emulator.baseUrl,
+          adminKey: KEY,
+          limiter: newLimiter(2),
+          maxInFlight: 2,
+        }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_CONFIG' }));
   });
 });

@@ -70,7 +70,8 @@ function run(
     mode: file.mode ?? 'report',
     adminKey: KEY,
     baseUrl: emulator.baseUrl,
-    client: { retry: { maxRetries: 1, baseDelayMs: 1 } },
+    // A 503 is a rate limit, waited out for maxRateLimitWaitMs when there is no deadline.
+    client: { retry: { maxRetries: 1, baseDelayMs: 1, maxRateLimitWaitMs: 100 } },
     ...extra,
   });
 }

@@ -200,8 +200,20 @@ describe('each invariant catches the run that breaks it', () => {
   });
 
   it('6: a request tried more often than the retry budget allows', () => {
-    const retried = Array.from({ length: 4 }, () => request('GET', C, null, 503));
+    const retried = Array.from({ length: 4 }, () => request('GET', C, null, 500));
 
     expect(() => endsWithinItsDeadline({ ...goodRun(), requests: retried }, 3)).toThrow(/permissions/);
+  });
+
+  it('6: rate-limited attempts do not count against the retry budget', () => {
+    const waitedOut = [
+      ...Array.from({ length: 6 }, () => request('GET', C, null, 429)),
+      ...Array.from({ length: 6 }, () => request('GET', C, null, 503)),
+      request('GET', C, null, 500),
+      request('GET', C, null, 500),
+      request('GET', C, null, 200),
+    ];
+
+    expect(() => endsWithinItsDeadline({ ...goodRun(), requests: waitedOut }, 3)).not.toThrow();
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The set-up the OpenAI client tests share: a fresh emulator for each test, and
  * clients of it whose waits are recorded instead of waited (jitter fixed at 0.5),
- * all closed after the test.
+ * all closed after the test. Their clock moves only by the waits they ask for, so a
+ * deadline or a limiter's pace is reached at once, at the same point every run.
  */
 import { afterEach, beforeEach } from '@jest/globals';
 import { OpenAIClient, type OpenAIClientOptions } from '../../lambda/adapters/openai/index.js';
@@ -11,8 +12,10 @@ import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/
 export interface ClientHarness {
   /** This test's emulator. */
   readonly emulator: OpenAIEmulator;
-  /** Every wait the clients asked for, in order. */
+  /** Every wait the clients (and their limiters) asked for, in order. */
   readonly sleeps: number[];
+  /** The clients' clock, in epoch ms: it starts at `startAt` and moves by each wait asked for. */
+  readonly now: () => number;
   newClient(overrides?: Partial<OpenAIClientOptions>): OpenAIClient;
 }
 
@@ -20,14 +23,19 @@ export interface ClientHarness {
 export function useClientHarness(defaults: {
   readonly adminKey: string;
   readonly maxRetries: number;
-  readonly now?: () => number;
+  /** @default 2026-01-01T12:00:00Z */
+  readonly startAt?: number;
 }): ClientHarness {
+  const startAt = defaults.startAt ?? Date.UTC(2026, 0, 1, 12, 0, 0);
   let emulator: OpenAIEmulator | undefined;
   let clients: OpenAIClient[] = [];
   const sleeps: number[] = [];
+  let clock = startAt;
+  const now = (): number => clock;
   beforeEach(async () => {
     emulator = await startOpenAIEmulator({ adminKey: defaults.adminKey });
     sleeps.length = 0;
+    clock = startAt;
     clients = [];
   });
   afterEach(async () => {
@@ -40,6 +48,7 @@ export function useClientHarness(defaults: {
       return emulator;
     },
     sleeps,
+    now,
     newClient(overrides = {}) {
       const client = new OpenAIClient({
         baseUrl: this.emulator.baseUrl,
@@ -47,9 +56,10 @@ export function useClientHarness(defaults: {
         retry: { maxRetries: defaults.maxRetries },
         sleep: async (ms) => {
           sleeps.push(ms);
+          clock += ms;
         },
         random: () => 0.5,
-        ...(defaults.now ? { now: defaults.now } : {}),
+        now,
         ...overrides,
       });
       clients.push(client);

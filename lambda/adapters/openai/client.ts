@@ -62,20 +62,28 @@ export interface OpenAIClientOptions {
    * @default 30000
    */
   readonly timeoutMs?: number;
-  /** @default { maxRetries: 5, baseDelayMs: 500, maxDelayMs: 30000, maxRetryAfterMs: 60000 } */
+  /**
+   * @default { maxRetries: 5, baseDelayMs: 500, maxDelayMs: 30000, maxRetryAfterMs: 60000, maxRateLimitWaitMs: 300000 }
+   */
   readonly retry?: RetryOptions;
-  /** Waits between attempts. @default a setTimeout promise */
+  /** Waits between attempts, and the limiter's waits when the client builds it. @default a setTimeout promise */
   readonly sleep?: (ms: number) => Promise<void>;
   /** Jitter source in [0, 1). @default Math.random */
   readonly random?: () => number;
-  /** Current time in epoch milliseconds, for `Retry-After` dates. @default Date.now */
+  /** Current time in epoch milliseconds: deadlines, `Retry-After` dates, the limiter's pace. @default Date.now */
   readonly now?: () => number;
   /**
-   * Caps the requests in flight, adapting to 429s; every attempt (retries included) takes a
-   * slot. Share one limiter between clients that share a rate limit.
-   * @default a new RequestLimiter of DEFAULT_MAX_IN_FLIGHT
+   * Paces request starts to the rate the API allows and caps the requests in flight; every
+   * attempt (retries included) takes a permit. Share one limiter between clients that share
+   * a rate limit, on the client's clock (`now`, `sleep`).
+   * @default a new RequestLimiter of `maxInFlight`, on the client's `now` and `sleep`
    */
   readonly limiter?: RequestLimiter;
+  /**
+   * Requests in flight at most, for the limiter the client builds; not with `limiter`.
+   * @default DEFAULT_MAX_IN_FLIGHT
+   */
+  readonly maxInFlight?: number;
   /**
    * Epoch ms by which every call must be over (a run's deadline): a retry whose wait would
    * end after it is not made (the last failure is reported), and an attempt's timeout is cut
@@ -98,7 +106,10 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
   readonly #redact: Redactor;
   readonly #loop: RetryLoop;
 
-  /** @throws CheckpointGuardError `ERR_INVALID_BASE_URL`, `ERR_MISSING_KEY` or `ERR_CONFIG` */
+  /**
+   * @throws CheckpointGuardError `ERR_INVALID_BASE_URL`, `ERR_MISSING_KEY` or `ERR_CONFIG` (also for
+   * both `limiter` and `maxInFlight`)
+   */
   constructor(options: OpenAIClientOptions) {
     this.#baseUrl = resolveBaseUrl(options.baseUrl);
     if (options.adminKey === '') {
@@ -124,15 +135,22 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
         `deadline must be a time in epoch ms, got ${options.deadline}`,
       );
     }
+    if (options.limiter !== undefined && options.maxInFlight !== undefined) {
+      throw new CheckpointGuardError('ERR_CONFIG', 'give either a limiter or maxInFlight, not both');
+    }
+    const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    const now = options.now ?? Date.now;
     this.#redact = createRedactor([options.adminKey]);
     this.#loop = new RetryLoop({
       adminKey: options.adminKey,
       timeoutMs,
       policy,
-      sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+      sleep,
       random: options.random ?? Math.random,
-      now: options.now ?? Date.now,
-      limiter: options.limiter ?? new RequestLimiter({ maxInFlight: DEFAULT_MAX_IN_FLIGHT }),
+      now,
+      limiter:
+        options.limiter ??
+        new RequestLimiter({ maxInFlight: options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, now, sleep }),
       deadline: options.deadline,
       redact: this.#redact,
       redactData: createRedactor([options.adminKey], { keepLines: true }),

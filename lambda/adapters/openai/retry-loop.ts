@@ -1,19 +1,23 @@
 /**
- * The retry loop of the OpenAI client. Each attempt takes a slot of the request limiter,
- * goes out once over http.ts, and is read once, redacted (outcome.ts); `decideRetry` (retry.ts)
- * then says whether to try again and after how long. The loop only carries that out: it
- * sleeps, holds the limiter while a wait the server asked for runs, and ends with the
- * final reply or the final transport failure.
+ * The retry loop of the OpenAI client. Each attempt takes a permit of the request limiter,
+ * goes out once over http.ts, and is read once, redacted (outcome.ts); its permit goes back with what
+ * the reply said about the server's limit (a rate limit, the wait it named, the
+ * `x-ratelimit-*` headers). `decideRetry` (retry.ts) then says whether to try again and
+ * after how long. The loop only carries that out: after a rate limit whose wait the server
+ * named, it holds the limiter until then and asks it again at once (the limiter starts
+ * nothing before, then paces the starts); after any other failure it sleeps the backoff
+ * first. It ends with the final reply or the final transport failure.
  */
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { ApiError } from '../../core/errors.js';
-import type { LoadSignal, RequestLimiter } from '../request-limiter.js';
+import type { LoadSignal, RequestLimiter, ServerHints } from '../request-limiter.js';
 import { exchange, MAX_RESPONSE_BYTES } from './http.js';
 import { transportError } from './interpret.js';
-import { type Answer, type AttemptOutcome, isQuotaError, readReply } from './outcome.js';
+import { type Answer, type AttemptOutcome, readReply } from './outcome.js';
+import { readRateLimit } from './rate-limit-headers.js';
 import type { Redactor } from './redact.js';
-import { decideRetry, type RetryPolicy } from './retry.js';
+import { decideRetry, isRateLimited, namedWaitMs, type RetryPolicy, type StopReason } from './retry.js';
 
 /** Version sent in the User-Agent; kept equal to package.json's by a test. */
 export const CLIENT_VERSION = '0.1.0';
@@ -77,53 +81,85 @@ export class RetryLoop {
   }
 
   /**
-   * Sends with retries and returns the final reply, whatever its status.
+   * Sends with retries and returns the final reply, whatever its status. A reply that
+   * stands because the call was rate limited until the deadline (or, without one, for
+   * `maxRateLimitWaitMs`) says so in its context.
    *
    * @throws ApiError `ERR_OPENAI_NETWORK` or `ERR_OPENAI_TIMEOUT` when the last attempt got no reply
    */
   async call(spec: CallSpec): Promise<Answer> {
-    const { limiter, deadline, now } = this.#settings;
+    const { limiter, deadline, now, policy } = this.#settings;
+    let failureRetries = 0;
+    let rateLimitRetries = 0;
+    /** When the call was first rate limited, and the waits it made after rate limits since. */
+    let rateLimitedSince: number | undefined;
+    let rateLimitWaitedMs = 0;
+    let last: AttemptOutcome | undefined;
     for (let attempt = 1; ; attempt++) {
-      const permit = await limiter.acquire();
-      // Queued behind a throttled limiter until past the deadline: nothing is sent (a DELETE
-      // sent with a 1 ms limit could take effect and still be reported as failed).
-      if (deadline !== undefined && now() >= deadline) {
-        permit.release('neutral');
+      const permit = await limiter.acquire(deadline);
+      // Queued behind the limiter until the deadline: nothing is sent (a DELETE sent with a 1 ms
+      // limit could take effect and still be reported as failed), and the last answer stands.
+      if (permit === undefined) {
+        if (last !== undefined) return this.#finish(spec, last, attempt - 1, 'deadline');
         throw new ApiError(
           'ERR_OPENAI_TIMEOUT',
           `${spec.context}: not sent, the run's deadline was reached while it waited for a slot`,
-          { attempts: attempt - 1 },
+          { attempts: 0 },
         );
       }
       let outcome: AttemptOutcome;
-      let load: LoadSignal = 'neutral';
       try {
         outcome = await this.#attempt(spec);
-        load = loadSignalOf(outcome);
-      } finally {
-        // Always give the slot back, or every later request would wait forever.
-        permit.release(load);
+      } catch (error) {
+        // Always give the permit back, or every later request would wait forever.
+        permit.release('neutral');
+        throw error;
       }
+      last = outcome;
+      const at = now();
       const decision = decideRetry({
-        attempt,
         outcome,
+        failureRetries,
+        rateLimitRetries,
+        rateLimitedMs:
+          rateLimitedSince === undefined ? 0 : Math.max(rateLimitWaitedMs, at - rateLimitedSince),
         idempotent: spec.idempotent,
         aborted: spec.signal?.aborted === true,
-        policy: this.#settings.policy,
-        now: now(),
+        policy,
+        now: at,
         deadline,
         random: this.#settings.random,
       });
-      if (!decision.retry) {
-        if (outcome.kind === 'response')
-          return { context: spec.context, reply: outcome.reply, attempts: attempt };
-        throw transportError(spec.context, outcome, attempt, this.#settings.redact);
+      const { signal, hints } = feedbackOf(outcome, policy, at);
+      permit.release(signal, hints);
+      if (!decision.retry) return this.#finish(spec, outcome, attempt, decision.reason);
+      if (decision.rateLimited) {
+        rateLimitRetries++;
+        rateLimitedSince ??= at;
+        rateLimitWaitedMs += decision.delayMs;
+        // The server asked the client, not only this request, to wait: the limiter holds every
+        // start until the wait has passed, this retry's included.
+        if (decision.serverAsked) {
+          limiter.holdUntil(at + decision.delayMs);
+          continue;
+        }
+      } else {
+        failureRetries++;
       }
-      const wait = this.#settings.sleep(decision.delayMs);
-      // The server asked this client to wait, not only this request: nothing else starts meanwhile.
-      if (load === 'throttled' && decision.serverAsked) limiter.holdUntil(wait);
-      await wait;
+      await this.#settings.sleep(decision.delayMs);
     }
+  }
+
+  /** The call's end: its last reply, or the error of its last transport failure. */
+  #finish(spec: CallSpec, outcome: AttemptOutcome, attempts: number, reason: StopReason): Answer {
+    if (outcome.kind !== 'response') {
+      throw transportError(spec.context, outcome, attempts, this.#settings.redact);
+    }
+    return {
+      context: stopContext(spec.context, outcome, reason, this.#settings.policy),
+      reply: outcome.reply,
+      attempts,
+    };
   }
 
   /** Closes idle keep-alive connections. The loop remains usable. */
@@ -169,10 +205,39 @@ export class RetryLoop {
   }
 }
 
-/** 429 (other than a spent quota) and 503 mean "slow down"; other answers mean the server kept up. */
-function loadSignalOf(outcome: AttemptOutcome): LoadSignal {
-  if (outcome.kind !== 'response') return 'neutral';
-  const { status, api } = outcome.reply;
-  if ((status === 429 && !isQuotaError(api)) || status === 503) return 'throttled';
-  return status >= 500 ? 'neutral' : 'ok';
+/**
+ * What an attempt tells the limiter: a rate limit means "slow down", with the wait the server
+ * named; another 5xx or no reply says nothing about load; any other reply means the server
+ * kept up. The server's rate-limit headers go along whenever the reply has them.
+ */
+function feedbackOf(
+  outcome: AttemptOutcome,
+  policy: RetryPolicy,
+  nowMs: number,
+): { readonly signal: LoadSignal; readonly hints: ServerHints } {
+  if (outcome.kind !== 'response') return { signal: 'neutral', hints: {} };
+  const { headers, status } = outcome.reply;
+  const rateLimit = readRateLimit(headers);
+  const withBucket = rateLimit !== undefined ? { rateLimit } : {};
+  if (isRateLimited(outcome)) {
+    const waitMs = namedWaitMs(policy, headers, nowMs);
+    return { signal: 'throttled', hints: { ...withBucket, ...(waitMs !== undefined ? { waitMs } : {}) } };
+  }
+  return { signal: status >= 500 ? 'neutral' : 'ok', hints: withBucket };
+}
+
+/** The context of a reply that stands: a rate limit that outlasted the deadline or the wait budget says so. */
+function stopContext(
+  context: string,
+  outcome: AttemptOutcome & { readonly kind: 'response' },
+  reason: StopReason,
+  policy: RetryPolicy,
+): string {
+  if (!isRateLimited(outcome)) return context;
+  const limited = outcome.reply.status === 429 ? 'rate limited' : 'overloaded';
+  if (reason === 'deadline') return `${context} (${limited} until the deadline)`;
+  if (reason === 'rate-limit-wait-spent') {
+    return `${context} (${limited} for ${Math.round(policy.maxRateLimitWaitMs / 1000)} s, the longest a call waits for a rate limit without a deadline)`;
+  }
+  return context;
 }

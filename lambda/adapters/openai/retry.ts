@@ -3,6 +3,11 @@
  * failures are retried, how long to wait, and how a server's own `retry-after-ms` /
  * `Retry-After` is honoured. `decideRetry` puts them together into the one decision the
  * retry loop (retry-loop.ts) carries out.
+ *
+ * Two budgets. A real failure (a 5xx other than 503, a reset, a timeout) spends one of
+ * `maxRetries`. A rate limit (429 other than a spent quota, or 503) spends none: the call
+ * waits and tries again for as long as the run's deadline allows, or, without a deadline,
+ * until it has been rate limited for `maxRateLimitWaitMs`.
  */
 
 import { CheckpointGuardError } from '../../core/errors.js';
@@ -28,6 +33,13 @@ export interface RetryOptions {
    * @default 60000
    */
   readonly maxRetryAfterMs?: number;
+  /**
+   * Without a deadline: how long one call keeps retrying after rate limits (429, 503),
+   * counted from its first rate-limited answer; then that answer stands. With a deadline,
+   * the deadline alone ends the waiting.
+   * @default 300000 (5 minutes)
+   */
+  readonly maxRateLimitWaitMs?: number;
 }
 
 export type RetryPolicy = Required<RetryOptions>;
@@ -37,6 +49,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   baseDelayMs: 500,
   maxDelayMs: 30_000,
   maxRetryAfterMs: 60_000,
+  maxRateLimitWaitMs: 300_000,
 };
 
 /** Fills in the defaults and refuses impossible values. @throws CheckpointGuardError `ERR_CONFIG` */
@@ -105,6 +118,16 @@ export function serverRequestedDelayMs(headers: ReplyHeaders, nowMs: number): nu
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
 
+/** The wait a reply names, as honoured: whole milliseconds, at most `maxRetryAfterMs`. */
+export function namedWaitMs(policy: RetryPolicy, headers: ReplyHeaders, nowMs: number): number | undefined {
+  const serverDelayMs = serverRequestedDelayMs(headers, nowMs);
+  return serverDelayMs === undefined ? undefined : honouredWaitMs(policy, serverDelayMs);
+}
+
+function honouredWaitMs(policy: RetryPolicy, serverDelayMs: number): number {
+  return Math.ceil(Math.min(serverDelayMs, policy.maxRetryAfterMs));
+}
+
 /**
  * How long to wait before retry number `retry` (0 for the first retry): the server's
  * requested delay bounded by `maxRetryAfterMs`, or else exponential backoff with full
@@ -116,16 +139,30 @@ export function retryDelayMs(
   serverDelayMs: number | undefined,
   random: () => number,
 ): number {
-  if (serverDelayMs !== undefined) return Math.ceil(Math.min(serverDelayMs, policy.maxRetryAfterMs));
+  if (serverDelayMs !== undefined) return honouredWaitMs(policy, serverDelayMs);
   const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
   return Math.floor(random() * cap);
 }
 
+/**
+ * A rate limit: a 429 other than a spent quota, or a 503 (overloaded). Waiting helps, and
+ * the request was not processed; the limiter slows the run down on it.
+ */
+export function isRateLimited(outcome: AttemptOutcome): boolean {
+  if (outcome.kind !== 'response') return false;
+  const { status, api } = outcome.reply;
+  return (status === 429 && !isQuotaError(api)) || status === 503;
+}
+
 /** Everything the retry decision depends on, the clock and the jitter source included. */
 export interface RetryQuestion {
-  /** Attempts made so far, the one that just ended included (1 after the first). */
-  readonly attempt: number;
   readonly outcome: AttemptOutcome;
+  /** Retries already made after real failures: the part of `maxRetries` spent. */
+  readonly failureRetries: number;
+  /** Retries already made after rate limits (they spend no budget; they widen the backoff). */
+  readonly rateLimitRetries: number;
+  /** How long the call has been rate limited so far: 0 before its first rate-limited answer. */
+  readonly rateLimitedMs: number;
   /**
    * Whether repeating the request is harmless even if the last attempt took effect. A 429
    * or a refused connection is retried regardless: the request was not processed.
@@ -133,7 +170,7 @@ export interface RetryQuestion {
   readonly idempotent: boolean;
   /** The caller abandoned the call. */
   readonly aborted: boolean;
-  /** The budget: `maxRetries` and the bounds of each wait. */
+  /** The budgets: `maxRetries`, `maxRateLimitWaitMs`, and the bounds of each wait. */
   readonly policy: RetryPolicy;
   /** Epoch ms. */
   readonly now: number;
@@ -143,15 +180,20 @@ export interface RetryQuestion {
   readonly random: () => number;
 }
 
-/** Why a call is not tried again. */
-export type StopReason = 'aborted' | 'not-retryable' | 'budget-spent' | 'deadline';
+/**
+ * Why a call is not tried again. `deadline` and `rate-limit-wait-spent` after a rate limit
+ * mean the call was rate limited until then.
+ */
+export type StopReason = 'aborted' | 'not-retryable' | 'budget-spent' | 'deadline' | 'rate-limit-wait-spent';
 
 export type RetryDecision =
   | {
       readonly retry: true;
       readonly delayMs: number;
-      /** The server named the wait (`retry-after-ms` / `Retry-After`), asking the client, not only this request, to wait. */
+      /** The server named the wait (`retry-after-ms` / `Retry-After`). */
       readonly serverAsked: boolean;
+      /** The answer was a rate limit: this retry spends no budget. */
+      readonly rateLimited: boolean;
     }
   | { readonly retry: false; readonly reason: StopReason };
 
@@ -160,16 +202,23 @@ export type RetryDecision =
  * Pure: the same question always gets the same answer.
  */
 export function decideRetry(question: RetryQuestion): RetryDecision {
-  const { attempt, outcome, policy, now, deadline } = question;
+  const { outcome, policy, now, deadline } = question;
   if (question.aborted) return { retry: false, reason: 'aborted' };
   if (!isRetryable(outcome, question.idempotent)) return { retry: false, reason: 'not-retryable' };
-  if (attempt > policy.maxRetries) return { retry: false, reason: 'budget-spent' };
+  const rateLimited = isRateLimited(outcome);
+  if (!rateLimited && question.failureRetries >= policy.maxRetries) {
+    return { retry: false, reason: 'budget-spent' };
+  }
   const serverDelayMs =
     outcome.kind === 'response' ? serverRequestedDelayMs(outcome.reply.headers, now) : undefined;
-  const delayMs = retryDelayMs(policy, attempt - 1, serverDelayMs, question.random);
-  // A retry that could only start after the deadline is not made: the last failure stands.
+  const retries = rateLimited ? question.rateLimitRetries : question.failureRetries;
+  const delayMs = retryDelayMs(policy, retries, serverDelayMs, question.random);
+  // A retry that could only start after the deadline is not made: the last answer stands.
   if (deadline !== undefined && now + delayMs >= deadline) return { retry: false, reason: 'deadline' };
-  return { retry: true, delayMs, serverAsked: serverDelayMs !== undefined };
+  if (deadline === undefined && rateLimited && question.rateLimitedMs + delayMs > policy.maxRateLimitWaitMs) {
+    return { retry: false, reason: 'rate-limit-wait-spent' };
+  }
+  return { retry: true, delayMs, serverAsked: serverDelayMs !== undefined, rateLimited };
 }
 
 function isRetryable(outcome: AttemptOutcome, idempotent: boolean): boolean {

@@ -13,7 +13,7 @@ const KEY = 'sk-admin-D3adlineKey0123456789abcdefghijkl';
 const CHECKPOINT = 'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd';
 const NOW = 1_800_000_000_000;
 
-const harness = useClientHarness({ adminKey: KEY, maxRetries: 3, now: () => NOW });
+const harness = useClientHarness({ adminKey: KEY, maxRetries: 3, startAt: NOW });
 const { sleeps } = harness;
 const newClient: ClientHarness['newClient'] = (overrides) => harness.newClient(overrides);
 
@@ -41,9 +41,42 @@ describe('a run deadline', () => {
     const error = await failure(client.listPermissionsPage(CHECKPOINT, { limit: 100 }));
 
     expect(error.code).toBe('ERR_OPENAI_RATE_LIMITED');
+    expect(error.message).toContain('rate limited until the deadline');
     expect(error.attempts).toBe(1);
     expect(sleeps).toEqual([]);
     expect(harness.emulator.requests).toHaveLength(1);
+  });
+
+  it('a 429 storm longer than the retry budget is waited out until the deadline, then the 429 stands, saying so', async () => {
+    rateLimited({ 'retry-after-ms': '250' }, Number.POSITIVE_INFINITY);
+    const client = newClient({ deadline: NOW + 3_000 });
+
+    const error = await failure(client.listPermissionsPage(CHECKPOINT, { limit: 100 }));
+
+    expect(error.code).toBe('ERR_OPENAI_RATE_LIMITED');
+    expect(error.message).toMatch(
+      /^listing permissions of ft:\S+ \(rate limited until the deadline\): HTTP 429 \(rate_limit_exceeded\): .* \(after \d+ attempts\)$/,
+    );
+    // Far more attempts than the 3 retries of the budget; the last one waited for its turn until the deadline.
+    expect(error.attempts).toBeGreaterThan(4);
+    expect(harness.now()).toBeLessThanOrEqual(NOW + 3_000);
+    expect(harness.emulator.requests).toHaveLength(error.attempts ?? 0);
+  });
+
+  it('a 503 storm ends the same way, overloaded until the deadline', async () => {
+    harness.emulator.injectFault({
+      kind: 'error',
+      status: 503,
+      message: 'Service Unavailable',
+      times: Number.POSITIVE_INFINITY,
+    });
+    const client = newClient({ deadline: NOW + 20_000 });
+
+    const error = await failure(client.listPermissionsPage(CHECKPOINT, { limit: 100 }));
+
+    expect(error.code).toBe('ERR_OPENAI_SERVER');
+    expect(error.message).toContain('(overloaded until the deadline)');
+    expect(error.attempts).toBeGreaterThan(4);
   });
 
   it('a wait that ends before the deadline is waited, and the retry succeeds', async () => {
@@ -53,14 +86,15 @@ describe('a run deadline', () => {
     const page = await client.listPermissionsPage(CHECKPOINT, { limit: 100 });
 
     expect(page.permissions.map((p) => p.projectId)).toEqual(['proj_core']);
-    expect(sleeps).toEqual([200]);
+    // The named wait, then the rest of one interval at the pace learned from it (4.5 a second).
+    expect(sleeps).toEqual([200, 23]);
   });
 
   it('backoff is bounded by the deadline too', async () => {
     harness.emulator.injectFault({
       kind: 'error',
-      status: 503,
-      message: 'Service Unavailable',
+      status: 500,
+      message: 'Internal Server Error',
       times: Number.POSITIVE_INFINITY,
     });
     // Backoff with jitter 0.5: 250, 500, 1000 ms; only the first two end before the deadline.
@@ -88,7 +122,11 @@ describe('a run deadline', () => {
     const [permission] = harness.emulator.permissionsOf(CHECKPOINT);
     harness.emulator.injectFault({ kind: 'delay', ms: 300, match: { operation: 'listPermissions' } });
     const client = newClient({
-      limiter: new RequestLimiter({ maxInFlight: 1 }),
+      limiter: new RequestLimiter({
+        maxInFlight: 1,
+        now: Date.now,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      }),
       deadline: Date.now() + 150,
       now: Date.now,
     });
@@ -110,6 +148,21 @@ describe('a run deadline', () => {
     await client.listPermissionsPage(CHECKPOINT, { limit: 100 });
 
     expect(sleeps).toEqual([60_000]);
+  });
+
+  it('without a deadline, a 429 storm is waited out for maxRateLimitWaitMs, then the 429 stands, saying so', async () => {
+    rateLimited({ 'retry-after-ms': '1500' }, Number.POSITIVE_INFINITY);
+    const client = newClient({ retry: { maxRetries: 3, maxRateLimitWaitMs: 10_000 } });
+
+    const error = await failure(client.listPermissionsPage(CHECKPOINT, { limit: 100 }));
+
+    expect(error.code).toBe('ERR_OPENAI_RATE_LIMITED');
+    expect(error.message).toContain(
+      '(rate limited for 10 s, the longest a call waits for a rate limit without a deadline)',
+    );
+    // Waits of 1.5 s while they fit in 10 s: six of them, seven attempts.
+    expect(error.attempts).toBe(7);
+    expect(harness.now() - NOW).toBeLessThanOrEqual(10_000);
   });
 
   it.each([Number.NaN, Number.POSITIVE_INFINITY])('a deadline of %p is refused', (deadline) => {

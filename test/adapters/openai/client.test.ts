@@ -256,7 +256,11 @@ describe('HTTP status mapping', () => {
       times: Number.POSITIVE_INFINITY,
     });
 
-    const error = await failure(newClient().listPermissionsPage(CHECKPOINT, { limit: 1 }));
+    // A rate limit (429, 503) is waited out for maxRateLimitWaitMs, not counted in maxRetries:
+    // backoffs of 250 and 500 ms fit in 1 s, the next (1000 ms) does not.
+    const client = newClient({ retry: { maxRetries: 2, maxRateLimitWaitMs: 1000 } });
+
+    const error = await failure(client.listPermissionsPage(CHECKPOINT, { limit: 1 }));
 
     expect([error.code, error.status, error.attempts]).toEqual([code, status, attempts]);
     expect(harness.emulator.requests).toHaveLength(attempts);
@@ -265,8 +269,8 @@ describe('HTTP status mapping', () => {
   it('carries the status, API message, API code, request id and attempts', async () => {
     harness.emulator.injectFault({
       kind: 'error',
-      status: 503,
-      message: 'The server is overloaded',
+      status: 502,
+      message: 'Bad gateway',
       code: 'server_error',
       headers: { 'x-request-id': 'req_test' },
       times: Number.POSITIVE_INFINITY,
@@ -277,8 +281,8 @@ describe('HTTP status mapping', () => {
     expect(error).toMatchObject({
       name: 'ApiError',
       code: 'ERR_OPENAI_SERVER',
-      status: 503,
-      apiMessage: 'The server is overloaded',
+      status: 502,
+      apiMessage: 'Bad gateway',
       apiCode: 'server_error',
       requestId: 'req_test',
       attempts: 3,
@@ -288,8 +292,8 @@ describe('HTTP status mapping', () => {
   it('names the operation and the checkpoint in the message', async () => {
     harness.emulator.injectFault({
       kind: 'error',
-      status: 503,
-      message: 'The server is overloaded',
+      status: 502,
+      message: 'Bad gateway',
       code: 'server_error',
       headers: { 'x-request-id': 'req_test' },
       times: Number.POSITIVE_INFINITY,
@@ -298,7 +302,7 @@ describe('HTTP status mapping', () => {
     const error = await failure(newClient().listPermissionsPage(CHECKPOINT, { limit: 1 }));
 
     expect(error.message).toBe(
-      `listing permissions of ${CHECKPOINT}: HTTP 503 (server_error): The server is overloaded [request req_test] (after 3 attempts)`,
+      `listing permissions of ${CHECKPOINT}: HTTP 502 (server_error): Bad gateway [request req_test] (after 3 attempts)`,
     );
   });
 
@@ -381,16 +385,15 @@ describe('retries', () => {
   });
 
   it('waits until a Retry-After HTTP date', async () => {
-    const now = Date.UTC(2026, 0, 1, 12, 0, 0);
     harness.emulator.addCheckpoint(CHECKPOINT);
     harness.emulator.injectFault({
       kind: 'error',
       status: 429,
       message: 'slow down',
-      headers: { 'retry-after': new Date(now + 3000).toUTCString() },
+      headers: { 'retry-after': new Date(harness.now() + 3000).toUTCString() },
     });
 
-    await newClient({ now: () => now }).listPermissionsPage(CHECKPOINT, { limit: 1 });
+    await newClient().listPermissionsPage(CHECKPOINT, { limit: 1 });
 
     expect(sleeps).toEqual([3000]);
   });
@@ -511,7 +514,10 @@ describe('reading replies', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    const client = newClient({ baseUrl: `http://127.0.0.1:${port}/v1`, retry: { maxRetries: 1 } });
+    const client = newClient({
+      baseUrl: `http://127.0.0.1:${port}/v1`,
+      retry: { maxRetries: 1, maxRateLimitWaitMs: 250 },
+    });
     const parse = jest.spyOn(JSON, 'parse');
 
     try {

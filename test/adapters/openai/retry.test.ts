@@ -4,7 +4,9 @@ import { createRedactor } from '../../../lambda/adapters/openai/redact.js';
 import {
   DEFAULT_RETRY_POLICY,
   decideRetry,
+  isRateLimited,
   isRetryableStatus,
+  namedWaitMs,
   type RetryQuestion,
   resolveRetryPolicy,
   retryDelayMs,
@@ -73,6 +75,7 @@ describe('resolveRetryPolicy', () => {
       baseDelayMs: 500,
       maxDelayMs: 30_000,
       maxRetryAfterMs: 60_000,
+      maxRateLimitWaitMs: 300_000,
     });
   });
 
@@ -104,13 +107,17 @@ describe('decideRetry', () => {
   const tooLarge: AttemptOutcome = { kind: 'network', code: 'ERR_RESPONSE_TOO_LARGE', message: 'too large' };
   const timeout: AttemptOutcome = { kind: 'timeout', limitMs: 1000, cutByDeadline: false };
 
+  const rateLimited = response(429, { 'retry-after-ms': '1500' }, { code: 'rate_limit_exceeded' });
+
   function ask(question: Partial<RetryQuestion>) {
     return decideRetry({
-      attempt: 1,
-      outcome: response(503),
+      outcome: response(500),
+      failureRetries: 0,
+      rateLimitRetries: 0,
+      rateLimitedMs: 0,
       idempotent: true,
       aborted: false,
-      policy: { ...DEFAULT_RETRY_POLICY, maxRetries: 2, baseDelayMs: 500 },
+      policy: { ...DEFAULT_RETRY_POLICY, maxRetries: 2, baseDelayMs: 500, maxRateLimitWaitMs: 10_000 },
       now: NOW,
       deadline: undefined,
       random: () => 0.5,
@@ -118,26 +125,39 @@ describe('decideRetry', () => {
     });
   }
 
+  const failure = { rateLimited: false, serverAsked: false } as const;
+  const limit = { rateLimited: true } as const;
+
   it.each([
-    ['a 503: backoff with jitter', {}, { retry: true, delayMs: 250, serverAsked: false }],
-    ['a later 503: a wider backoff', { attempt: 2 }, { retry: true, delayMs: 500, serverAsked: false }],
+    ['a 500: backoff with jitter', {}, { retry: true, delayMs: 250, ...failure }],
+    ['a later 500: a wider backoff', { failureRetries: 1 }, { retry: true, delayMs: 500, ...failure }],
     [
-      'a 429 naming its wait: that wait',
-      { outcome: response(429, { 'retry-after-ms': '1500' }, { code: 'rate_limit_exceeded' }) },
-      { retry: true, delayMs: 1500, serverAsked: true },
+      'a 429 naming its wait: that wait, and no budget spent',
+      { outcome: rateLimited },
+      { retry: true, delayMs: 1500, serverAsked: true, ...limit },
+    ],
+    [
+      'a 429 when the retry budget is spent: still retried',
+      { outcome: rateLimited, failureRetries: 2, rateLimitRetries: 40 },
+      { retry: true, delayMs: 1500, serverAsked: true, ...limit },
+    ],
+    [
+      'a 503 naming no wait: backoff widened by the earlier rate limits',
+      { outcome: response(503), rateLimitRetries: 2 },
+      { retry: true, delayMs: 1000, serverAsked: false, ...limit },
     ],
     [
       'a 429 to a create: it was not processed',
       { outcome: response(429), idempotent: false },
-      { retry: true, delayMs: 250, serverAsked: false },
+      { retry: true, delayMs: 250, serverAsked: false, ...limit },
     ],
     [
       'a refused connection to a create: it was not sent',
       { outcome: refused, idempotent: false },
-      { retry: true, delayMs: 250, serverAsked: false },
+      { retry: true, delayMs: 250, ...failure },
     ],
-    ['a timeout of a list', { outcome: timeout }, { retry: true, delayMs: 250, serverAsked: false }],
-    ['a reset of a list', { outcome: reset }, { retry: true, delayMs: 250, serverAsked: false }],
+    ['a timeout of a list', { outcome: timeout }, { retry: true, delayMs: 250, ...failure }],
+    ['a reset of a list', { outcome: reset }, { retry: true, delayMs: 250, ...failure }],
     [
       'a 429 for a spent quota',
       { outcome: response(429, {}, { code: 'insufficient_quota' }) },
@@ -147,6 +167,11 @@ describe('decideRetry', () => {
     [
       'a 500 to a create, which could grant twice',
       { outcome: response(500), idempotent: false },
+      { retry: false, reason: 'not-retryable' },
+    ],
+    [
+      'a 503 to a create, which could grant twice',
+      { outcome: response(503), idempotent: false },
       { retry: false, reason: 'not-retryable' },
     ],
     [
@@ -160,17 +185,42 @@ describe('decideRetry', () => {
       { retry: false, reason: 'not-retryable' },
     ],
     ['an answer too large to read', { outcome: tooLarge }, { retry: false, reason: 'not-retryable' }],
-    ['a 503 once the retries are spent', { attempt: 3 }, { retry: false, reason: 'budget-spent' }],
-    ['a 503 of an abandoned call', { aborted: true }, { retry: false, reason: 'aborted' }],
+    ['a 500 once the retries are spent', { failureRetries: 2 }, { retry: false, reason: 'budget-spent' }],
+    ['a 500 of an abandoned call', { aborted: true }, { retry: false, reason: 'aborted' }],
     [
-      'a 503 whose wait would end at the deadline',
+      'a 429 of an abandoned call',
+      { outcome: rateLimited, aborted: true },
+      { retry: false, reason: 'aborted' },
+    ],
+    [
+      'a 500 whose wait would end at the deadline',
       { deadline: NOW + 250 },
       { retry: false, reason: 'deadline' },
     ],
     [
-      'a 503 whose wait ends before the deadline',
+      'a 500 whose wait ends before the deadline',
       { deadline: NOW + 251 },
-      { retry: true, delayMs: 250, serverAsked: false },
+      { retry: true, delayMs: 250, ...failure },
+    ],
+    [
+      'a 429 whose wait would end at the deadline',
+      { outcome: rateLimited, deadline: NOW + 1500 },
+      { retry: false, reason: 'deadline' },
+    ],
+    [
+      'a 429 with a deadline, rate limited for longer than maxRateLimitWaitMs: only the deadline counts',
+      { outcome: rateLimited, rateLimitedMs: 60_000, deadline: NOW + 1501 },
+      { retry: true, delayMs: 1500, serverAsked: true, ...limit },
+    ],
+    [
+      'a 429 without a deadline, whose wait would pass maxRateLimitWaitMs',
+      { outcome: rateLimited, rateLimitedMs: 8_501 },
+      { retry: false, reason: 'rate-limit-wait-spent' },
+    ],
+    [
+      'a 429 without a deadline, whose wait ends at maxRateLimitWaitMs',
+      { outcome: rateLimited, rateLimitedMs: 8_500 },
+      { retry: true, delayMs: 1500, serverAsked: true, ...limit },
     ],
   ] as const)('after %s, decides %j', (_case, question, decision) => {
     expect(ask(question)).toEqual(decision);
@@ -182,5 +232,39 @@ describe('decideRetry', () => {
     ask({ outcome: response(400), random: () => draws++ });
 
     expect(draws).toBe(0);
+  });
+});
+
+describe('isRateLimited', () => {
+  function outcome(status: number, code?: string): AttemptOutcome {
+    const body = JSON.stringify({ error: { message: 'no', ...(code ? { code } : {}) } });
+    return {
+      kind: 'response',
+      reply: readReply({ status, headers: {}, body }, { redact: createRedactor([]) }),
+    };
+  }
+
+  it.each([
+    ['a 429 for a rate limit', outcome(429, 'rate_limit_exceeded'), true],
+    ['a 429 with no code', outcome(429), true],
+    ['a 503', outcome(503), true],
+    ['a 429 for a spent quota', outcome(429, 'insufficient_quota'), false],
+    ['a 500', outcome(500), false],
+    ['a 200', outcome(200), false],
+    ['a timeout', { kind: 'timeout', limitMs: 1, cutByDeadline: false } as const, false],
+  ] as const)('%s: %p', (_case, attempt, expected) => {
+    expect(isRateLimited(attempt)).toBe(expected);
+  });
+});
+
+describe('namedWaitMs', () => {
+  it('rounds the named wait up to whole ms and bounds it by maxRetryAfterMs', () => {
+    const policy = { ...DEFAULT_RETRY_POLICY, maxRetryAfterMs: 5000 };
+
+    expect([
+      namedWaitMs(policy, { 'retry-after-ms': '12.5' }, NOW),
+      namedWaitMs(policy, { 'retry-after': '60' }, NOW),
+      namedWaitMs(policy, {}, NOW),
+    ]).toEqual([13, 5000, undefined]);
   });
 });

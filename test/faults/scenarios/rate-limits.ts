@@ -4,7 +4,7 @@
  * time left before the deadline.
  */
 import { CHECKPOINTS } from '../world.js';
-import { expectRequests, FOREVER, list } from './requests.js';
+import { checkpointReason, expectRequests, FOREVER, list, requestsTo } from './requests.js';
 import type { Scenario } from './scenario.js';
 
 const { A, B } = CHECKPOINTS;
@@ -61,7 +61,31 @@ export const RATE_LIMITS: readonly Scenario[] = [
     },
   },
   {
-    name: 'a 429 storm that outlasts the retry budget',
+    name: 'a 429 storm that outlasts the retry budget, then the page',
+    setup: ({ emulator }) => {
+      emulator.injectFault({
+        kind: 'error',
+        status: 429,
+        message: 'Rate limit reached for requests',
+        type: 'requests',
+        code: 'rate_limit_exceeded',
+        headers: { 'retry-after-ms': '20' },
+        match: { ...list(B), pageIndex: 1 },
+        times: 5,
+      });
+    },
+    expect: {
+      // A rate limit spends none of the retry budget: the first page, five 429s, the second page.
+      check: expectRequests(7, 'listPermissions', B),
+    },
+  },
+  {
+    name: 'a 429 storm until the deadline: incomplete, rate limited until the deadline',
+    targets: ['lambda'],
+    lambdaRemainingMs: 4_000,
+    // The listing takes the run's whole time: in enforce mode, whether a revocation still fits
+    // after it is a matter of milliseconds. Report mode makes the row exact.
+    policy: (policy) => ({ ...policy, mode: 'report' }),
     setup: ({ emulator }) => {
       emulator.injectFault({
         kind: 'error',
@@ -76,9 +100,12 @@ export const RATE_LIMITS: readonly Scenario[] = [
     },
     expect: {
       checkpoints: { B: { status: 'incomplete', reasonCode: 'ERR_OPENAI_RATE_LIMITED' } },
-      actions: { proj_intruder: 'halted' },
-      // The first page, then three attempts at the second: no more.
-      check: expectRequests(4, 'listPermissions', B),
+      actions: { proj_stranger: 'would-revoke', proj_intruder: 'none' },
+      check: (outcome) => {
+        expect(checkpointReason(outcome, B)).toContain('(rate limited until the deadline)');
+        // Retried for as long as the deadline allowed, far past the three attempts of the budget.
+        expect(requestsTo(outcome.requests, 'listPermissions', B).length).toBeGreaterThan(4);
+      },
     },
   },
   {

@@ -30,3 +30,8 @@ export function expectRequests(count: number, operation: RecordedRequest['operat
     expect(requestsTo(outcome.requests, operation, checkpoint)).toHaveLength(count);
   };
 }
+
+/** The reason the report gives for a checkpoint's status. */
+export function checkpointReason(outcome: RowOutcome, checkpoint: string): string | undefined {
+  return outcome.report?.checkpoints.find((result) => result.id === checkpoint)?.reason;
+}

@@ -3,7 +3,7 @@
  * 503 that never ends.
  */
 import { CHECKPOINTS } from '../world.js';
-import { expectRequests, FOREVER, list } from './requests.js';
+import { checkpointReason, expectRequests, FOREVER, list } from './requests.js';
 import type { Scenario } from './scenario.js';
 
 const { B, C } = CHECKPOINTS;
@@ -25,7 +25,10 @@ export const SERVER_ERRORS: readonly Scenario[] = [
     }),
   ),
   {
-    name: '503 on every attempt: bounded retries, then incomplete',
+    name: 'a 503 storm until the deadline: incomplete, overloaded until the deadline',
+    targets: ['lambda'],
+    lambdaRemainingMs: 4_000,
+    policy: (policy) => ({ ...policy, mode: 'report' }),
     setup: ({ emulator }) => {
       emulator.injectFault({
         kind: 'error',
@@ -37,7 +40,10 @@ export const SERVER_ERRORS: readonly Scenario[] = [
     },
     expect: {
       checkpoints: { C: { status: 'incomplete', reasonCode: 'ERR_OPENAI_SERVER' } },
-      check: expectRequests(3, 'listPermissions', C),
+      actions: { proj_stranger: 'would-revoke', proj_intruder: 'would-revoke' },
+      check: (outcome) => {
+        expect(checkpointReason(outcome, C)).toContain('(overloaded until the deadline)');
+      },
     },
   },
 ];
