@@ -159,8 +159,9 @@ export function coldStart(settings: Settings): Row[] {
       workload: 'cold',
       figure: 'bundled handler (index.mjs)',
       value: `${cold.bundleBytes} B (${(cold.bundleBytes / 1024).toFixed(0)} KiB)`,
-      target: '< 700 KB (aim)',
-      pass: cold.bundleBytes < 700_000,
+      // Issue 13's bar: the bundle under 700 KB, or its import under 150 ms.
+      target: '< 700 KB, or import < 150 ms',
+      pass: cold.bundleBytes < 700_000 || cold.medianImportMs < 150,
     },
     {
       workload: 'cold',

@@ -1,8 +1,9 @@
 /**
  * One scheduled run, as the Lambda performs it: read the run store, read the key,
- * audit, record the run in the store, publish the summary, report metrics, and fail
- * the invocation when the run failed so the Errors alarm sees it. Every dependency is injected (handler.ts wires the
- * real ones), so tests drive this with mocked AWS clients and the emulator.
+ * audit, record the run in the store, publish the summary (as `notify` says), report
+ * metrics, and fail the invocation when the run failed so the Errors alarm sees it.
+ * Every dependency is injected (handler.ts wires the real ones), so tests drive this
+ * with mocked AWS clients and the emulator.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
