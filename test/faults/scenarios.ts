@@ -14,6 +14,7 @@
  */
 import type { Action, AuditReport, CheckpointStatus, RunStatus } from '../../lambda/core/report.js';
 import {
+  type Fault,
   type PermissionObject,
   type RecordedRequest,
   sessionActor,
@@ -101,6 +102,20 @@ export function requestsTo(
   checkpoint: string,
 ): RecordedRequest[] {
   return requests.filter((r) => r.operation === operation && r.checkpointId === checkpoint);
+}
+
+/** `times` 429s of a rate limit, naming a wait of 20 ms, to the listing of B's second page. */
+function rateLimitedSecondPageOfB(times: number): Fault {
+  return {
+    kind: 'error',
+    status: 429,
+    message: 'Rate limit reached for requests',
+    type: 'requests',
+    code: 'rate_limit_exceeded',
+    headers: { 'retry-after-ms': '20' },
+    match: { ...list(B), pageIndex: 1 },
+    times,
+  };
 }
 
 /** The reason the report gives for a checkpoint's status. */
@@ -204,18 +219,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'a 429 storm that outlasts the retry budget, then the page',
-    setup: ({ emulator }) => {
-      emulator.injectFault({
-        kind: 'error',
-        status: 429,
-        message: 'Rate limit reached for requests',
-        type: 'requests',
-        code: 'rate_limit_exceeded',
-        headers: { 'retry-after-ms': '20' },
-        match: { ...list(B), pageIndex: 1 },
-        times: 5,
-      });
-    },
+    setup: ({ emulator }) => emulator.injectFault(rateLimitedSecondPageOfB(5)),
     expect: {
       // A rate limit spends none of the retry budget: the first page, five 429s, the second page.
       check: expectRequests(7, 'listPermissions', B),
@@ -228,18 +232,7 @@ export const SCENARIOS: readonly Scenario[] = [
     // The listing takes the run's whole time: in enforce mode, whether a revocation still fits
     // after it is a matter of milliseconds. Report mode makes the row exact.
     policy: (policy) => ({ ...policy, mode: 'report' }),
-    setup: ({ emulator }) => {
-      emulator.injectFault({
-        kind: 'error',
-        status: 429,
-        message: 'Rate limit reached for requests',
-        type: 'requests',
-        code: 'rate_limit_exceeded',
-        headers: { 'retry-after-ms': '20' },
-        match: { ...list(B), pageIndex: 1 },
-        times: FOREVER,
-      });
-    },
+    setup: ({ emulator }) => emulator.injectFault(rateLimitedSecondPageOfB(FOREVER)),
     expect: {
       checkpoints: { B: { status: 'incomplete', reasonCode: 'ERR_OPENAI_RATE_LIMITED' } },
       actions: { proj_stranger: 'would-revoke', proj_intruder: 'none' },
