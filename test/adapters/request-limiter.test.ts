@@ -349,6 +349,22 @@ describe('the request limiter: the pace', () => {
     expect(starts).toEqual([0, 100]);
     for (const permit of inFlight) permit.release('ok');
   });
+
+  it('an answer read after later ones tells of tokens they took: it does not raise the count', async () => {
+    const clock = new VirtualClock(0);
+    const limiter = newLimiter(8, clock);
+    const [older, newer, last] = await take(limiter, 3);
+    // The newer answer is read first: 5 remain, less the 2 still on their way: 3.
+    newer?.release('ok', { rateLimit: { limit: 10, remaining: 5, resetMs: 500 } });
+    // The older one, judged before the newer took its token, says 6 (less 1 on its way).
+    older?.release('ok', { rateLimit: { limit: 10, remaining: 6, resetMs: 400 } });
+    last?.release('ok');
+
+    const starts = await clock.run(startTogether(limiter, clock, 5));
+
+    // Still 3 at once, then one every 100 ms; believing the older answer would start 5 at once.
+    expect(starts).toEqual([0, 0, 0, 100, 200]);
+  });
 });
 
 /** A run of `requests` calls by `workers` workers against the emulator's token bucket, on a virtual clock. */
