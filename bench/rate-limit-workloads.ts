@@ -10,6 +10,7 @@
  * Targets, from the issue: no checkpoint left incomplete, time within 1.15x of the rate
  * bound, 429s at most 10 % of the requests sent (B3: 2 %).
  */
+import type { RequestLimiterStats } from '../lambda/adapters/request-limiter.js';
 import type { RateStep, TokenBucketOptions } from '../lambda/emulator/openai/index.js';
 import type { EmulatorConfig } from './emulator-process.js';
 import { withEmulator } from './ipc.js';
@@ -56,6 +57,13 @@ function boundFigure(requests: number, limit: TokenBucketOptions): string {
   return `rate bound (${requests} requests / ${[`${limit.requestsPerSecond} per s`, ...changes].join(', ')})`;
 }
 
+/** The rate the client's limiter learned, for reading the run: no target. */
+function paceFigure(limiter: RequestLimiterStats | undefined): string {
+  if (limiter?.rate === undefined) return 'none';
+  const lowest = limiter.lowestRate ?? limiter.rate;
+  return `${limiter.rate.toFixed(1)}, ${lowest.toFixed(1)} requests/s (${limiter.rateSource})`;
+}
+
 function percent(part: number, whole: number): string {
   return `${whole === 0 ? '0.0' : ((100 * part) / whole).toFixed(1)} %`;
 }
@@ -96,6 +104,7 @@ async function bucketWorkload(settings: Settings, workload: BucketWorkload): Pro
       pass: share <= maxShare,
     },
     completeness(workload, ours, shape),
+    { workload, figure: 'pace learned: last, lowest (from)', value: paceFigure(ours.limiter) },
   ];
   if (workload === 'B2')
     rows.push(...(await wholeProcessRows(settings, workload, config, { fasterTarget: false })));

@@ -7,7 +7,8 @@
  * Pace, a token bucket on the client side, from the first limit seen:
  * - When answers carry the server's own bucket (`x-ratelimit-*-requests`: limit, remaining,
  *   time until full), the rate is `(limit - remaining) / reset` and the local bucket holds
- *   what remains, less the requests still in flight: exact, no margin, no probing.
+ *   no more than what remains, less the requests still in flight: exact, no margin, no
+ *   probing.
  * - Otherwise the rate is inferred from throttled answers (429, 503). The first gives the
  *   larger of one token per named wait (`retry-after-ms` / `Retry-After`) and the successes
  *   per second so far. Each later one lowers it to the named wait's rate or, when no wait is
@@ -250,13 +251,18 @@ export class RequestLimiter {
   /** The server's own bucket: its rate exactly, and what remains of it less what is on its way. */
   #mirror(reading: RateLimitReading, now: number): void {
     const { limit, remaining, resetMs } = reading;
+    const first = this.#source !== 'headers';
     // A full bucket (nothing to refill) says nothing of the rate.
     if (remaining < limit && resetMs > 0) {
       this.#setRate(((limit - remaining) * 1000) / resetMs, 'headers', now);
     }
     if (this.#source !== 'headers') return;
+    this.#refill(now);
     this.#capacity = limit;
-    this.#tokens = remaining - this.#inFlight;
+    const told = remaining - this.#inFlight;
+    // Answers come back in any order: one judged before others already counted tells of the
+    // tokens those took as if they were still there. A reading only ever lowers the count.
+    this.#tokens = first ? told : Math.min(this.#tokens, told);
     this.#refilledAt = now;
   }
 

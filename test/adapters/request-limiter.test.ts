@@ -69,6 +69,20 @@ async function startTogether(limiter: RequestLimiter, clock: VirtualClock, count
   );
 }
 
+/**
+ * A throttled answer naming a wait, as the client handles it when it retries: the limiter
+ * learns from it, and holds every start until the wait has passed.
+ */
+function throttle(
+  limiter: RequestLimiter,
+  permit: RequestPermit,
+  clock: VirtualClock,
+  hints: ServerHints & { readonly waitMs: number },
+): void {
+  permit.release('throttled', hints);
+  limiter.holdUntil(clock.now() + hints.waitMs);
+}
+
 describe('the request limiter: requests in flight', () => {
   it('grants up to maxInFlight at once, and the next only when one is released', async () => {
     const limiter = newLimiter(3);
@@ -233,8 +247,7 @@ describe('the request limiter: the pace', () => {
   it('after a throttle naming one token interval, queued requests start one paced interval apart, not at once when the hold ends', async () => {
     const clock = new VirtualClock(0);
     const limiter = newLimiter(8, clock);
-    (await limiter.acquire()).release('throttled', { waitMs: 25 });
-    limiter.holdUntil(25);
+    throttle(limiter, await limiter.acquire(), clock, { waitMs: 25 });
     expect(limiter.stats).toMatchObject({ rate: 40, rateSource: 'inferred' });
 
     const starts = await clock.run(startTogether(limiter, clock, 5));
@@ -247,8 +260,7 @@ describe('the request limiter: the pace', () => {
   it('holds every start until the wait the server named has passed, and learns no rate from a wait over a second', async () => {
     const clock = new VirtualClock(0);
     const limiter = newLimiter(4, clock);
-    (await limiter.acquire()).release('throttled', { waitMs: 1500 });
-    limiter.holdUntil(1500);
+    throttle(limiter, await limiter.acquire(), clock, { waitMs: 1500 });
 
     const starts = await clock.run(startTogether(limiter, clock, 3));
 
@@ -261,8 +273,7 @@ describe('the request limiter: the pace', () => {
   it('a waiter whose deadline comes before the hold ends gets no permit, at the deadline', async () => {
     const clock = new VirtualClock(0);
     const limiter = newLimiter(4, clock);
-    (await limiter.acquire()).release('throttled', { waitMs: 1000 });
-    limiter.holdUntil(1000);
+    throttle(limiter, await limiter.acquire(), clock, { waitMs: 1000 });
 
     const permit = await clock.run(limiter.acquire(400));
 
@@ -338,6 +349,22 @@ describe('the request limiter: the pace', () => {
     expect(starts).toEqual([0, 100]);
     for (const permit of inFlight) permit.release('ok');
   });
+
+  it('an answer read after later ones tells of tokens they took: it does not raise the count', async () => {
+    const clock = new VirtualClock(0);
+    const limiter = newLimiter(8, clock);
+    const [older, newer, last] = await take(limiter, 3);
+    // The newer answer is read first: 5 remain, less the 2 still on their way: 3.
+    newer?.release('ok', { rateLimit: { limit: 10, remaining: 5, resetMs: 500 } });
+    // The older one, judged before the newer took its token, says 6 (less 1 on its way).
+    older?.release('ok', { rateLimit: { limit: 10, remaining: 6, resetMs: 400 } });
+    last?.release('ok');
+
+    const starts = await clock.run(startTogether(limiter, clock, 5));
+
+    // Still 3 at once, then one every 100 ms; believing the older answer would start 5 at once.
+    expect(starts).toEqual([0, 0, 0, 100, 200]);
+  });
 });
 
 /** A run of `requests` calls by `workers` workers against the emulator's token bucket, on a virtual clock. */
@@ -391,10 +418,7 @@ async function runAgainstBucket(options: {
           break;
         }
         limited++;
-        const waitMs = Number(headers['retry-after-ms']);
-        permit.release('throttled', { ...hints, waitMs });
-        // As the client does: the retry waits out the named wait, and holds the others meanwhile.
-        limiter.holdUntil(clock.now() + waitMs);
+        throttle(limiter, permit, clock, { ...hints, waitMs: Number(headers['retry-after-ms']) });
         options.watch?.(limiter, clock.now());
       }
     }

@@ -29,6 +29,10 @@ function rateLimited(headers: Record<string, string>, times = 1) {
   });
 }
 
+function failsForever(status: number, message: string) {
+  harness.emulator.injectFault({ kind: 'error', status, message, times: Number.POSITIVE_INFINITY });
+}
+
 beforeEach(() => {
   harness.emulator.grant(CHECKPOINT, ['proj_core']);
 });
@@ -64,12 +68,7 @@ describe('a run deadline', () => {
   });
 
   it('a 503 storm ends the same way, overloaded until the deadline', async () => {
-    harness.emulator.injectFault({
-      kind: 'error',
-      status: 503,
-      message: 'Service Unavailable',
-      times: Number.POSITIVE_INFINITY,
-    });
+    failsForever(503, 'Service Unavailable');
     const client = newClient({ deadline: NOW + 20_000 });
 
     const error = await failure(client.listPermissionsPage(CHECKPOINT, { limit: 100 }));
@@ -91,12 +90,7 @@ describe('a run deadline', () => {
   });
 
   it('backoff is bounded by the deadline too', async () => {
-    harness.emulator.injectFault({
-      kind: 'error',
-      status: 500,
-      message: 'Internal Server Error',
-      times: Number.POSITIVE_INFINITY,
-    });
+    failsForever(500, 'Internal Server Error');
     // Backoff with jitter 0.5: 250, 500, 1000 ms; only the first two end before the deadline.
     const client = newClient({ deadline: NOW + 800 });
 
