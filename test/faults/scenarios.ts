@@ -21,7 +21,8 @@ import { SERVER_ERRORS } from './scenarios/server-errors.js';
 import { TRANSPORT } from './scenarios/transport.js';
 
 export const MATRIX_PARTS = {
-  'rate-limits-and-server-errors': [...RATE_LIMITS, ...SERVER_ERRORS],
+  'rate-limits': RATE_LIMITS,
+  'server-errors': SERVER_ERRORS,
   transport: TRANSPORT,
   answers: [BASELINE, ...MALFORMED_ANSWERS, ...PAGINATION, ...REFUSALS],
   'revocation-lookups-and-aws': [...REVOCATION, ...LOOKUPS, ...AWS],
