@@ -182,7 +182,7 @@ async function audit(flags: Flags, io: CliIo): Promise<number> {
     await io.stderr(`warning: ${flags.policy}: ${warning.path}: ${warning.message}\n`);
   // Every output is proven usable before the first request: a run that revokes must leave its record.
   const store = flags.state !== undefined ? await openRunStore(flags.state, io.env) : undefined;
-  if (store !== undefined) await readFindingsState(store);
+  const readBefore = store !== undefined ? await readFindingsState(store) : undefined;
   const reportFile = flags.output !== undefined ? await ReportFile.open(flags.output) : undefined;
   let report: AuditReport;
   try {
@@ -199,7 +199,7 @@ async function audit(flags: Flags, io: CliIo): Promise<number> {
       },
       observer: progress(io, loaded.policy.checkpoints.length),
     });
-    if (store !== undefined) report = await recordRun(store, report, loaded.policy);
+    if (store !== undefined) report = await recordRun(store, report, loaded.policy, undefined, readBefore);
   } catch (error) {
     await reportFile?.discard();
     throw error;

@@ -141,23 +141,31 @@ async function audit(
     return { report: await auditWithKey(deps, policy, mode, context, runId, fail), lastNotifiedAt: null };
   }
   let lastNotifiedAt: string | null;
+  let readBefore: Awaited<ReturnType<typeof readFindingsState>>;
   try {
     // Read before anything is done: a run that could not record what it did does nothing.
-    lastNotifiedAt = (await readFindingsState(store)).state?.lastNotifiedAt ?? null;
+    readBefore = await readFindingsState(store);
+    lastNotifiedAt = readBefore.state?.lastNotifiedAt ?? null;
   } catch (error) {
     return { report: fail(error, 'the run store cannot be read'), lastNotifiedAt: null };
   }
   const report = await auditWithKey(deps, policy, mode, context, runId, fail);
   // The state records whether this run's message lists the open findings, decided on the report
   // as recorded: the same decision `runScheduledAudit` takes to publish it.
-  const recorded = await recordRun(store, report, policy.policy, (candidate, previous) => {
-    lastNotifiedAt = previous?.lastNotifiedAt ?? null;
-    return lastNotifiedAfter(
-      candidate,
-      decideNotification(candidate, settings, lastNotifiedAt),
-      lastNotifiedAt,
-    );
-  });
+  const recorded = await recordRun(
+    store,
+    report,
+    policy.policy,
+    (candidate, previous) => {
+      lastNotifiedAt = previous?.lastNotifiedAt ?? null;
+      return lastNotifiedAfter(
+        candidate,
+        decideNotification(candidate, settings, lastNotifiedAt),
+        lastNotifiedAt,
+      );
+    },
+    readBefore,
+  );
   if (recorded.history?.storeError !== undefined) {
     logger.error('the run could not be recorded in the run store', { error: recorded.history.storeError });
   }

@@ -97,11 +97,16 @@ export async function recordRun(
   report: AuditReport,
   policy: Policy,
   lastNotifiedAt?: (recorded: AuditReport, previous: FindingsState | null) => string | null,
+  /** The state as the caller read it before the run: the first attempt starts from it, not a re-read. */
+  readBefore?: Awaited<ReturnType<typeof readFindingsState>>,
 ): Promise<AuditReport> {
   let recorded: AuditReport | undefined;
+  let known = readBefore;
   try {
     for (let attempt = 1; recorded === undefined; attempt++) {
-      const { state, version } = await readFindingsState(store);
+      // A stale copy only costs a lost race: the write is conditional on its version.
+      const { state, version } = known ?? (await readFindingsState(store));
+      known = undefined;
       const history = applyHistory(report, state, policy);
       const findings = history.report.checkpoints.flatMap((c) => c.findings);
       const candidate: AuditReport = {

@@ -1,6 +1,7 @@
+import { jest } from '@jest/globals';
 import type { Policy } from '../../lambda/core/policy.js';
 import type { AuditReport } from '../../lambda/core/report.js';
-import { recordRun } from '../../lambda/core/run-recorder.js';
+import { readFindingsState, recordRun } from '../../lambda/core/run-recorder.js';
 import { STATE_KEY } from '../../lambda/core/run-store.js';
 import { FakeClock, MemorySource, permission } from '../support/memory-source.js';
 import { MemoryStore } from '../support/memory-store.js';
@@ -70,6 +71,24 @@ describe('recording a run', () => {
 
     expect(seen).toEqual([['run-2', 'first']]);
     expect(stateAfter().lastNotifiedAt).toBe('1 new');
+  });
+
+  it('a state read before the run is not read again, unless another writer changed it', async () => {
+    const store = new MemoryStore();
+    await recordRun(store, await runAt('2026-12-02T03:00:00Z', 'run-1', ['proj_a']), rules);
+    const readBefore = await readFindingsState(store);
+    const reads = jest.spyOn(store, 'read');
+
+    const second = await recordRun(
+      store,
+      await runAt('2026-12-03T03:00:00Z', 'run-2', ['proj_a']),
+      rules,
+      undefined,
+      readBefore,
+    );
+
+    expect(reads.mock.calls.map(([key]) => key)).not.toContain(STATE_KEY);
+    expect(second.history?.previousRunId).toBe('run-1');
   });
 
   it('a writer that changed the state first is read again, and nothing it wrote is lost', async () => {
