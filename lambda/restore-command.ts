@@ -102,7 +102,7 @@ export async function restoreCommand(options: RestoreOptions): Promise<number> {
         } catch (error) {
           failed += projects.length;
           await options.warn(
-            `checkpoint-guard: could not restore ${projects.length} grant(s) on ${printable(checkpointId)}: ${error instanceof Error ? error.message : String(error)}\n`,
+            `checkpoint-guard: could not restore ${projects.length} grant(s) on ${printable(checkpointId)}: ${printable(error instanceof Error ? error.message : String(error), 300)}\n`,
           );
         }
       }

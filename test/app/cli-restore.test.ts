@@ -126,6 +126,24 @@ describe('checkpoint-guard restore', () => {
     });
   });
 
+  it('a grant the API refuses to re-create is a failure, its reason escaped, and the exit code 2', async () => {
+    const { runId } = await revokingRun();
+    emulator.injectFault({
+      kind: 'error',
+      status: 400,
+      message: 'no\u001b[2J\nproj_forged restored',
+      match: { operation: 'createPermission' },
+      times: Number.POSITIVE_INFINITY,
+    });
+
+    const result = await run(['restore', '--state', state, '--run', runId, '--apply']);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('could not restore 2 grant(s) on');
+    expect(result.stderr).not.toContain('\u001b');
+    expect(result.stderr.split('\n').filter((line) => line.startsWith('proj_forged'))).toEqual([]);
+  });
+
   it('a run the store does not know is an error naming it', async () => {
     await revokingRun();
 
