@@ -3,11 +3,26 @@
  * a quota no retry can fix, a storm past the retry budget, and a wait longer than the
  * time left before the deadline.
  */
+import type { Fault } from '../../../lambda/emulator/openai/index.js';
 import { CHECKPOINTS } from '../world.js';
 import { checkpointReason, expectRequests, FOREVER, list, requestsTo } from './requests.js';
 import type { Scenario } from './scenario.js';
 
 const { A, B } = CHECKPOINTS;
+
+/** `times` 429s of a rate limit, naming a wait of 20 ms, to the listing of B's second page. */
+function rateLimitedSecondPageOfB(times: number): Fault {
+  return {
+    kind: 'error',
+    status: 429,
+    message: 'Rate limit reached for requests',
+    type: 'requests',
+    code: 'rate_limit_exceeded',
+    headers: { 'retry-after-ms': '20' },
+    match: { ...list(B), pageIndex: 1 },
+    times,
+  };
+}
 
 export const RATE_LIMITS: readonly Scenario[] = [
   {
@@ -63,16 +78,7 @@ export const RATE_LIMITS: readonly Scenario[] = [
   {
     name: 'a 429 storm that outlasts the retry budget, then the page',
     setup: ({ emulator }) => {
-      emulator.injectFault({
-        kind: 'error',
-        status: 429,
-        message: 'Rate limit reached for requests',
-        type: 'requests',
-        code: 'rate_limit_exceeded',
-        headers: { 'retry-after-ms': '20' },
-        match: { ...list(B), pageIndex: 1 },
-        times: 5,
-      });
+      emulator.injectFault(rateLimitedSecondPageOfB(5));
     },
     expect: {
       // A rate limit spends none of the retry budget: the first page, five 429s, the second page.
@@ -87,16 +93,7 @@ export const RATE_LIMITS: readonly Scenario[] = [
     // after it is a matter of milliseconds. Report mode makes the row exact.
     policy: (policy) => ({ ...policy, mode: 'report' }),
     setup: ({ emulator }) => {
-      emulator.injectFault({
-        kind: 'error',
-        status: 429,
-        message: 'Rate limit reached for requests',
-        type: 'requests',
-        code: 'rate_limit_exceeded',
-        headers: { 'retry-after-ms': '20' },
-        match: { ...list(B), pageIndex: 1 },
-        times: FOREVER,
-      });
+      emulator.injectFault(rateLimitedSecondPageOfB(FOREVER));
     },
     expect: {
       checkpoints: { B: { status: 'incomplete', reasonCode: 'ERR_OPENAI_RATE_LIMITED' } },
