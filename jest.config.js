@@ -16,6 +16,8 @@ export default {
     ],
   },
   testTimeout: 20000,
+  // Builds dist/ (the compiled CLI) once, for the tests that start the real process.
+  globalSetup: '<rootDir>/test/support/global-setup.mjs',
   // Jest's default on two cores is one worker; the suite's files are independent, so both
   // cores can run them (the fault matrix is split into parts for this).
   maxWorkers: 2,

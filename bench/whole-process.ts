@@ -1,17 +1,19 @@
 /**
  * Whole processes, timed from start to exit as a user would time them: `checkpoint-guard
- * audit` (bin/checkpoint-guard.js, through tsx like any clone) and the peer script over the
- * official SDK (bench/sdk-peer.ts, through the same tsx loader). Both get the emulator's base
- * URL and key, run with the benchmark's policy and finding lookups off, and are judged on
- * what they printed.
+ * audit` (bin/checkpoint-guard.js, the compiled CLI that `npm run bench` builds first) and
+ * the peer script over the official SDK (bench/sdk-peer.ts compiled to plain JavaScript the
+ * same way, the SDK imported from node_modules as a user's script would). Neither pays for a
+ * TypeScript loader. Both get the emulator's base URL and key, run with the benchmark's
+ * policy and finding lookups off, and are judged on what they printed.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import type { AuditReport } from '../lambda/core/report.js';
-import { type RunningEmulator, TSX_EXEC_ARGV } from './ipc.js';
+import type { RunningEmulator } from './ipc.js';
 import { reportFigures } from './report-figures.js';
 import type { PeerJob, PeerOutcome } from './sdk-peer.js';
 import { type WorkloadShape, workloadPolicy } from './workload-shape.js';
@@ -28,7 +30,27 @@ export interface WholeProcessRun {
 }
 
 const CLI = fileURLToPath(new URL('../bin/checkpoint-guard.js', import.meta.url));
-const PEER = fileURLToPath(new URL('./sdk-peer.ts', import.meta.url));
+const PEER_SOURCE = fileURLToPath(new URL('./sdk-peer.ts', import.meta.url));
+// Under node_modules, so that the compiled script finds `openai` the way a user's script does.
+const PEER = fileURLToPath(
+  new URL('../node_modules/.cache/checkpoint-guard-bench/sdk-peer.mjs', import.meta.url),
+);
+let peerCompiled: Promise<unknown> | undefined;
+
+/** Compiles the peer script once per benchmark: its own code bundled, its packages left to node_modules. */
+function compilePeer(): Promise<unknown> {
+  peerCompiled ??= build({
+    entryPoints: [PEER_SOURCE],
+    outfile: PEER,
+    bundle: true,
+    packages: 'external',
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+  return peerCompiled;
+}
 const PROCESS_TIMEOUT_MS = 5 * 60 * 1000;
 
 interface Finished {
@@ -115,7 +137,8 @@ export async function timeSdkPeerProcess(
   concurrency: number,
 ): Promise<WholeProcessRun> {
   const job: PeerJob = { baseUrl: emulator.baseUrl, adminKey: emulator.adminKey, shape, concurrency };
-  const run = await timed([...TSX_EXEC_ARGV, PEER, JSON.stringify(job)], childEnv({}));
+  await compilePeer();
+  const run = await timed([PEER, JSON.stringify(job)], childEnv({}));
   let outcome: PeerOutcome;
   try {
     outcome = JSON.parse(run.stdout) as PeerOutcome;

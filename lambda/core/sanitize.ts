@@ -44,6 +44,14 @@ export function printable(text: string, maxLength = MAX_FIELD_LENGTH): string {
   return bounded(text.replace(UNSAFE_CHARACTERS, escapeCharacter), maxLength);
 }
 
+// The same set, without the global flag, for a test that keeps no state between calls.
+const HAS_UNSAFE_CHARACTER = new RegExp(UNSAFE_CHARACTERS.source);
+
+/** Whether the text holds any unsafe character (one that `printable` escapes). */
+export function hasUnsafeCharacters(text: string): boolean {
+  return HAS_UNSAFE_CHARACTER.test(text);
+}
+
 /** Drops unsafe characters: what is left of a text once nothing can hide inside it. */
 export function withoutUnsafeCharacters(text: string): string {
   return text.replace(UNSAFE_CHARACTERS, '');

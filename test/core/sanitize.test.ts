@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { printable, withoutUnsafeCharacters } from '../../lambda/core/sanitize.js';
+import { hasUnsafeCharacters, printable, withoutUnsafeCharacters } from '../../lambda/core/sanitize.js';
 
 describe('the unsafe characters', () => {
   // Each range of the one set, by its edges, and the neighbours just outside it.
@@ -38,11 +38,18 @@ describe('the unsafe characters', () => {
     'é',
   ];
 
-  it('are the same set for printing (escaped) and for redaction (dropped), and no other character is', () => {
+  it('are the same set for printing (escaped), for redaction (dropped) and for the test, and no other character is', () => {
     const escaped = (character: string) => printable(character) !== character;
     const dropped = (character: string) => withoutUnsafeCharacters(character) === '';
+    // Inside a word too, and twice in a row (a stateful global regex would answer false the second time).
+    const found = (character: string) =>
+      hasUnsafeCharacters(`a${character}b`) && hasUnsafeCharacters(`a${character}b`);
 
-    expect(unsafe.map((c) => [escaped(c), dropped(c)])).toEqual(unsafe.map(() => [true, true]));
-    expect(safe.map((c) => [escaped(c), dropped(c)])).toEqual(safe.map(() => [false, false]));
+    expect(unsafe.map((c) => [escaped(c), dropped(c), found(c)])).toEqual(
+      unsafe.map(() => [true, true, true]),
+    );
+    expect(safe.map((c) => [escaped(c), dropped(c), found(c)])).toEqual(
+      safe.map(() => [false, false, false]),
+    );
   });
 });

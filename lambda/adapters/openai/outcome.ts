@@ -115,7 +115,7 @@ function readBody(
       why: `the page holds ${items} items, more than the limit of ${options.maxItems} it was asked for`,
     };
   }
-  return { kind: 'json', ...redactJson(parsed.value, options.redact) };
+  return { kind: 'json', ...redactJson(parsed.value, options.redact, response.body) };
 }
 
 /** The length of a list's `data`; 0 for anything else. */

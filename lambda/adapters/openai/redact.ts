@@ -7,7 +7,7 @@
  * nor forge log lines.
  */
 
-import { printable, withoutUnsafeCharacters } from '../../core/sanitize.js';
+import { hasUnsafeCharacters, printable, withoutUnsafeCharacters } from '../../core/sanitize.js';
 
 export const REDACTED = '[REDACTED]';
 
@@ -38,7 +38,15 @@ const withoutInvisibles = (text: string): string =>
   text.replace(WORD, (word) => withoutUnsafeCharacters(word));
 
 /** Turns untrusted text into text that is safe to print. */
-export type Redactor = (text: string, maxLength?: number) => string;
+export interface Redactor {
+  (text: string, maxLength?: number): string;
+  /**
+   * False when `text` holds nothing the redactor would look at twice; true of every text
+   * that contains a text it is true of, so a false for a whole JSON body vouches for every
+   * string in it (see `redactJson`).
+   */
+  readonly mayHoldSecret: (text: string) => boolean;
+}
 
 export interface RedactorOptions {
   /**
@@ -72,7 +80,7 @@ export function createRedactor(secrets: readonly string[], options: RedactorOpti
     needles.some((needle) => text.includes(needle)) ||
     BEARER_HINT.test(text) ||
     ODD_SPACE_HINT.test(text) ||
-    withoutUnsafeCharacters(text) !== text;
+    hasUnsafeCharacters(text);
   const redact = (text: string): string => {
     if (!mayHoldSecret(text)) return text;
     const spans = [
@@ -84,8 +92,10 @@ export function createRedactor(secrets: readonly string[], options: RedactorOpti
     return spans.length === 0 ? text : replaceSpans(text, spans);
   };
   // Line by line, so that only a line holding a hider is squeezed.
-  if (options.keepLines) return (text) => text.split('\n').map(redact).join('\n');
-  return (text, maxLength = MAX_API_TEXT_LENGTH) => printable(redact(text), maxLength);
+  const redactor: (text: string, maxLength?: number) => string = options.keepLines
+    ? (text) => text.split('\n').map(redact).join('\n')
+    : (text, maxLength = MAX_API_TEXT_LENGTH) => printable(redact(text), maxLength);
+  return Object.assign(redactor, { mayHoldSecret });
 }
 
 /** Where a value sits in a JSON document: the keys and array indexes from its root. */
@@ -95,9 +105,21 @@ export type JsonPath = readonly (string | number)[];
  * Redacts every string of a value fresh from `JSON.parse`, object keys included, in place
  * (only a string at the root is replaced). Returns the value and where a string had to be
  * redacted, so that a caller can refuse to act on an id that held the key.
+ *
+ * Given the JSON text the value was parsed from, it first looks at that text once: text
+ * with no escape holds each of its strings as written, and when the redactor finds nothing
+ * to look at in the whole text, no part of it can hold a secret, so no string is visited
+ * (a page of 100 permissions is then one scan instead of a few hundred).
  */
-export function redactJson(value: unknown, redact: Redactor): { value: unknown; redacted: JsonPath[] } {
+export function redactJson(
+  value: unknown,
+  redact: Redactor,
+  sourceText?: string,
+): { value: unknown; redacted: JsonPath[] } {
   const redacted: JsonPath[] = [];
+  if (sourceText !== undefined && !sourceText.includes('\\') && !redact.mayHoldSecret(sourceText)) {
+    return { value, redacted };
+  }
   const visit = (node: unknown, path: JsonPath): unknown => {
     if (typeof node === 'string') {
       const clean = redact(node);

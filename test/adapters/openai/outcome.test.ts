@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { readReply } from '../../../lambda/adapters/openai/outcome.js';
-import { createRedactor } from '../../../lambda/adapters/openai/redact.js';
+import { createRedactor, type Redactor } from '../../../lambda/adapters/openai/redact.js';
 
 const KEY = 'sk-admin-0utcomeKey0123456789abcdefghijklmnopq';
 const redact = createRedactor([KEY], { keepLines: true });
@@ -47,6 +47,55 @@ describe('readReply', () => {
         ['k_[REDACTED]'],
       ],
     });
+  });
+
+  it('redacts a secret that the JSON text hides behind escapes', () => {
+    // Every character of the key written as \uXXXX: the text holds no piece of it, the parsed string the whole.
+    const escapedKey = [...KEY]
+      .map((char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
+      .join('');
+    const escaped = JSON.stringify({ data: [{ id: 'cp_1', project_id: 'proj_KEY' }] }).replace(
+      'KEY',
+      escapedKey,
+    );
+    expect(redact.mayHoldSecret(escaped.replaceAll('\\', ''))).toBe(false);
+
+    const reply = read(200, escaped);
+
+    expect(reply.body).toEqual({
+      kind: 'json',
+      value: { data: [{ id: 'cp_1', project_id: 'proj_[REDACTED]' }] },
+      redacted: [['data', 0, 'project_id']],
+    });
+  });
+
+  it('vouches for a clean body from one look at its text, without visiting each string', () => {
+    const calls: string[] = [];
+    const counting: Redactor = Object.assign(
+      (text: string) => {
+        calls.push(text);
+        return redact(text);
+      },
+      { mayHoldSecret: redact.mayHoldSecret },
+    );
+    const page = {
+      data: [
+        { id: 'cp_1', project_id: 'proj_a' },
+        { id: 'cp_2', project_id: 'proj_b' },
+      ],
+    };
+    const clean = readReply({ status: 200, headers: {}, body: JSON.stringify(page) }, { redact: counting });
+    expect(clean.body).toEqual({ kind: 'json', value: page, redacted: [] });
+    expect(calls).toEqual([]);
+
+    // One suspicious piece anywhere in the text (here a bearer token) and every string is visited.
+    const suspicious = { ...page, note: 'Bearer abc' };
+    const visited = readReply(
+      { status: 200, headers: {}, body: JSON.stringify(suspicious) },
+      { redact: counting },
+    );
+    expect(visited.body).toMatchObject({ kind: 'json', value: { note: 'Bearer [REDACTED]' } });
+    expect(calls).toEqual(expect.arrayContaining(['proj_a', 'proj_b', 'note', 'Bearer abc']));
   });
 
   it('redacts every header, the request id included', () => {
