@@ -10,15 +10,16 @@
  *   no more than what remains, less the requests still in flight: exact, no margin, no
  *   probing.
  * - Otherwise the rate is inferred from throttled answers (429, 503). The first gives the
- *   larger of one token per named wait (`retry-after-ms` / `Retry-After`) and the successes
- *   per second so far. Each later one lowers it to the named wait's rate or, when no wait is
+ *   larger of one token per named wait (`retry-after-ms` under a second) and the successes
+ *   per second so far; one that names no such wait less than a second into the run (or since
+ *   the last throttle) gives none yet. Each later one lowers it to the named wait's rate or, when no wait is
  *   named, to the successes per second since the previous throttle (the gap between them);
  *   by a fifth when that is no lower; never by more than half at once. Starts are paced at
  *   90 % of it, and while the pace holds requests back and no throttle comes, it grows 5 % a
  *   second: a limit that was lowered and raised again is followed back up, slowly.
  * - A throttled answer empties the local bucket (the server's is empty). While the request
  *   it answered waits out the wait the server named, no other starts (`holdUntil`). A named
- *   wait over a second is taken as a window reopening, not as one token's interval: it
+ *   wait of a second or more is taken as a window reopening, not as one token's interval: it
  *   holds, and says nothing of the rate.
  *
  * In flight (AIMD, as TCP does with its congestion window): a throttled answer halves the
@@ -105,7 +106,10 @@ const RATE_GROWTH_PER_SECOND = 0.05;
 const RATE_CUT = 0.8;
 /** No inferred rate below one request a second: slower than that, the server's named waits space requests. */
 const MIN_INFERRED_RATE = 1;
-/** A named wait up to this long is one token's interval; a longer one only holds. */
+/**
+ * A named wait shorter than this is one token's interval; a longer one only holds. A second
+ * is what `Retry-After: 1` says, the shortest wait it can name, so it is a hold too.
+ */
 const MAX_TOKEN_INTERVAL_MS = 1000;
 /** Lets a token computed as 0.999999… count as a whole one. */
 const EPSILON = 1e-9;
@@ -303,14 +307,18 @@ export class RequestLimiter {
 
   #infer(now: number, waitMs: number | undefined): void {
     const perWait =
-      waitMs !== undefined && waitMs > 0 && waitMs <= MAX_TOKEN_INTERVAL_MS ? 1000 / waitMs : undefined;
-    const seconds = Math.max(1, (now - (this.#successesSince ?? now)) / 1000);
-    const perGap = this.#successes > 0 ? this.#successes / seconds : undefined;
+      waitMs !== undefined && waitMs > 0 && waitMs < MAX_TOKEN_INTERVAL_MS ? 1000 / waitMs : undefined;
+    const elapsed = (now - (this.#successesSince ?? now)) / 1000;
+    const perGap = this.#successes > 0 ? this.#successes / Math.max(1, elapsed) : undefined;
     const old = this.#rate;
     let rate: number;
     if (old === undefined) {
       // The first limit seen: a window reopening names a long wait, and only the successes
-      // before it say how much the server took.
+      // before it say how much the server took; less than a second of them says too little
+      // (a burst the server allowed, or two requests and an unlucky one), and a pace learned
+      // from it would crawl for the rest of the run. The hold and the halved cap act alone,
+      // until a later throttle comes with more to go on.
+      if (perWait === undefined && elapsed < 1) return;
       rate = Math.max(perWait ?? 0, perGap ?? 0);
       if (rate === 0) return;
     } else {

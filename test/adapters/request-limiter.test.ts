@@ -300,6 +300,35 @@ describe('the request limiter: the pace', () => {
     expect(limiter.stats.rate).toBe(40);
   });
 
+  it('a first throttle early in the run that names no token interval learns no rate: after the hold, full speed', async () => {
+    const clock = new VirtualClock(0);
+    const limiter = newLimiter(8, clock);
+    await clock.run(startOneAfterAnother(limiter, clock, 2));
+    await clock.run(clock.sleep(50));
+
+    // `Retry-After: 1`, two successes and 50 ms into the run: a rate learned from that would
+    // pace the rest of the run at two requests a second.
+    throttle(limiter, await limiter.acquire(), clock, { waitMs: 1000 });
+    expect(limiter.stats.rate).toBeUndefined();
+    const starts = await clock.run(startTogether(limiter, clock, 4));
+
+    expect(starts).toEqual([1050, 1050, 1050, 1050]);
+  });
+
+  it('a throttle naming no token interval after a second or more of successes learns their rate', async () => {
+    const clock = new VirtualClock(0);
+    const limiter = newLimiter(8, clock);
+    for (let i = 0; i < 30; i++) {
+      (await limiter.acquire()).release('ok');
+      await clock.run(clock.sleep(50));
+    }
+
+    // 30 successes over 1.5 s, then a 503 that names no wait.
+    (await limiter.acquire()).release('throttled');
+
+    expect(limiter.stats.rate).toBe(20);
+  });
+
   it('answers to requests sent before a throttle do not lower the rate again', async () => {
     const clock = new VirtualClock(0);
     const limiter = newLimiter(16, clock);
