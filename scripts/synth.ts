@@ -4,14 +4,14 @@
  * assembly, and hands back the template and, from `synthesizeApp`, the
  * function's bundle.
  *
- * A test of the template calls `synthesizeTemplate`, which skips the two slow
- * steps that do not change the template: bundling (esbuild, as `cdk synth` skips
- * it for a stack it was not asked for), so the asset hash is that of a bundle
- * never built; and CDK's built-in CloudFormation rule check, whose engine takes
- * seconds to start in every test file. A test of the bundle calls
- * `synthesizeApp`, which runs both as `cdk synth` does (and so proves the
- * template passes the check). Either way: once per test file, in `beforeAll`,
- * and `cleanup()` in `afterAll`.
+ * A test of the template calls `synthesizeTemplate`, which skips bundling (esbuild,
+ * as `cdk synth` skips it for a stack it was not asked for), so the asset hash is
+ * that of a bundle never built. A test of the bundle calls `synthesizeApp`, which
+ * bundles as `cdk synth` does. Neither runs CDK's built-in CloudFormation rule
+ * check, whose engine takes seconds to start in every test file and which checks
+ * the template only: test/infra/app.test.ts runs it where `cdk synth` does, in a
+ * real `bin/app.ts` process. cdk-nag runs in both. Either way: once per test file,
+ * in `beforeAll`, and `cleanup()` in `afterAll`.
  *
  * ```ts
  * const synthesized = synthesizeApp();
@@ -67,16 +67,15 @@ export function cdkJsonContext(): Record<string, unknown> {
 }
 
 /**
- * Builds and synthesizes the app without bundling the function or running CDK's
- * built-in CloudFormation rule check (cdk-nag included: an unacknowledged
- * finding throws here, as it fails `cdk synth`). Throws what `cdk synth` would
+ * Builds and synthesizes the app without bundling the function (cdk-nag included:
+ * an unacknowledged finding throws here, as it fails `cdk synth`). Throws what `cdk synth` would
  * report: `DeploySettingsError`, `PolicyError`, or a construct validation error.
  */
 export function synthesizeTemplate(options: SynthOptions = {}): SynthesizedTemplate {
   return synthesize(options, false, (synthesized) => synthesized);
 }
 
-/** Synthesizes the app as `cdk synth` does: the function bundled with esbuild, every check run. */
+/** Synthesizes the app as `cdk synth` does: the function bundled with esbuild (the rule check aside, see above). */
 export function synthesizeApp(options: SynthOptions = {}): SynthesizedApp {
   return synthesize(options, true, (synthesized) => {
     const assetHash = functionAssetHash(synthesized.template);
@@ -93,7 +92,7 @@ export function synthesizeApp(options: SynthOptions = {}): SynthesizedApp {
 
 function synthesize<T>(
   options: SynthOptions,
-  complete: boolean,
+  bundle: boolean,
   finish: (synthesized: SynthesizedTemplate) => T,
 ): T {
   // A space and a quote in the path, as in "/Users/Jane O'Neil/...": every bundled synthesis
@@ -103,12 +102,13 @@ function synthesize<T>(
     const app = new App({
       outdir,
       autoSynth: false,
-      builtinCloudFormationValidation: complete,
+      // The rule check is proven once, by a real `bin/app.ts` synth (test/infra/app.test.ts).
+      builtinCloudFormationValidation: false,
       // No stack to bundle, as `cdk synth --exclusively` of another stack would say.
       context: {
         ...cdkJsonContext(),
         ...options.context,
-        ...(complete ? {} : { 'aws:cdk:bundling-stacks': [] }),
+        ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
       },
     });
     const stack = buildApp(app, options.now !== undefined ? { now: options.now } : {});
