@@ -6,9 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { OpenAIClient, type OpenAIClientOptions } from './adapters/openai/index.js';
 import { type AuditObserver, type Clock, DEFAULT_CONCURRENCY, runAudit } from './core/audit.js';
+import { type DiscoveryOutcome, type DiscoveryState, discoverCheckpoints } from './core/discovery.js';
 import { enrichReport } from './core/enrichment.js';
-import type { AuditMode, LoadedPolicy } from './core/policy.js';
-import type { AuditReport } from './core/report.js';
+import { type AuditMode, type LoadedPolicy, type Policy, withUnlistedCheckpoints } from './core/policy.js';
+import type { AuditReport, DiscoverySummary } from './core/report.js';
 
 export interface RunSettings {
   readonly loaded: LoadedPolicy;
@@ -29,7 +30,24 @@ export interface RunSettings {
   readonly attributionBatchSize?: number;
   /** The engine's clock (the demo replays the night before); the deadline is always real time. */
   readonly clock?: Clock;
+  /** Where discovery starts (`unlistedCheckpoints` other than `ignore`); absent: the whole history. */
+  readonly discovery?: DiscoveryInput;
 }
+
+export interface DiscoveryInput {
+  /** The run store's discovery state; `null` for a new store or none. */
+  readonly previous: DiscoveryState | null;
+  /** Without a store: only the events since this instant (epoch ms). */
+  readonly since?: number;
+  /** Receives the state to keep, once the run is done (the caller writes it to the store). */
+  readonly onState?: (state: DiscoveryState) => void;
+}
+
+/**
+ * Share of the time left before the deadline that discovery may take: a first run reading a
+ * long history must still leave the listed checkpoints their audit.
+ */
+const DISCOVERY_SHARE_OF_DEADLINE = 0.5;
 
 /** Enforcement needs both the policy's `mode: enforce` and the caller's consent. */
 export function effectiveMode(policyMode: AuditMode, callerAllowsEnforce: boolean): AuditMode {
@@ -58,17 +76,36 @@ export async function runCheckpointAudit(settings: RunSettings): Promise<AuditRe
   }
 }
 
+/** The policy a run with `discovered` state audited: the listed checkpoints and the unlisted ones found. */
+export function auditedPolicy(policy: Policy, discovered: DiscoveryState | undefined): Policy {
+  return discovered === undefined
+    ? policy
+    : withUnlistedCheckpoints(
+        policy,
+        discovered.checkpoints.map((checkpoint) => checkpoint.id),
+      );
+}
+
 async function auditAndEnrich(settings: RunSettings, client: OpenAIClient): Promise<AuditReport> {
   const clock = settings.clock ?? { now: () => Date.now() };
-  const report = await runAudit(settings.loaded.policy, client, clock, {
+  const { policy: listedPolicy } = settings.loaded;
+  const discovered = await discover(listedPolicy, client, settings);
+  const policy = auditedPolicy(listedPolicy, discovered?.state);
+  const warnings = settings.loaded.warnings.map((w) => `${w.path}: ${w.message}`);
+  if (discovered?.unavailable !== undefined)
+    warnings.push(`discovery unavailable: ${discovered.unavailable}`);
+  const gone: string[] = [];
+  const audited = await runAudit(policy, client, clock, {
+    onUnlistedGone: (id) => gone.push(id),
     runId: settings.runId ?? randomUUID(),
     mode: settings.mode,
-    warnings: settings.loaded.warnings.map((w) => `${w.path}: ${w.message}`),
+    warnings,
     ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
     ...(settings.pageSize !== undefined ? { pageSize: settings.pageSize } : {}),
     ...(settings.deadline !== undefined ? { deadline: settings.deadline } : {}),
     ...(settings.observer !== undefined ? { observer: settings.observer } : {}),
   });
+  const report = discovered ? withDiscovery(audited, policy, discovered, gone, settings.discovery) : audited;
   // Only now, with every decision taken and applied: nothing looked up can change one. The signal
   // abandons a lookup still in flight at the deadline, which the core alone cannot interrupt.
   const { deadline } = settings;
@@ -87,4 +124,46 @@ async function auditAndEnrich(settings: RunSettings, client: OpenAIClient): Prom
         : {}),
     },
   );
+}
+
+/** Reads the audit log's grant events, unless the policy turned discovery off. Never throws. */
+async function discover(
+  policy: Policy,
+  client: OpenAIClient,
+  settings: RunSettings,
+): Promise<DiscoveryOutcome | undefined> {
+  if (policy.unlistedCheckpoints === 'ignore') return undefined;
+  const now = (): number => Date.now();
+  const { deadline } = settings;
+  return discoverCheckpoints(client, settings.discovery?.previous ?? null, {
+    now: () => (settings.clock ?? { now }).now(),
+    ...(deadline !== undefined
+      ? { deadline: now() + Math.max(0, deadline - now()) * DISCOVERY_SHARE_OF_DEADLINE }
+      : {}),
+    ...(settings.discovery?.since !== undefined ? { since: settings.discovery.since } : {}),
+  });
+}
+
+/** The report with what discovery found; the state to keep goes to `onState`, without the gone checkpoints. */
+function withDiscovery(
+  report: AuditReport,
+  policy: Policy,
+  discovered: DiscoveryOutcome,
+  gone: readonly string[],
+  input: DiscoveryInput | undefined,
+): AuditReport {
+  const listed = new Set(policy.checkpoints.filter((c) => c.unlisted === undefined).map((c) => c.id));
+  const goneSet = new Set(gone);
+  const kept = discovered.state.checkpoints.filter((checkpoint) => !goneSet.has(checkpoint.id));
+  const summary: DiscoverySummary = {
+    state:
+      discovered.unavailable !== undefined ? 'unavailable' : discovered.historyComplete ? 'ok' : 'partial',
+    ...(discovered.unavailable !== undefined ? { reason: discovered.unavailable } : {}),
+    eventsRead: discovered.eventsRead,
+    unlisted: kept.filter((checkpoint) => !listed.has(checkpoint.id)).length,
+    newlyFound: discovered.newlyFound.filter((id) => !listed.has(id) && !goneSet.has(id)),
+    gone: [...gone],
+  };
+  input?.onState?.({ ...discovered.state, checkpoints: kept });
+  return { ...report, discovery: summary };
 }

@@ -10,14 +10,15 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createRedactor } from './adapters/openai/index.js';
 import { openRunStore } from './adapters/store/open-run-store.js';
-import { effectiveMode, runCheckpointAudit } from './audit-runner.js';
+import { auditedPolicy, effectiveMode, runCheckpointAudit } from './audit-runner.js';
+import type { DiscoveryState } from './core/discovery.js';
 import { CheckpointGuardError } from './core/errors.js';
 import { type LoadedPolicy, parsePolicy } from './core/policy.js';
 import { jsonReportChunks } from './core/render-json.js';
 import { textReportLines, verdictLine } from './core/render-text.js';
 import { type AuditReport, isFailedRun } from './core/report.js';
 import { historyCsv, historyJson, historyText, readHistory } from './core/run-history.js';
-import { readFindingsState, recordRun } from './core/run-recorder.js';
+import { readDiscoveryState, readFindingsState, recordRun } from './core/run-recorder.js';
 import { loadPolicyFile } from './policy-file.js';
 import { ReportFile } from './report-file.js';
 import { restoreCommand } from './restore-command.js';
@@ -38,7 +39,7 @@ export interface CliIo {
 const USAGE = `Usage:
   checkpoint-guard audit --policy FILE [--enforce] [--format text|json] [--output FILE]
                          [--state LOCATION] [--deadline DURATION] [--concurrency N] [--timeout-ms MS]
-                         [--max-retries N] [--debug]
+                         [--max-retries N] [--since DATE] [--debug]
   checkpoint-guard history --state LOCATION [--since DATE] [--format text|json|csv]
   checkpoint-guard restore --state LOCATION --run RUN_ID [--checkpoint ID] [--project ID]
                            [--policy FILE] [--apply]
@@ -47,6 +48,8 @@ const USAGE = `Usage:
 
   --state LOCATION   the run store (a folder, or s3://bucket/prefix): findings with a history;
                      without it the CLI keeps no state
+  --since DATE       audit without --state: discovery reads the audit log from DATE on
+                     (default: the whole history)
 
 Environment:
   OPENAI_ADMIN_KEY   organization admin API key (sk-admin-...), required by audit
@@ -183,10 +186,25 @@ async function audit(flags: Flags, io: CliIo): Promise<number> {
   // Every output is proven usable before the first request: a run that revokes must leave its record.
   const store = flags.state !== undefined ? await openRunStore(flags.state, io.env) : undefined;
   const readBefore = store !== undefined ? await readFindingsState(store) : undefined;
+  const discoveryBefore = store !== undefined ? await readDiscoveryState(store) : undefined;
+  const since = sinceFlag(flags.since);
+  if (since !== undefined && store !== undefined) {
+    throw usageError(
+      '--since applies to a run without --state: with a store, discovery goes on from its cursor',
+    );
+  }
   const reportFile = flags.output !== undefined ? await ReportFile.open(flags.output) : undefined;
   let report: AuditReport;
+  let discovered: DiscoveryState | undefined;
   try {
     report = await runCheckpointAudit({
+      discovery: {
+        previous: discoveryBefore?.state ?? null,
+        ...(since !== undefined ? { since: Date.parse(since) } : {}),
+        onState: (state) => {
+          discovered = state;
+        },
+      },
       loaded,
       mode: effectiveMode(loaded.policy.mode, flags.enforce),
       adminKey: adminKey.trim(),
@@ -199,7 +217,12 @@ async function audit(flags: Flags, io: CliIo): Promise<number> {
       },
       observer: progress(io, loaded.policy.checkpoints.length),
     });
-    if (store !== undefined) report = await recordRun(store, report, loaded.policy, undefined, readBefore);
+    if (store !== undefined && readBefore !== undefined && discoveryBefore !== undefined) {
+      report = await recordRun(store, report, auditedPolicy(loaded.policy, discovered), {
+        readBefore,
+        ...(discovered !== undefined ? { discovery: { readBefore: discoveryBefore, next: discovered } } : {}),
+      });
+    }
   } catch (error) {
     await reportFile?.discard();
     throw error;

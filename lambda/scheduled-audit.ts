@@ -10,14 +10,26 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SnsPublisher } from './adapters/sns-publisher.js';
 import type { AdminKeyLoader } from './adapters/ssm-admin-key.js';
-import { effectiveMode, type RunSettings, runCheckpointAudit } from './audit-runner.js';
+import {
+  auditedPolicy,
+  type DiscoveryInput,
+  effectiveMode,
+  type RunSettings,
+  runCheckpointAudit,
+} from './audit-runner.js';
 import { SUCCESSFUL_RUNS_METRIC } from './contract.js';
 import { failedRunReport } from './core/audit.js';
+import type { DiscoveryState } from './core/discovery.js';
 import { CheckpointGuardError } from './core/errors.js';
 import type { AuditMode, LoadedPolicy } from './core/policy.js';
 import { verdictLine } from './core/render-text.js';
 import { type AuditReport, isFailedRun, notAudited } from './core/report.js';
-import { readFindingsState, recordRun } from './core/run-recorder.js';
+import {
+  readDiscoveryState,
+  readFindingsState,
+  recordRun,
+  type VersionedDiscovery,
+} from './core/run-recorder.js';
 import type { RunStore } from './core/run-store.js';
 import { printable } from './core/sanitize.js';
 import { buildSnsMessage } from './core/sns-message.js';
@@ -142,21 +154,27 @@ async function audit(
   }
   let lastNotifiedAt: string | null;
   let readBefore: Awaited<ReturnType<typeof readFindingsState>>;
+  let discoveryBefore: VersionedDiscovery;
   try {
     // Read before anything is done: a run that could not record what it did does nothing.
     readBefore = await readFindingsState(store);
+    discoveryBefore = await readDiscoveryState(store);
     lastNotifiedAt = readBefore.state?.lastNotifiedAt ?? null;
   } catch (error) {
     return { report: fail(error, 'the run store cannot be read'), lastNotifiedAt: null };
   }
-  const report = await auditWithKey(deps, policy, mode, context, runId, fail);
+  let discovered: DiscoveryState | undefined;
+  const report = await auditWithKey(deps, policy, mode, context, runId, fail, {
+    previous: discoveryBefore.state,
+    onState: (state) => {
+      discovered = state;
+    },
+  });
   // The state records whether this run's message lists the open findings, decided on the report
   // as recorded: the same decision `runScheduledAudit` takes to publish it.
-  const recorded = await recordRun(
-    store,
-    report,
-    policy.policy,
-    (candidate, previous) => {
+  const recorded = await recordRun(store, report, auditedPolicy(policy.policy, discovered), {
+    ...(discovered !== undefined ? { discovery: { readBefore: discoveryBefore, next: discovered } } : {}),
+    lastNotifiedAt: (candidate, previous) => {
       lastNotifiedAt = previous?.lastNotifiedAt ?? null;
       return lastNotifiedAfter(
         candidate,
@@ -165,7 +183,7 @@ async function audit(
       );
     },
     readBefore,
-  );
+  });
   if (recorded.history?.storeError !== undefined) {
     logger.error('the run could not be recorded in the run store', { error: recorded.history.storeError });
   }
@@ -180,6 +198,7 @@ async function auditWithKey(
   context: InvocationContext,
   runId: string,
   fail: (error: unknown, what: string) => AuditReport,
+  discovery?: DiscoveryInput,
 ): Promise<AuditReport> {
   const { settings, logger } = deps;
   let adminKey: string;
@@ -194,7 +213,10 @@ async function auditWithKey(
   }
   const deadline = deps.now() + context.getRemainingTimeInMillis() - settings.deadlineMarginMs;
   try {
-    const report = await runCheckpointAudit(auditSettings(deps, policy, mode, adminKey, runId, deadline));
+    const report = await runCheckpointAudit({
+      ...auditSettings(deps, policy, mode, adminKey, runId, deadline),
+      ...(discovery !== undefined ? { discovery } : {}),
+    });
     // A rejected key may have been rotated meanwhile: read it again next time.
     if (report.checkpoints.some((c) => c.reasonCode === 'ERR_OPENAI_AUTH')) deps.adminKey.forget();
     return report;

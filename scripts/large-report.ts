@@ -41,6 +41,7 @@ export function largeReport(findingCount: number, perCheckpoint = 10_000): Audit
   const totals = computeTotals(checkpoints);
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
+    kind: 'audit',
     runId: 'run-large',
     mode: 'report',
     policyMode: 'report',

@@ -23,9 +23,11 @@ import {
   type EnforcementSummary,
   type Finding,
   isRequestFailureCode,
+  isRevocable,
   needsAction,
   REPORT_SCHEMA_VERSION,
   type ReasonCode,
+  type RunKind,
 } from './report.js';
 import { printable } from './sanitize.js';
 
@@ -57,6 +59,10 @@ export interface AuditOptions {
   /** Policy warnings to carry into the report. */
   readonly warnings?: readonly string[];
   readonly observer?: AuditObserver;
+  /** @default 'audit' */
+  readonly kind?: RunKind;
+  /** Called for each unlisted checkpoint found gone (404): it is left out of the report. */
+  readonly onUnlistedGone?: (checkpointId: string) => void;
 }
 
 /**
@@ -122,11 +128,19 @@ export async function runAudit(
   );
 
   const enforcement = await enforce(policy, listings, source, clock, options, pastDeadline, runError);
-  const checkpoints = listings.map(toResult);
+  // An unlisted checkpoint that no longer exists is dropped (discovery reports it gone), and
+  // one whose grants are all allowed is no finding: neither is part of the report.
+  const checkpoints = listings.filter(isReported).map(toResult);
+  for (const listing of listings) {
+    if (listing.checkpoint.unlisted !== undefined && listing.reasonCode === 'ERR_OPENAI_NOT_FOUND') {
+      options.onUnlistedGone?.(listing.checkpoint.id);
+    }
+  }
   const totals = computeTotals(checkpoints);
   const finishedAt = clock.now();
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
+    kind: options.kind ?? 'audit',
     runId: options.runId,
     mode: options.mode,
     policyMode: policy.mode,
@@ -140,6 +154,12 @@ export async function runAudit(
     checkpoints,
     warnings: options.warnings ?? [],
   };
+}
+
+function isReported(listing: Listing): boolean {
+  if (listing.checkpoint.unlisted === undefined) return true;
+  if (listing.status === 'complete') return listing.findings.length > 0;
+  return listing.reasonCode !== 'ERR_OPENAI_NOT_FOUND';
 }
 
 function newListing(checkpoint: CheckpointPolicy): Listing {
@@ -222,11 +242,16 @@ async function walkCheckpoint(
         listing.allowed++;
         continue;
       }
+      // On a checkpoint nobody listed, the policy holds no allowlist to enforce: reported only.
+      const verdict =
+        checkpoint.unlisted === 'report' && standing.kind !== 'exempt'
+          ? 'unlisted-checkpoint'
+          : standing.kind;
       listing.findings.push({
         permissionId: permission.id,
         projectId: permission.projectId,
         createdAt: new Date(permission.createdAt * 1000).toISOString(),
-        verdict: standing.kind,
+        verdict,
         action: 'none',
         ...(standing.kind === 'unexpected'
           ? {}
@@ -285,6 +310,7 @@ function toResult(listing: Listing): CheckpointResult {
   return {
     id: listing.checkpoint.id,
     status,
+    ...(listing.checkpoint.unlisted !== undefined ? { unlisted: true as const } : {}),
     ...(listing.reason !== undefined ? { reason: listing.reason } : {}),
     ...(listing.reasonCode !== undefined ? { reasonCode: listing.reasonCode } : {}),
     pagesRead: listing.pagesRead,
@@ -324,7 +350,7 @@ async function enforce(
   const planned: PlannedRevocation[] = [];
   for (const listing of listings) {
     listing.findings.forEach((finding, index) => {
-      if (!needsAction(finding)) return;
+      if (!isRevocable(finding)) return;
       if (listing.status !== 'complete') {
         const reason = 'listing incomplete: nothing is revoked on this checkpoint';
         const action = enforcing ? 'halted' : 'none';
@@ -493,6 +519,7 @@ export function failedRunReport(
   const totals = computeTotals(checkpoints);
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
+    kind: 'audit',
     runId: failure.runId,
     mode: failure.mode,
     policyMode: policy?.mode ?? failure.mode,

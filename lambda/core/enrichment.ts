@@ -13,6 +13,7 @@
  */
 
 import type { Clock } from './audit.js';
+import type { AuditLogSource } from './audit-log.js';
 import { CursorWalk } from './cursor.js';
 import { CheckpointGuardError } from './errors.js';
 import type { LookupSwitches } from './policy.js';
@@ -56,40 +57,6 @@ export interface ProjectPageRequest {
 /** The organization's project list (`GET /organization/projects`). */
 export interface ProjectDirectory {
   listProjectsPage(request: ProjectPageRequest): Promise<ProjectPage>;
-}
-
-/** Who did something, as an audit log entry says: `GrantedBy` without the time. */
-export type AuditActor = Omit<GrantedBy, 'at'>;
-
-/** One audit log entry, reduced to what attribution needs. */
-export interface AuditLogEntry {
-  readonly id: string;
-  /** Event type, e.g. `checkpoint.permission.created`. */
-  readonly type: string;
-  /** Unix seconds. */
-  readonly effectiveAt: number;
-  /** The id of the resource acted on (for a permission event, the permission id); `null` if absent. */
-  readonly resourceId: string | null;
-  readonly actor: AuditActor;
-}
-
-export interface AuditLogPage {
-  readonly entries: readonly AuditLogEntry[];
-  readonly hasMore: boolean;
-  readonly lastId: string | null;
-}
-
-export interface AuditLogPageRequest {
-  readonly eventTypes: readonly string[];
-  readonly resourceIds: readonly string[];
-  readonly after?: string;
-  readonly limit: number;
-  readonly signal?: AbortSignal;
-}
-
-/** The organization's audit log (`GET /organization/audit_logs`). */
-export interface AuditLogSource {
-  listAuditLogsPage(request: AuditLogPageRequest): Promise<AuditLogPage>;
 }
 
 /** Where the lookups read from; a missing source counts as a disabled lookup. */

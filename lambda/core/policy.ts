@@ -122,6 +122,12 @@ export const policyFileSchema = z.strictObject({
     .default(DEFAULT_MAX_REVOCATIONS_PER_RUN)
     .describe('If a run plans more revocations than this, it revokes none and reports why.'),
   lookups,
+  unlistedCheckpoints: z
+    .enum(['report', 'audit', 'ignore'])
+    .default('report')
+    .describe(
+      'Checkpoints found shared in the audit log but not listed here. report: list them and report each grant not allowed everywhere (never revoked). audit: audit them like listed ones, under the top-level allowedProjects. ignore: no discovery.',
+    ),
 });
 
 export type PolicyFile = z.input<typeof policyFileSchema>;
@@ -131,7 +137,16 @@ export type AuditMode = 'report' | 'enforce';
 export interface CheckpointPolicy {
   readonly id: string;
   readonly allowedProjects: ReadonlySet<string>;
+  /**
+   * A checkpoint the policy does not list, found in the audit log (see core/discovery.ts):
+   * `report` lists its grants as `unlisted-checkpoint` findings, never revoked; `audit` audits
+   * it like a listed one. Absent for a listed checkpoint.
+   */
+  readonly unlisted?: 'report' | 'audit';
 }
+
+/** What a run does with the checkpoints it finds shared but not listed. */
+export type UnlistedCheckpoints = 'report' | 'audit' | 'ignore';
 
 export interface Exemption {
   readonly projectId: string;
@@ -159,6 +174,9 @@ export interface Policy {
   readonly exemptionsByProject: ReadonlyMap<string, readonly Exemption[]>;
   readonly maxRevocationsPerRun: number;
   readonly lookups: LookupSwitches;
+  /** The top-level allowlist: the one an unlisted checkpoint is held to. */
+  readonly allowedProjects: ReadonlySet<string>;
+  readonly unlistedCheckpoints: UnlistedCheckpoints;
 }
 
 export interface LoadedPolicy {
@@ -293,6 +311,8 @@ export function parsePolicy(raw: unknown, source: string, now: Date): LoadedPoli
       exemptionsByProject,
       maxRevocationsPerRun: file.maxRevocationsPerRun,
       lookups: { projectNames: file.lookups.projectNames, grantedBy: file.lookups.grantedBy },
+      allowedProjects: new Set(file.allowedProjects),
+      unlistedCheckpoints: file.unlistedCheckpoints,
     },
     warnings,
   };
@@ -378,4 +398,18 @@ export function standingOf(
     if (!expired || exemption.expiresAtMs > expired.expiresAtMs) expired = exemption;
   }
   return expired ? { kind: 'exemption-expired', exemption: expired } : { kind: 'unexpected' };
+}
+
+/**
+ * The policy with the checkpoints discovery found and the policy does not list, appended as
+ * `unlisted` ones held to the top-level allowlist (`ignore`: the policy as it is).
+ */
+export function withUnlistedCheckpoints(policy: Policy, discovered: readonly string[]): Policy {
+  const mode = policy.unlistedCheckpoints;
+  if (mode === 'ignore') return policy;
+  const listed = new Set(policy.checkpoints.map((checkpoint) => checkpoint.id));
+  const unlisted = [...new Set(discovered)]
+    .filter((id) => !listed.has(id))
+    .map((id): CheckpointPolicy => ({ id, allowedProjects: policy.allowedProjects, unlisted: mode }));
+  return unlisted.length === 0 ? policy : { ...policy, checkpoints: [...policy.checkpoints, ...unlisted] };
 }

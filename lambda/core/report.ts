@@ -7,7 +7,7 @@ import type { ErrorCode } from './errors.js';
 import type { AuditMode } from './policy.js';
 
 /** Version of the JSON report's shape. Bump on any breaking change to field names or meanings. */
-export const REPORT_SCHEMA_VERSION = 2;
+export const REPORT_SCHEMA_VERSION = 3;
 
 /**
  * `clean`: complete, nothing needing action. `findings`: complete, some grant
@@ -20,7 +20,11 @@ export type CheckpointStatus = 'clean' | 'findings' | 'incomplete' | 'error';
 /** `partial`: some checkpoint incomplete or failed, or a revocation failed. `error`: the run itself failed. */
 export type RunStatus = 'clean' | 'findings' | 'partial' | 'error';
 
-export type Verdict = 'unexpected' | 'exempt' | 'exemption-expired';
+/**
+ * `unlisted-checkpoint`: a grant on a checkpoint the policy does not list (found by discovery,
+ * `unlistedCheckpoints: report`) to a project not allowed everywhere: reported, never revoked.
+ */
+export type Verdict = 'unexpected' | 'exempt' | 'exemption-expired' | 'unlisted-checkpoint';
 
 /**
  * What happened to a finding. `none`: nothing to do (exempt) or nothing allowed
@@ -121,6 +125,8 @@ export function isRequestFailureCode(code: ErrorCode): code is RequestFailureCod
 export interface CheckpointResult {
   readonly id: string;
   readonly status: CheckpointStatus;
+  /** A checkpoint the policy does not list, found in the audit log (see `AuditReport.discovery`). */
+  readonly unlisted?: true;
   /** Present when status is `incomplete` or `error`. */
   readonly reason?: string;
   /** Stable machine code of the reason; see `ReasonCode`. */
@@ -177,6 +183,8 @@ export interface Totals {
   readonly open?: number;
   /** With a run store: findings open after the last run that are gone now (`resolved[]`). */
   readonly resolved?: number;
+  /** Grants on checkpoints the policy does not list (`unlisted-checkpoint` findings): never revoked. */
+  readonly unlisted: number;
 }
 
 /**
@@ -201,8 +209,32 @@ export interface LookupsSummary {
   readonly grantedBy: LookupSummary;
 }
 
+/** `audit`: every checkpoint, the nightly run. `watch`: the checkpoints new audit-log events touched. */
+export type RunKind = 'audit' | 'watch';
+
+/**
+ * What discovery (the audit log's grant events) found. `ok`: read up to now. `partial`: the
+ * history is still being read (a first run that met its deadline resumes next run).
+ * `unavailable`: the audit log could not be read (`reason`); the run went on with the
+ * checkpoints it knew. `off`: `unlistedCheckpoints: ignore`.
+ */
+export interface DiscoverySummary {
+  readonly state: 'ok' | 'partial' | 'unavailable' | 'off';
+  readonly reason?: string;
+  /** Grant events read this run. */
+  readonly eventsRead: number;
+  /** Checkpoints found shared that the policy does not list, all runs together. */
+  readonly unlisted: number;
+  /** Of those, found for the first time this run. */
+  readonly newlyFound: readonly string[];
+  /** Unlisted checkpoints that no longer exist (404): dropped, not an error of the run. */
+  readonly gone: readonly string[];
+}
+
 export interface AuditReport {
   readonly schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  /** See `RunKind`. */
+  readonly kind: RunKind;
   readonly runId: string;
   /** The mode the run used (report unless enforcement was both configured and allowed). */
   readonly mode: AuditMode;
@@ -230,6 +262,8 @@ export interface AuditReport {
   readonly resolved?: readonly ResolvedFinding[];
   /** With a run store: where it is, what this run started from, and whether it was written. */
   readonly history?: RunHistory;
+  /** Checkpoints found shared but not listed; absent when the run did not look (a failed run). */
+  readonly discovery?: DiscoverySummary;
 }
 
 /** A run set against the run store's memory (see lambda/core/finding-history.ts). */
@@ -261,9 +295,14 @@ export interface ResolvedFinding {
   readonly runId: string;
 }
 
-/** Grants that need action: the ones enforce mode would revoke. */
+/** Findings someone must act on: every verdict but `exempt`. */
 export function needsAction(finding: Pick<Finding, 'verdict'>): boolean {
   return finding.verdict !== 'exempt';
+}
+
+/** The findings enforce mode revokes: not exempt, and on a checkpoint the policy holds (not `unlisted-checkpoint`). */
+export function isRevocable(finding: Pick<Finding, 'verdict'>): boolean {
+  return finding.verdict === 'unexpected' || finding.verdict === 'exemption-expired';
 }
 
 /** Checkpoints the run could not audit: listings that did not finish (`incomplete`) or were refused (`error`). */
@@ -300,6 +339,7 @@ export function computeTotals(checkpoints: readonly CheckpointResult[]): Totals 
     halted: 0,
     archivedProjects: 0,
     unknownProjects: 0,
+    unlisted: 0,
   };
   for (const checkpoint of checkpoints) {
     if (checkpoint.status === 'clean') totals.clean++;
@@ -311,6 +351,7 @@ export function computeTotals(checkpoints: readonly CheckpointResult[]): Totals 
     for (const finding of checkpoint.findings) {
       if (finding.verdict === 'unexpected') totals.unexpected++;
       else if (finding.verdict === 'exempt') totals.exempt++;
+      else if (finding.verdict === 'unlisted-checkpoint') totals.unlisted++;
       else totals.exemptionExpired++;
       if (needsAction(finding)) totals.findings++;
       if (finding.action === 'would-revoke') totals.wouldRevoke++;

@@ -9,12 +9,14 @@
  * overwritten. Any store failure is said in `history.storeError` and makes the run `partial`:
  * the CLI exits 2 and the Lambda fails the invocation, after publishing.
  */
+import { type DiscoveryState, mergeDiscoveryStates, parseDiscoveryState } from './discovery.js';
 import { CheckpointGuardError } from './errors.js';
 import { applyHistory, FINDINGS_STATE_SCHEMA_VERSION, type FindingsState } from './finding-history.js';
 import type { Policy } from './policy.js';
 import { renderJson } from './render-json.js';
 import { type AuditReport, computeRunStatus } from './report.js';
 import {
+  DISCOVERY_KEY,
   indexKey,
   type RunIndexEntry,
   type RunStore,
@@ -87,19 +89,29 @@ function withHistoryFailure(report: AuditReport, store: RunStore, error: unknown
   };
 }
 
+export interface RecordOptions {
+  /**
+   * Decides the state's `lastNotifiedAt` from the report as recorded and the state it was set
+   * against. @default the previous one is kept
+   */
+  readonly lastNotifiedAt?: (recorded: AuditReport, previous: FindingsState | null) => string | null;
+  /** The state as the caller read it before the run: the first attempt starts from it, not a re-read. */
+  readonly readBefore?: Awaited<ReturnType<typeof readFindingsState>>;
+  /** Discovery's state after this run (`state/discovery.json`), as the caller read it and as it is now. */
+  readonly discovery?: { readonly readBefore: VersionedDiscovery; readonly next: DiscoveryState };
+}
+
 /**
- * Sets `report` against the store's memory and records it. Never throws: failures are in the report.
- * `lastNotifiedAt`, when given, decides the state's `lastNotifiedAt` from the report as recorded and
- * the state it was set against (by default the previous one is kept).
+ * Sets `report` against the store's memory and records it. Never throws: failures are in the
+ * report. `policy` is the one the run audited (with the unlisted checkpoints it found).
  */
 export async function recordRun(
   store: RunStore,
   report: AuditReport,
   policy: Policy,
-  lastNotifiedAt?: (recorded: AuditReport, previous: FindingsState | null) => string | null,
-  /** The state as the caller read it before the run: the first attempt starts from it, not a re-read. */
-  readBefore?: Awaited<ReturnType<typeof readFindingsState>>,
+  options: RecordOptions = {},
 ): Promise<AuditReport> {
+  const { lastNotifiedAt, readBefore } = options;
   let recorded: AuditReport | undefined;
   let known = readBefore;
   try {
@@ -140,6 +152,7 @@ export async function recordRun(
     return withHistoryFailure(report, store, error);
   }
   try {
+    if (options.discovery !== undefined) await writeDiscovery(store, options.discovery);
     const key = reportKey(recorded.startedAt, recorded.runId);
     await store.write(key, `${renderJson(recorded)}\n`, null);
     await appendToIndex(store, recorded, key);
@@ -147,6 +160,43 @@ export async function recordRun(
     return withHistoryFailure(recorded, store, error);
   }
   return recorded;
+}
+
+/** `state/discovery.json` as read: `null` in a new store. */
+export interface VersionedDiscovery {
+  readonly state: DiscoveryState | null;
+  readonly version: string | null;
+}
+
+/** Reads `state/discovery.json`: `null` in a new store. Throws on anything this version did not write. */
+export async function readDiscoveryState(store: RunStore): Promise<VersionedDiscovery> {
+  const { value, version } = await store.read(DISCOVERY_KEY);
+  if (value === undefined) return { state: null, version };
+  try {
+    return { state: parseDiscoveryState(value), version };
+  } catch (error) {
+    throw unreadable(store, DISCOVERY_KEY, error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** Writes discovery's state; a run that wrote it first is merged with, never overwritten. */
+async function writeDiscovery(
+  store: RunStore,
+  discovery: NonNullable<RecordOptions['discovery']>,
+): Promise<void> {
+  let { state: theirs, version } = discovery.readBefore;
+  // Nothing new in the audit log: nothing to write.
+  if (theirs !== null && JSON.stringify(theirs) === JSON.stringify(discovery.next)) return;
+  for (let attempt = 1; ; attempt++) {
+    const next = theirs === null ? discovery.next : mergeDiscoveryStates(discovery.next, theirs);
+    try {
+      await store.write(DISCOVERY_KEY, `${JSON.stringify(next, null, 2)}\n`, version);
+      return;
+    } catch (error) {
+      if (!(error instanceof StoreConflictError) || attempt >= MAX_STORE_ATTEMPTS) throw error;
+      ({ state: theirs, version } = await readDiscoveryState(store));
+    }
+  }
 }
 
 async function appendToIndex(store: RunStore, report: AuditReport, key: string): Promise<void> {

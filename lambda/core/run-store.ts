@@ -4,6 +4,7 @@
  *
  *   runs/YYYY/MM/DD/<startedAt>_<runId>.json   every run's full JSON report, written once
  *   state/findings.json                        the findings open after the last run
+ *   state/discovery.json                       the checkpoints found in the audit log, its cursors
  *   index/YYYY-MM.json                         one line per run of that month, newest last
  *
  * Concurrent writers must not lose updates: every write is conditional (a new object only if
@@ -58,6 +59,8 @@ export class StoreConflictError extends CheckpointGuardError {
 }
 
 export const STATE_KEY = 'state/findings.json';
+/** Discovery's memory: the audit log cursors and every checkpoint found shared (core/discovery.ts). */
+export const DISCOVERY_KEY = 'state/discovery.json';
 
 /** `runs/2026/12/03/2026-12-03T03:00:00.000Z_<runId>.json` */
 export function reportKey(startedAt: string, runId: string): string {

@@ -149,11 +149,13 @@ describe('the bundled handler', () => {
       expect.stringMatching(/^index\/\d{4}-\d{2}\.json$/),
       expect.stringMatching(new RegExp(`^runs/\\d{4}/\\d{2}/\\d{2}/.+_${first.runId}\\.json$`)),
       expect.stringMatching(new RegExp(`^runs/\\d{4}/\\d{2}/\\d{2}/.+_${second.runId}\\.json$`)),
+      'state/discovery.json',
       'state/findings.json',
     ]);
     // S3 Object Lock refuses a write without a checksum; the bundled SDK sends one with every PutObject.
     const puts = s3.requests.filter((r) => r.method === 'PUT');
-    expect(puts.length).toBe(6);
+    // Each night: the findings state, discovery's state (the overnight grants moved its cursor), the report, the index.
+    expect(puts.length).toBe(8);
     for (const put of puts) {
       expect(Object.keys(put.headers).some((h) => /^x-amz-(checksum-|trailer$)|^content-md5$/.test(h))).toBe(
         true,

@@ -119,6 +119,7 @@ describe('audit --state s3://bucket/prefix', () => {
     expect(keys).toEqual([
       `evidence/prod/index/${report.startedAt.slice(0, 7)}.json`,
       `evidence/prod/runs/${report.startedAt.slice(0, 10).replace(/-/g, '/')}/${report.startedAt}_${report.runId}.json`,
+      'evidence/prod/state/discovery.json',
       'evidence/prod/state/findings.json',
     ]);
   });

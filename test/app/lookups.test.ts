@@ -55,8 +55,14 @@ async function seeded(options: OpenAIEmulatorOptions = {}): Promise<OpenAIEmulat
   return started;
 }
 
+/** Discovery reads the same audit log: off here, so that each request and fault is the lookups' own. */
 function policy(overrides: Partial<PolicyFile> = {}): PolicyFile {
-  return { allowedProjects: ['proj_core'], checkpoints: [WEATHER, SUPPORT], ...overrides };
+  return {
+    allowedProjects: ['proj_core'],
+    checkpoints: [WEATHER, SUPPORT],
+    unlistedCheckpoints: 'ignore',
+    ...overrides,
+  };
 }
 
 const LOOKUPS_OFF = { lookups: { projectNames: false, grantedBy: false } };

@@ -421,6 +421,7 @@ describe('audit engine properties (enforce mode, random policies and APIs)', () 
           // The engine never looks projects up: only enrichment.ts fills these in.
           archivedProjects: 0,
           unknownProjects: 0,
+          unlisted: count((f) => f.verdict === 'unlisted-checkpoint')(findings),
         });
         for (const c of statuses) expect(c.allowed + c.findings.length).toBe(c.permissionsSeen);
       }),

@@ -704,6 +704,7 @@ describe('totals', () => {
       halted: 0,
       archivedProjects: 0,
       unknownProjects: 0,
+      unlisted: 0,
     });
     expect(report.totals).toEqual(computeTotals(report.checkpoints));
     expect(report.status).toBe('partial');
@@ -743,7 +744,7 @@ describe('the report', () => {
     const report = await audit(enforcePolicy(), source, { runId: 'run-42', warnings: ['a: b'] }, clock);
 
     expect(report).toMatchObject({
-      schemaVersion: 2,
+      schemaVersion: 3,
       runId: 'run-42',
       mode: 'enforce',
       policyMode: 'enforce',
@@ -894,7 +895,7 @@ describe('a run that failed', () => {
     const report = failedRunReport(failure, policy, new FakeClock(NOW).advance(40));
 
     expect(report).toMatchObject({
-      schemaVersion: 2,
+      schemaVersion: 3,
       runId: 'run-failed-1',
       status: 'error',
       runError: failure.runError,

@@ -90,7 +90,7 @@ describe('the spec example', () => {
 });
 
 describe('defaults', () => {
-  it('when only checkpoints are given, the policy reports, caps revocations at 10 and allows nobody', () => {
+  it('when only checkpoints are given, the policy reports, caps revocations at 10, allows nobody and reports unlisted checkpoints', () => {
     const loaded = load({ checkpoints: [WEATHER] });
 
     expect(loaded.policy).toEqual({
@@ -100,6 +100,8 @@ describe('defaults', () => {
       exemptionsByProject: new Map(),
       maxRevocationsPerRun: DEFAULT_MAX_REVOCATIONS_PER_RUN,
       lookups: { projectNames: true, grantedBy: true },
+      allowedProjects: new Set(),
+      unlistedCheckpoints: 'report',
     });
     expect(DEFAULT_MAX_REVOCATIONS_PER_RUN).toBe(10);
   });

@@ -34,7 +34,7 @@ describe('the JSON report', () => {
     const json = parsed(await mixedRun('enforce'));
 
     expect(json).toMatchObject({
-      schemaVersion: 2,
+      schemaVersion: 3,
       runId: 'run-2025-06-01T12-00-00Z',
       mode: 'enforce',
       policyMode: 'enforce',
@@ -66,6 +66,7 @@ describe('the JSON report', () => {
       halted: 1,
       archivedProjects: 0,
       unknownProjects: 0,
+      unlisted: 0,
     });
   });
 
@@ -172,7 +173,7 @@ describe('layout', () => {
   it('by default the JSON is indented by two spaces', async () => {
     const text = renderJson(await mixedRun('enforce'));
 
-    expect(text.startsWith('{\n  "schemaVersion": 2,\n  "runId": ')).toBe(true);
+    expect(text.startsWith('{\n  "schemaVersion": 3,\n  "kind": "audit",\n  "runId": ')).toBe(true);
   });
 });
 

@@ -3,7 +3,7 @@
  * unknown projects, who granted each grant, and a lookup that did not work.
  */
 
-import type { AuditActor } from '../../lambda/core/enrichment.js';
+import type { AuditActor } from '../../lambda/core/audit-log.js';
 import { enrichReport } from '../../lambda/core/enrichment.js';
 import { ApiError } from '../../lambda/core/errors.js';
 import { renderJson } from '../../lambda/core/render-json.js';

@@ -54,20 +54,19 @@ describe('recording a run', () => {
   it('keeps the last notification time unless told, and then takes it from the run as recorded', async () => {
     const store = new MemoryStore();
     const stateAfter = () => JSON.parse(store.objects.get(STATE_KEY)?.body ?? '{}');
-    await recordRun(store, await runAt('2026-12-01T03:00:00Z', 'run-1', ['proj_a']), rules, () => 'first');
+    await recordRun(store, await runAt('2026-12-01T03:00:00Z', 'run-1', ['proj_a']), rules, {
+      lastNotifiedAt: () => 'first',
+    });
     await recordRun(store, await runAt('2026-12-02T03:00:00Z', 'run-2', ['proj_a']), rules);
     expect(stateAfter().lastNotifiedAt).toBe('first');
     const seen: [string | undefined, string | null][] = [];
 
-    await recordRun(
-      store,
-      await runAt('2026-12-03T03:00:00Z', 'run-3', ['proj_a', 'proj_b']),
-      rules,
-      (recorded, previous) => {
+    await recordRun(store, await runAt('2026-12-03T03:00:00Z', 'run-3', ['proj_a', 'proj_b']), rules, {
+      lastNotifiedAt: (recorded, previous) => {
         seen.push([recorded.history?.previousRunId ?? undefined, previous?.lastNotifiedAt ?? null]);
         return `${recorded.totals.new} new`;
       },
-    );
+    });
 
     expect(seen).toEqual([['run-2', 'first']]);
     expect(stateAfter().lastNotifiedAt).toBe('1 new');
@@ -79,13 +78,9 @@ describe('recording a run', () => {
     const readBefore = await readFindingsState(store);
     const reads = jest.spyOn(store, 'read');
 
-    const second = await recordRun(
-      store,
-      await runAt('2026-12-03T03:00:00Z', 'run-2', ['proj_a']),
-      rules,
-      undefined,
+    const second = await recordRun(store, await runAt('2026-12-03T03:00:00Z', 'run-2', ['proj_a']), rules, {
       readBefore,
-    );
+    });
 
     expect(reads.mock.calls.map(([key]) => key)).not.toContain(STATE_KEY);
     expect(second.history?.previousRunId).toBe('run-1');

@@ -9,6 +9,8 @@ import type {
   AuditLogPage,
   AuditLogPageRequest,
   AuditLogSource,
+} from '../../lambda/core/audit-log.js';
+import type {
   ProjectDirectory,
   ProjectPage,
   ProjectPageRequest,
@@ -32,7 +34,15 @@ export function grantEntry(
   effectiveAt = 1_722_945_600,
   type = 'checkpoint.permission.created',
 ): AuditLogEntry {
-  return { id: `audit_log-${permissionId}-${type}`, type, effectiveAt, resourceId: permissionId, actor };
+  return {
+    id: `audit_log-${permissionId}-${type}`,
+    type,
+    effectiveAt,
+    resourceId: permissionId,
+    actor,
+    checkpointId: null,
+    projectId: null,
+  };
 }
 
 /** What one call does instead of answering: throw, never settle, or send a cursor that does not advance. */
@@ -124,7 +134,8 @@ export class FakeAuditLog extends Scripted implements AuditLogSource {
       const listed = this.#entries.filter(
         (entry) =>
           (request.eventTypes.length === 0 || request.eventTypes.includes(entry.type)) &&
-          (request.resourceIds.length === 0 ||
+          (request.resourceIds === undefined ||
+            request.resourceIds.length === 0 ||
             (entry.resourceId !== null && request.resourceIds.includes(entry.resourceId))),
       );
       const { page, hasMore, lastId } = pageOf(listed, request.after, request.limit);

@@ -12,14 +12,8 @@
  */
 
 import type { z } from 'zod';
-import type {
-  AuditLogPage,
-  AuditLogPageRequest,
-  AuditLogSource,
-  ProjectDirectory,
-  ProjectPage,
-  ProjectPageRequest,
-} from '../../core/enrichment.js';
+import type { AuditLogPage, AuditLogPageRequest, AuditLogSource } from '../../core/audit-log.js';
+import type { ProjectDirectory, ProjectPage, ProjectPageRequest } from '../../core/enrichment.js';
 import { ApiError, CheckpointGuardError } from '../../core/errors.js';
 import type {
   DeleteOutcome,
@@ -275,10 +269,17 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
    * @throws ApiError
    */
   async listAuditLogsPage(request: AuditLogPageRequest): Promise<AuditLogPage> {
-    const context = `listing audit logs for ${request.resourceIds.length} resource(s)`;
+    const resourceIds = request.resourceIds ?? [];
+    const context =
+      resourceIds.length > 0
+        ? `listing audit logs for ${resourceIds.length} resource(s)`
+        : `listing ${request.eventTypes.join(', ')} audit log events`;
     const query = this.#pageQuery(context, request.limit, request.after);
     for (const type of request.eventTypes) query.append('event_types[]', type);
-    for (const id of request.resourceIds) query.append('resource_ids[]', id);
+    for (const id of resourceIds) query.append('resource_ids[]', id);
+    for (const [bound, value] of Object.entries(request.effectiveAt ?? {})) {
+      if (value !== undefined) query.set(`effective_at[${bound}]`, String(value));
+    }
     const answer = await this.#loop.call({
       method: 'GET',
       url: `${this.#baseUrl}/organization/audit_logs?${query}`,

@@ -5,7 +5,8 @@
  * shape the contract allows is tested directly.
  */
 import type { z } from 'zod';
-import type { AuditActor, AuditLogEntry, ProjectRecord } from '../../core/enrichment.js';
+import type { AuditActor, AuditLogEntry } from '../../core/audit-log.js';
+import type { ProjectRecord } from '../../core/enrichment.js';
 import type { auditLogActorSchema, auditLogSchema, projectObjectSchema } from './schemas.js';
 
 type ProjectObject = z.infer<typeof projectObjectSchema>;
@@ -65,12 +66,20 @@ export function toAuditLogEntry(entry: AuditLogObject): AuditLogEntry {
     typeof details === 'object' && details !== null && typeof (details as { id?: unknown }).id === 'string'
       ? (details as { id: string }).id
       : null;
+  const data =
+    typeof details === 'object' && details !== null ? (details as { data?: unknown }).data : undefined;
+  const { fine_tuned_model_checkpoint: checkpointId, project_id: projectId } =
+    typeof data === 'object' && data !== null
+      ? (data as { fine_tuned_model_checkpoint?: unknown; project_id?: unknown })
+      : {};
   return {
     id: entry.id,
     type: entry.type,
     effectiveAt: entry.effective_at,
     resourceId,
     actor: toAuditActor(entry.actor),
+    checkpointId: typeof checkpointId === 'string' ? checkpointId : null,
+    projectId: typeof projectId === 'string' ? projectId : null,
   };
 }
 

@@ -3,7 +3,7 @@
  * error messages OpenAI uses.
  */
 import { errorReply, type OperationResult, type Reply } from './reply.js';
-import type { OrganizationState } from './state.js';
+import type { EffectiveAtRange, OrganizationState } from './state.js';
 import {
   type Identified,
   listOf,
@@ -157,21 +157,46 @@ function listProjects(state: OrganizationState, { query }: OperationRequest): Op
 }
 
 /**
- * Filters by `event_types[]` and `resource_ids[]` (the id in the entry's details); other
- * filters of the contract (`effective_at`, `project_ids[]`, `actor_ids[]`, `actor_emails[]`)
- * and `before` are not emulated. Newest first.
+ * Filters by `event_types[]`, `resource_ids[]` (the id in the entry's details) and
+ * `effective_at[gt|gte|lt|lte]`; the other filters of the contract (`project_ids[]`,
+ * `actor_ids[]`, `actor_emails[]`) and `before` are not emulated. Newest first. An entry is
+ * listed only once the emulator's audit-log delay has passed since the change.
  */
 function listAuditLogs(state: OrganizationState, { query }: OperationRequest): OperationResult {
   if (!state.auditLogging) return { status: 403, json: AUDIT_LOGGING_OFF_ERROR };
   const limit = parseLimit(query, 20, 100);
   if (typeof limit !== 'number') return limit;
+  const effectiveAt = parseEffectiveAt(query);
+  if ('status' in effectiveAt) return effectiveAt;
   const listed = state.auditLogs({
     types: query.getAll('event_types[]'),
     resourceIds: new Set(query.getAll('resource_ids[]')),
+    effectiveAt,
   });
   const result = pageAfter(listed, query.get('after'), limit);
   if ('status' in result) return result;
   return { list: listOf(result.page, result.hasMore) };
+}
+
+/** `effective_at[gt]`, `[gte]`, `[lt]`, `[lte]`: whole Unix seconds, or the 400 OpenAI would answer. */
+function parseEffectiveAt(query: URLSearchParams): EffectiveAtRange | Reply {
+  const range: { gt?: number; gte?: number; lt?: number; lte?: number } = {};
+  for (const bound of ['gt', 'gte', 'lt', 'lte'] as const) {
+    const text = query.get(`effective_at[${bound}]`);
+    if (text === null) continue;
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) {
+      return errorReply(
+        400,
+        `Invalid 'effective_at[${bound}]': expected an integer (Unix seconds), got '${text}'.`,
+        'invalid_request_error',
+        'invalid_value',
+        `effective_at[${bound}]`,
+      );
+    }
+    range[bound] = value;
+  }
+  return range;
 }
 
 function checkpointNotFound(checkpointId: string): Reply {

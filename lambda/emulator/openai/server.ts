@@ -141,6 +141,11 @@ export interface OpenAIEmulator {
   readonly auditLogs: readonly AuditLogObject[];
   /** Turns audit logging on or off from now on (entries already recorded stay). */
   setAuditLogging(enabled: boolean): void;
+  /**
+   * Lists each audit-log entry recorded from now on only `delayMs` after its change, as a
+   * real audit log lags behind the API (a watch must not lose a grant that shows up late).
+   */
+  setAuditLogDelay(delayMs: number): void;
 
   injectFault(fault: Fault): InjectedFault;
   clearFaults(): void;
@@ -286,6 +291,10 @@ class Emulator implements OpenAIEmulator {
 
   get auditLogs(): readonly AuditLogObject[] {
     return this.#state.auditLogs();
+  }
+
+  setAuditLogDelay(delayMs: number): void {
+    this.#state.setAuditLogDelay(delayMs);
   }
 
   setAuditLogging(enabled: boolean): void {

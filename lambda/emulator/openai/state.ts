@@ -42,6 +42,25 @@ export interface AuditLogFilter {
   readonly types?: readonly string[];
   /** Ids of the resources acted on (`details.id`). */
   readonly resourceIds?: ReadonlySet<string>;
+  /** `effective_at[gt|gte|lt|lte]`, Unix seconds. */
+  readonly effectiveAt?: EffectiveAtRange;
+}
+
+/** The contract's `effective_at` filter: each bound optional, Unix seconds. */
+export interface EffectiveAtRange {
+  readonly gt?: number;
+  readonly gte?: number;
+  readonly lt?: number;
+  readonly lte?: number;
+}
+
+function inRange(at: number, range: EffectiveAtRange): boolean {
+  return (
+    (range.gt === undefined || at > range.gt) &&
+    (range.gte === undefined || at >= range.gte) &&
+    (range.lt === undefined || at < range.lt) &&
+    (range.lte === undefined || at <= range.lte)
+  );
 }
 
 interface StoredPermission extends PermissionObject {
@@ -70,6 +89,8 @@ interface StoredAuditLog {
   readonly seq: number;
   /** The id of the resource acted on (`details.id`), for the `resource_ids[]` filter. */
   readonly resourceId: string;
+  /** Epoch ms from which the entry is listed (the audit log's delay after the change). */
+  readonly visibleFrom: number;
 }
 
 /** The organization's state, which the operations read and change and the tests seed. */
@@ -78,13 +99,23 @@ export class OrganizationState {
   readonly #checkpoints = new Map<string, CheckpointState>();
   readonly #projects = new Map<string, StoredProject>();
   readonly #auditLogs: StoredAuditLog[] = [];
+  /** `#auditLogs` newest first, sorted once per change rather than once per request. */
+  #auditLogsNewestFirst: StoredAuditLog[] | undefined;
   #auditLogging: boolean;
+  /** Milliseconds between a change and its audit-log entry being listed. */
+  #auditLogDelayMs = 0;
   #sequence = 0;
 
   /** `clock` gives milliseconds since the epoch and dates what is created without a date. */
   constructor(clock: () => number, auditLogging: boolean) {
     this.#clock = clock;
     this.#auditLogging = auditLogging;
+  }
+
+  /** Entries recorded from now on are listed only `delayMs` after the change, as a real log lags. */
+  setAuditLogDelay(delayMs: number): void {
+    if (!(delayMs >= 0)) throw new RangeError('the audit log delay must be zero or more');
+    this.#auditLogDelayMs = delayMs;
   }
 
   get auditLogging(): boolean {
@@ -222,10 +253,19 @@ export class OrganizationState {
   auditLogs(filter: AuditLogFilter = {}): AuditLogObject[] {
     const types = filter.types ?? [];
     const resourceIds = filter.resourceIds ?? new Set();
-    return [...this.#auditLogs]
-      .sort((a, b) => b.entry.effective_at - a.entry.effective_at || b.seq - a.seq)
-      .filter((stored) => types.length === 0 || types.includes(stored.entry.type))
-      .filter((stored) => resourceIds.size === 0 || resourceIds.has(stored.resourceId))
+    const range = filter.effectiveAt ?? {};
+    const now = this.#clock();
+    this.#auditLogsNewestFirst ??= [...this.#auditLogs].sort(
+      (a, b) => b.entry.effective_at - a.entry.effective_at || b.seq - a.seq,
+    );
+    return this.#auditLogsNewestFirst
+      .filter(
+        (stored) =>
+          stored.visibleFrom <= now &&
+          (types.length === 0 || types.includes(stored.entry.type)) &&
+          (resourceIds.size === 0 || resourceIds.has(stored.resourceId)) &&
+          inRange(stored.entry.effective_at, range),
+      )
       .map((stored) => stored.entry);
   }
 
@@ -249,10 +289,12 @@ export class OrganizationState {
     details: { readonly id: string; readonly [field: string]: unknown },
   ): void {
     if (!this.#auditLogging) return;
+    this.#auditLogsNewestFirst = undefined;
     this.#auditLogs.push({
       entry: { id: newAuditLogId(), type, effective_at: effectiveAt, actor, [type]: details },
       seq: ++this.#sequence,
       resourceId: details.id,
+      visibleFrom: this.#clock() + this.#auditLogDelayMs,
     });
   }
 }

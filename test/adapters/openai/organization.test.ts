@@ -70,14 +70,17 @@ describe('who an audit log actor is', () => {
 });
 
 describe('an audit log entry', () => {
-  it('names as its resource the id in the details object named after its type', () => {
+  it('names as its resource the id in the details object named after its type, and the checkpoint and project of its data', () => {
     const entry = toAuditLogEntry({
       id: 'audit_log-1',
       type: 'checkpoint.permission.created',
       effective_at: 1_722_945_600,
       actor: null,
-      'checkpoint.permission.created': { id: 'cp_1', data: { project_id: 'proj_a' } },
-      'checkpoint.permission.deleted': { id: 'cp_other' },
+      'checkpoint.permission.created': {
+        id: 'cp_1',
+        data: { project_id: 'proj_a', fine_tuned_model_checkpoint: 'ft:m:acme::ck1' },
+      },
+      'checkpoint.permission.deleted': { id: 'cp_other', data: { fine_tuned_model_checkpoint: 'ft:other' } },
     });
 
     expect(entry).toEqual({
@@ -86,7 +89,25 @@ describe('an audit log entry', () => {
       effectiveAt: 1_722_945_600,
       resourceId: 'cp_1',
       actor: { actor: null, actorType: 'unknown', via: null },
+      checkpointId: 'ft:m:acme::ck1',
+      projectId: 'proj_a',
     });
+  });
+
+  it.each([
+    { data: undefined },
+    { data: 'ft:m' },
+    { data: { fine_tuned_model_checkpoint: 42, project_id: ['proj_a'] } },
+  ])('names no checkpoint nor project when the data is $data', ({ data }) => {
+    const entry = toAuditLogEntry({
+      id: 'audit_log-1',
+      type: 'checkpoint.permission.created',
+      effective_at: 1,
+      actor: null,
+      'checkpoint.permission.created': { id: 'cp_1', data },
+    });
+
+    expect(entry).toMatchObject({ resourceId: 'cp_1', checkpointId: null, projectId: null });
   });
 
   it.each([{ details: undefined }, { details: 'cp_1' }, { details: { id: 42 } }])(
