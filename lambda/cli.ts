@@ -330,12 +330,26 @@ async function demo(flags: Flags, io: CliIo): Promise<number> {
   try {
     const store = new LocalFolderStore(storeFolder);
     const loaded = parsePolicy(demoPolicy(now), 'the demo policy', now);
-    const night = async (clock: { now(): number }): Promise<AuditReport> =>
-      recordRun(
-        store,
-        await runCheckpointAudit({ loaded, mode: 'report', adminKey, baseUrl: emulator.baseUrl, clock }),
-        loaded.policy,
-      );
+    let discovered: DiscoveryState | undefined;
+    const night = async (clock: { now(): number }): Promise<AuditReport> => {
+      const discoveryBefore = await readDiscoveryState(store);
+      const report = await runCheckpointAudit({
+        loaded,
+        mode: 'report',
+        adminKey,
+        baseUrl: emulator.baseUrl,
+        clock,
+        discovery: {
+          previous: discoveryBefore.state,
+          onState: (state) => {
+            discovered = state;
+          },
+        },
+      });
+      return recordRun(store, report, auditedPolicy(loaded.policy, discovered), {
+        ...(discovered !== undefined ? { discovery: { readBefore: discoveryBefore, next: discovered } } : {}),
+      });
+    };
     seedDemoOrganization(emulator, now);
     const first = await night({ now: () => nightBefore + (Date.now() - now.getTime()) });
     changeDemoOrganizationOvernight(emulator, now);

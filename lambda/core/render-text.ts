@@ -136,6 +136,8 @@ function findingLines(finding: Finding, runStartedAt: string): string[] {
     lines.push(
       `      exemption EXPIRED ${printable(finding.exemption.expiresAt, 30)}: ${printable(finding.exemption.reason, 120)}`,
     );
+  } else if (finding.verdict === 'unlisted-checkpoint') {
+    lines.push('      checkpoint not in the policy: reported, never revoked');
   } else {
     lines.push('      not on the allowlist');
   }
@@ -150,6 +152,7 @@ function checkpointHeading(checkpoint: CheckpointResult): string {
   const actionable = checkpoint.findings.filter(needsAction).length;
   const exempt = checkpoint.findings.length - actionable;
   const counts = [
+    checkpoint.unlisted ? 'UNLISTED' : '',
     actionable > 0 ? `${actionable} to act on` : '',
     exempt > 0 ? `${exempt} exempt` : '',
     checkpoint.status === 'incomplete' || checkpoint.status === 'error'
@@ -247,19 +250,32 @@ function* unwrappedBody(report: AuditReport): Generator<string> {
   yield* section('Figures', [
     `checkpoints   ${totals.checkpoints} (clean ${totals.clean}, with findings ${totals.withFindings}, incomplete ${totals.incomplete}, error ${totals.error})`,
     `permissions   ${totals.permissionsSeen} seen, ${totals.allowed} allowed`,
-    `findings      ${totals.unexpected} unexpected, ${totals.exemptionExpired} exemption expired, ${totals.exempt} exempt`,
+    `findings      ${totals.unexpected} unexpected, ${totals.exemptionExpired} exemption expired, ${totals.exempt} exempt${totals.unlisted > 0 ? `, ${totals.unlisted} unlisted` : ''}`,
     `actions       ${totals.wouldRevoke} would revoke, ${totals.revoked} revoked, ${totals.alreadyGone} already gone, ${totals.revokeFailed} failed, ${totals.halted} halted`,
     ...(report.history !== undefined && report.history.storeError === undefined
       ? [
           `history       ${totals.new ?? 0} new, ${totals.open ?? 0} still open, ${totals.resolved ?? 0} resolved`,
         ]
       : []),
+    ...discoveryFigures(report),
     ...(report.lookups?.projectNames.state === 'ok'
       ? [
           `flagged       ${totals.archivedProjects === 1 ? '1 grant to an archived project' : `${totals.archivedProjects} grants to archived projects`}, ${totals.unknownProjects === 1 ? '1 to an unknown project' : `${totals.unknownProjects} to unknown projects`}`,
         ]
       : []),
   ]);
+}
+
+/** What discovery found, on one line; nothing when it was off or unavailable (a warning says why). */
+function discoveryFigures(report: AuditReport): string[] {
+  const { discovery } = report;
+  if (discovery === undefined || discovery.state === 'off' || discovery.state === 'unavailable') return [];
+  const fresh = discovery.newlyFound.length > 0 ? ` (${discovery.newlyFound.length} new)` : '';
+  const gone = discovery.gone.length > 0 ? `, ${plural(discovery.gone.length, 'gone')}` : '';
+  const reading = discovery.state === 'partial' ? ' (history: more next run)' : '';
+  return [
+    `discovery     ${plural(discovery.unlisted, 'unlisted checkpoint')}${fresh}${gone}, ${plural(discovery.eventsRead, 'grant event')} read${reading}`,
+  ];
 }
 
 function* findingsBody(report: AuditReport): Generator<string> {

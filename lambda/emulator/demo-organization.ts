@@ -2,7 +2,8 @@
  * The organization `checkpoint-guard demo` audits: a few fine-tuned checkpoints
  * shared the way real teams share them, with the mistakes real audits find, its
  * named projects (one archived; one grant goes to a project it does not list),
- * and an audit log saying who made each grant.
+ * one checkpoint shared that nobody put in the policy, and an audit log saying who
+ * made each grant.
  * Dates are relative to `now` so the demo tells the same story on any day.
  */
 import type { PolicyFile } from '../core/policy.js';
@@ -22,6 +23,12 @@ export const DEMO_CHECKPOINTS = {
   supportStep: 'ft:gpt-4o-2024-08-06:acme:support:Q1w2E3r4:ckpt-step-400',
   legal: 'ft:gpt-4.1-mini-2025-04-14:acme:legal-summaries:Zx81LmQa',
 } as const;
+
+/**
+ * A checkpoint the policy does not list, shared with a contractor a while ago: discovery finds
+ * it in the audit log and the report lists it, never revoking it.
+ */
+export const DEMO_UNLISTED_CHECKPOINT = 'ft:gpt-4o-mini-2024-07-18:acme:churn-predictor:Lq7Pz2Xc';
 
 /** Team projects that share the support model: enough grants to need three pages. */
 const SUPPORT_TEAMS = Array.from({ length: 260 }, (_, i) => `proj_team${String(i + 1).padStart(3, '0')}`);
@@ -134,4 +141,8 @@ export function seedDemoOrganization(emulator: OpenAIEmulator, now: Date): void 
   grant(DEMO_CHECKPOINTS.legal, ['proj_legal'], 60);
   // The global allowlist does not apply here: proj_core needs its own entry on this checkpoint.
   grant(DEMO_CHECKPOINTS.legal, ['proj_core'], 5, ACTORS.ci);
+
+  emulator.addProject({ id: 'proj_contractor_fabrikam', name: 'Contractor (Fabrikam)', createdAt: ago(70) });
+  grant(DEMO_UNLISTED_CHECKPOINT, ['proj_core'], 65, ACTORS.alice);
+  grant(DEMO_UNLISTED_CHECKPOINT, ['proj_contractor_fabrikam'], 64, ACTORS.alice);
 }

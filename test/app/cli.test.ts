@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CliIo, main } from '../../lambda/cli.js';
+import { DEMO_UNLISTED_CHECKPOINT } from '../../lambda/emulator/demo-organization.js';
 import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
 import { runCli } from '../support/run-cli.js';
 
@@ -262,7 +263,7 @@ describe('checkpoint-guard demo', () => {
 
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
-      /^checkpoint-guard: 4 unexpected grants \(1 new\) on 3 checkpoints \(report mode\)/,
+      /^checkpoint-guard: 5 unexpected grants \(1 new\) on 4 checkpoints \(report mode\)/,
     );
     expect(result.stdout).toContain('proj_marketing_sandbox');
     expect(result.stdout).toContain('exemption EXPIRED');
@@ -293,12 +294,22 @@ describe('checkpoint-guard demo', () => {
     expect(result.stdout).not.toContain('unavailable');
   });
 
+  it('finds the checkpoint nobody put in the policy, and reports its contractor grant without revoking it', async () => {
+    const result = await runCli(['demo'], {});
+
+    expect(result.stdout).toContain(`${DEMO_UNLISTED_CHECKPOINT}  (UNLISTED, 1 to act on)`);
+    expect(result.stdout).toMatch(
+      / {2}! proj_contractor_fabrikam "Contractor \(Fabrikam\)"\n(.*\n){3} {6}checkpoint not in the policy: reported, never revoked\n {6}-> no action\n/,
+    );
+    expect(result.stdout).toContain('discovery     1 unlisted checkpoint, ');
+  });
+
   it('prints the second night of a run store: one finding new, the others open since the night before, one resolved', async () => {
     const result = await runCli(['demo'], {});
 
-    expect(result.stdout).toMatch(/^checkpoint-guard: 4 unexpected grants \(1 new\) on 3 checkpoints/);
+    expect(result.stdout).toMatch(/^checkpoint-guard: 5 unexpected grants \(1 new\) on 4 checkpoints/);
     expect(result.stdout).toMatch(/ {2}! proj_intern_hackday .*\n.*\n.*\n {6}NEW since the last run\n/);
-    expect(result.stdout.match(/open for 1 day \(first seen \d{4}-\d{2}-\d{2}\)/g)).toHaveLength(3);
+    expect(result.stdout.match(/open for 1 day \(first seen \d{4}-\d{2}-\d{2}\)/g)).toHaveLength(4);
     expect(result.stdout).toContain(
       '  + proj_q3_hackathon on ft:gpt-4o-mini-2024-07-18:acme:weather:B7R9VjQd\n',
     );
@@ -309,7 +320,7 @@ describe('checkpoint-guard demo', () => {
     const result = await runCli(['demo', '--format', 'json'], {});
 
     const report = JSON.parse(result.stdout);
-    expect(report.totals).toMatchObject({ findings: 4, archivedProjects: 1, unknownProjects: 1 });
+    expect(report.totals).toMatchObject({ findings: 5, unlisted: 1, archivedProjects: 1, unknownProjects: 1 });
     expect(report.lookups).toEqual({ projectNames: { state: 'ok' }, grantedBy: { state: 'ok' } });
     const sandbox = report.checkpoints[0].findings[0];
     expect(sandbox).toMatchObject({
