@@ -313,7 +313,7 @@ describe('checkpoint-guard demo', () => {
     expect(result.stdout).toContain(
       '  + proj_q3_hackathon on ft:gpt-4o-mini-2024-07-18:acme:weather:B7R9VjQd\n',
     );
-    expect(result.stdout).toContain('history       1 new, 3 still open, 1 resolved\n');
+    expect(result.stdout).toContain('history       1 new, 4 still open, 1 resolved\n');
   });
 
   it('shows the same in the JSON report', async () => {
