@@ -92,6 +92,7 @@ function goodRun(): RunRecord {
     target: 'cli',
     policy: basePolicy(),
     policyIsValid: true,
+    storeIsReadable: true,
     report,
     before,
     after: new Map([...before].map(([id, list]) => [id, list.filter((p) => p.id !== 'cp_stranger')])),
@@ -108,6 +109,32 @@ function goodRun(): RunRecord {
 describe('the invariants hold for a good run', () => {
   it('passes all six', () => {
     const run = goodRun();
+
+    neverRevokesProtectedGrants(run);
+    neverRevokesOnIncompleteListings(run);
+    accountsForEveryCheckpoint(run);
+    deliversTheReport(run);
+    neverLeaksTheKey(run, KEY);
+    endsWithinItsDeadline(run, 3);
+  });
+});
+
+/** A CLI run refused before the first request, for a run store it cannot read: exit 2, no report. */
+function refusedForItsStore(): RunRecord {
+  return {
+    ...goodRun(),
+    storeIsReadable: false,
+    report: undefined,
+    after: before,
+    requests: [],
+    texts: { stderr: 'checkpoint-guard: run store ./state: state/findings.json is not valid JSON' },
+    cli: { exitCode: 2, stderr: 'checkpoint-guard: run store ./state: ...\n', reportWritten: false },
+  };
+}
+
+describe('the invariants hold for a CLI run refused for its run store', () => {
+  it('passes all six', () => {
+    const run = refusedForItsStore();
 
     neverRevokesProtectedGrants(run);
     neverRevokesOnIncompleteListings(run);
@@ -153,11 +180,23 @@ describe('each invariant catches the run that breaks it', () => {
     expect(() => accountsForEveryCheckpoint(broken)).toThrow();
   });
 
+  it('3: a CLI report from a run whose store it could not read', () => {
+    const run = { ...refusedForItsStore(), report: goodRun().report };
+
+    expect(() => accountsForEveryCheckpoint(run)).toThrow();
+  });
+
   it('4: an exit code that hides a partial run', () => {
     const run = goodRun();
     const broken = { ...run, cli: { ...(run.cli as NonNullable<RunRecord['cli']>), exitCode: 0 } };
 
     expect(() => deliversTheReport(broken)).toThrow();
+  });
+
+  it('4: a CLI run that went ahead with a store it could not read', () => {
+    const run = { ...refusedForItsStore(), requests: goodRun().requests };
+
+    expect(() => deliversTheReport(run)).toThrow();
   });
 
   it('4: a Lambda run whose report never reached SNS nor the log', () => {

@@ -6,8 +6,9 @@
  * 3. every configured checkpoint appears in the report with a status, and the totals add up;
  * 4. the summary reached SNS, or (when SNS itself is the fault) the full report is in the log
  *    and the run failed; for the CLI, the report reached its file and the exit code says
- *    the verdict;
- * 5. the admin key appears nowhere in stdout, stderr, logs, the report or the SNS message;
+ *    the verdict (or, for input it refuses, exit 2 before the first request);
+ * 5. the admin key appears nowhere in stdout, stderr, logs, the report, the SNS message or
+ *    the run store;
  * 6. the run ends within its deadline (no hang, no retry past the budget or the deadline).
  *
  * Invariants 1 and 2 are judged on what the emulator actually received (its request
@@ -25,6 +26,8 @@ export interface RunRecord {
   /** The policy given to the run, when it was valid JSON of the policy's shape. */
   readonly policy: PolicyDocument;
   readonly policyIsValid: boolean;
+  /** The run store, if the run keeps one, can be read and is one this version wrote. */
+  readonly storeIsReadable: boolean;
   readonly report: AuditReport | undefined;
   /** Grants that existed when the run started, by checkpoint id. */
   readonly before: ReadonlyMap<string, readonly PermissionObject[]>;
@@ -144,6 +147,11 @@ function sum(checkpoints: readonly CheckpointResult[], value: (c: CheckpointResu
 
 /** 3. Every configured checkpoint appears in the report with a status, and the totals add up. */
 export function accountsForEveryCheckpoint(record: RunRecord): void {
+  if (record.target === 'cli' && !record.storeIsReadable) {
+    // Refused before the first request: no report to account for.
+    expect(record.report).toBeUndefined();
+    return;
+  }
   if (!record.policyIsValid) {
     if (record.target === 'cli') {
       expect(record.report).toBeUndefined();
@@ -196,11 +204,12 @@ const EXIT_CODE = { clean: 0, findings: 1, partial: 2, error: 2 } as const;
 /**
  * 4. Lambda: the summary reached SNS once, or (SNS being the fault) the full report is in
  * the log and the invocation failed. CLI: the report reached its file and the exit code
- * says the verdict; an invalid policy is one error on stderr, exit 2, nothing requested.
+ * says the verdict; an invalid policy or an unreadable run store is refused with exit 2, no
+ * report and nothing requested.
  */
 export function deliversTheReport(record: RunRecord): void {
   if (record.cli) {
-    if (!record.policyIsValid) {
+    if (!record.policyIsValid || !record.storeIsReadable) {
       expect(record.cli.exitCode).toBe(2);
       expect(record.cli.reportWritten).toBe(false);
       expect(record.requests).toEqual([]);

@@ -1,7 +1,8 @@
 /**
  * The fault matrix's harness: a row of scenarios.ts, run whole by each of its
- * targets (the CLI, the Lambda handler), then held to the six invariants of
- * invariants.ts and to the scenario's own expectations.
+ * targets (the CLI, the Lambda handler), with the row's run store (store.ts) if it keeps
+ * one, then held to the six invariants of invariants.ts and to the scenario's own
+ * expectations.
  *
  * The rows are spread over several test files (fault-matrix.*.test.ts) so that Jest's
  * workers share them; matrix-summary-reporter.js adds them up into one line.
@@ -19,7 +20,15 @@ import {
 import { type Elsewhere, startElsewhere } from './elsewhere.js';
 import { checkInvariants, type RunRecord } from './invariants.js';
 import { BASELINE_ACTIONS, BASELINE_CHECKPOINTS } from './scenarios/baseline.js';
-import type { ExpectedCheckpoint, RowOutcome, Scenario, Target } from './scenarios/scenario.js';
+import type {
+  ExpectedCheckpoint,
+  RowOutcome,
+  Scenario,
+  StoreObjects,
+  StoreOutcome,
+  Target,
+} from './scenarios/scenario.js';
+import { prepareStore, type StoreFixture } from './store.js';
 import {
   type CliRun,
   LAMBDA_REMAINING_MS,
@@ -59,8 +68,40 @@ function expectedRunStatus(scenario: Scenario, report: AuditReport): RunStatus {
   return failedCheckpoint || failedRevocation ? 'partial' : 'findings';
 }
 
+/**
+ * A run store refused before the first request: one clear error that names the store and
+ * says why (CLI: one line on stderr; Lambda: the run's error, published), nothing asked of
+ * OpenAI, and the store left as it was, byte for byte.
+ */
+function checkStoreRefused(why: string | RegExp, record: RunRecord, store: StoreOutcome | undefined): void {
+  if (store === undefined) throw new Error('a row whose run store is refused must keep one');
+  const named = `run store ${store.location}: `;
+  if (record.cli) {
+    const lines = record.cli.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]?.slice(0, `checkpoint-guard: ${named}`.length)).toBe(`checkpoint-guard: ${named}`);
+    expect(lines[0]).toMatch(why);
+  } else {
+    const report = record.report as AuditReport;
+    expect(report.status).toBe('error');
+    expect(report.runError?.slice(0, named.length)).toBe(named);
+    expect(report.runError).toMatch(why);
+    expect(report.checkpoints.map((c) => [c.status, c.reasonCode, c.findings.length])).toEqual(
+      report.checkpoints.map(() => ['incomplete', 'RUN_ABORTED', 0]),
+    );
+  }
+  expect(record.requests).toEqual([]);
+  expect(store.after).toEqual(store.before);
+}
+
 /** The row's own expectations: statuses, actions, run status, and its `check`. */
 function checkExpectations(scenario: Scenario, record: RunRecord, outcome: RowOutcome, world: World): void {
+  const refused = scenario.expect.storeRefused;
+  if (refused !== undefined) {
+    checkStoreRefused(refused, record, outcome.store);
+    scenario.expect.check?.(outcome, world);
+    return;
+  }
   const invalid = scenario.expect.invalidPolicy;
   if (invalid !== undefined) {
     if (record.cli) {
@@ -115,20 +156,39 @@ interface Prepared {
   readonly scenario: Scenario;
   readonly emulator: OpenAIEmulator;
   readonly input: RunInput;
-  readonly common: Pick<RunRecord, 'policy' | 'policyIsValid' | 'before'>;
+  readonly common: Pick<RunRecord, 'policy' | 'policyIsValid' | 'storeIsReadable' | 'before'>;
   readonly elsewhere: Elsewhere;
+  /** The row's run store, and its objects before the run. */
+  readonly store: { readonly fixture: StoreFixture; readonly before: StoreObjects } | undefined;
+}
+
+/**
+ * The run store after the run, and its objects as text: what the run wrote there left the
+ * process too, and is searched for the key like the rest.
+ */
+async function storeAfterTheRun(
+  store: Prepared['store'],
+): Promise<{ outcome: StoreOutcome | undefined; texts: Record<string, string> }> {
+  if (store === undefined) return { outcome: undefined, texts: {} };
+  const after = await store.fixture.objects();
+  return {
+    outcome: { location: store.fixture.location, before: store.before, after },
+    texts: { 'run store': [...after].map(([key, body]) => `${key}\n${body}`).join('\n') },
+  };
 }
 
 async function runTheCli(
-  { emulator, input, common, elsewhere }: Prepared,
+  { emulator, input, common, elsewhere, store }: Prepared,
   runCliWith: CliRunner,
 ): Promise<[RunRecord, RowOutcome]> {
   const run = await runCliWith(input);
+  const stored = await storeAfterTheRun(store);
   const texts = {
     stdout: run.stdout,
     stderr: run.stderr,
     'report file': run.reportText ?? '',
     "this process's stdout and stderr": run.processOutput,
+    ...stored.texts,
   };
   // The CLI speaks only through its io (as the process, its two streams): nothing it says
   // escapes what is judged here.
@@ -153,6 +213,7 @@ async function runTheCli(
     email: undefined,
     texts,
     stderr: run.stderr,
+    store: stored.outcome,
   };
   return [record, outcome];
 }
@@ -163,6 +224,7 @@ async function runTheLambda({
   input,
   common,
   elsewhere,
+  store,
 }: Prepared): Promise<[RunRecord, RowOutcome]> {
   const sns = scenario.sns ?? 'ok';
   const run = await runLambda({
@@ -172,6 +234,7 @@ async function runTheLambda({
     remainingMs: scenario.lambdaRemainingMs ?? LAMBDA_REMAINING_MS,
     eventId: `fault-${++runs}`,
   });
+  const stored = await storeAfterTheRun(store);
   const texts = {
     'stdout and stderr (logs)': run.output,
     'SNS publish inputs': JSON.stringify(run.publishInputs),
@@ -179,6 +242,7 @@ async function runTheLambda({
     'returned value': JSON.stringify(run.returned ?? null),
     // The key is read from SSM into memory, never into the environment.
     'process environment': JSON.stringify(process.env),
+    ...stored.texts,
   };
   const record: RunRecord = {
     ...common,
@@ -208,9 +272,10 @@ async function runTheLambda({
     .split('\n')
     .filter((line) => !line.includes('"publishing the report failed; full report follows"'));
   expect(eventLines.filter((line) => line.length > 4096 || UNSAFE_IN_LOGS.test(line))).toEqual([]);
-  // SSM and SNS were each tried as often as their fault calls for, and no more.
+  // SSM and SNS were each tried as often as their fault calls for, and no more. (An invalid
+  // policy or an unreadable store stops the run before the key is needed.)
   const ssmCalls = { ok: 1, 'throttled-then-ok': 2, 'parameter-not-found': 1 }[scenario.ssm ?? 'ok'];
-  expect(run.ssmCalls).toBe(common.policyIsValid ? ssmCalls : 0);
+  expect(run.ssmCalls).toBe(common.policyIsValid && common.storeIsReadable ? ssmCalls : 0);
   expect(run.publishInputs).toHaveLength({ ok: 1, 'throttled-then-ok': 2, failing: 3 }[sns]);
 
   return [
@@ -222,6 +287,7 @@ async function runTheLambda({
       email: run.email,
       texts,
       stderr: '',
+      store: stored.outcome,
     },
   ];
 }
@@ -234,14 +300,17 @@ export async function runRow(target: Target, scenario: Scenario, fixtures: RowFi
   const { elsewhere, dir } = fixtures;
   const adminKey = `sk-admin-faults-${randomBytes(20).toString('hex')}`;
   const emulator = await startOpenAIEmulator({ adminKey });
+  let fixture: StoreFixture | undefined;
   try {
     const world = seedWorld(emulator, adminKey, elsewhere.origin);
     scenario.setup?.(world);
     const policy = scenario.policy ? scenario.policy(basePolicy()) : basePolicy();
+    fixture = await prepareStore(scenario.store ?? 'none', target, dir);
     const prepared: Prepared = {
       scenario,
       emulator,
       elsewhere,
+      store: fixture === undefined ? undefined : { fixture, before: await fixture.objects() },
       input: {
         dir,
         policyText: JSON.stringify(policy, null, 2),
@@ -249,10 +318,12 @@ export async function runRow(target: Target, scenario: Scenario, fixtures: RowFi
         adminKey,
         ...(scenario.concurrency !== undefined ? { concurrency: scenario.concurrency } : {}),
         ...(scenario.requestTimeoutMs !== undefined ? { requestTimeoutMs: scenario.requestTimeoutMs } : {}),
+        ...(fixture !== undefined ? { store: fixture } : {}),
       },
       common: {
         policy,
         policyIsValid: scenario.expect.invalidPolicy === undefined,
+        storeIsReadable: scenario.expect.storeRefused === undefined,
         before: snapshot(emulator),
       },
     };
@@ -264,6 +335,7 @@ export async function runRow(target: Target, scenario: Scenario, fixtures: RowFi
     checkInvariants(record, adminKey, MAX_RETRIES + 1);
     checkExpectations(scenario, record, outcome, world);
   } finally {
+    await fixture?.close();
     await emulator.close();
   }
 }

@@ -16,6 +16,7 @@ import { PAGINATION } from './scenarios/pagination.js';
 import { RATE_LIMITS } from './scenarios/rate-limits.js';
 import { REFUSALS } from './scenarios/refusals.js';
 import { REVOCATION } from './scenarios/revocation.js';
+import { RUN_STORE } from './scenarios/run-store.js';
 import type { Scenario } from './scenarios/scenario.js';
 import { SERVER_ERRORS } from './scenarios/server-errors.js';
 import { TRANSPORT } from './scenarios/transport.js';
@@ -26,7 +27,8 @@ export const MATRIX_PARTS = {
   transport: TRANSPORT,
   answers: [BASELINE, ...MALFORMED_ANSWERS, ...PAGINATION, ...REFUSALS],
   'revocation-lookups-and-aws': [...REVOCATION, ...LOOKUPS, ...AWS],
-  'hostile-input': [...HOSTILE_POLICY, ...HOSTILE_DATA],
+  // The run store's rows cost little beyond the modules a part loads: they share this part's.
+  'hostile-input-and-run-store': [...HOSTILE_POLICY, ...HOSTILE_DATA, ...RUN_STORE],
 } as const satisfies Record<string, readonly Scenario[]>;
 
 export type MatrixPart = keyof typeof MATRIX_PARTS;

@@ -9,6 +9,10 @@
  *   SNS mocked by aws-sdk-client-mock, its stdout and stderr writes (Powertools writes
  *   ERROR lines to stderr) and every Publish input.
  *
+ * A row with a run store (store.ts) gives the CLI `--state LOCATION` and the Lambda
+ * STATE_BUCKET; an S3 store's endpoint and credentials are in the process environment
+ * for the run, where the AWS SDK reads them.
+ *
  * All talk to the OpenAI emulator over HTTP, with a request timeout and two retries,
  * so that a scenario that exhausts the retry budget stays quick.
  */
@@ -26,6 +30,7 @@ import { ENV } from '../../lambda/contract.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import { createHandler } from '../../lambda/handler.js';
 import type { SnsBehaviour, SsmBehaviour } from './scenarios/scenario.js';
+import type { StoreWiring } from './store.js';
 
 /** Per-request timeout of every run. */
 export const REQUEST_TIMEOUT_MS = 1_000;
@@ -48,6 +53,8 @@ export interface RunInput {
   readonly concurrency?: number;
   /** @default REQUEST_TIMEOUT_MS */
   readonly requestTimeoutMs?: number;
+  /** The run store; none when absent. */
+  readonly store?: StoreWiring;
 }
 
 export interface CliRun {
@@ -63,7 +70,7 @@ export interface CliRun {
   readonly hung: boolean;
 }
 
-/** `checkpoint-guard audit --enforce --format json --output FILE`, with the run's timeout and retries. */
+/** `checkpoint-guard audit --enforce --format json --output FILE [--state LOCATION]`, with the run's timeout and retries. */
 async function cliArguments(input: RunInput): Promise<{ args: string[]; reportFile: string }> {
   const policyFile = join(input.dir, 'policy.json');
   const reportFile = join(input.dir, 'report.json');
@@ -82,13 +89,34 @@ async function cliArguments(input: RunInput): Promise<{ args: string[]; reportFi
     '--max-retries',
     String(MAX_RETRIES),
     ...(input.concurrency !== undefined ? ['--concurrency', String(input.concurrency)] : []),
+    ...(input.store !== undefined ? ['--state', input.store.location] : []),
   ];
   return { args, reportFile };
 }
 
-/** Only what the command needs: the key and the base URL. */
+/** Only what the command needs: the key, the base URL, and what reaches an S3 store. */
 function cliEnvironment(input: RunInput): Record<string, string> {
-  return { OPENAI_ADMIN_KEY: input.adminKey, OPENAI_BASE_URL: input.baseUrl };
+  return { OPENAI_ADMIN_KEY: input.adminKey, OPENAI_BASE_URL: input.baseUrl, ...input.store?.awsEnv };
+}
+
+/**
+ * Runs `work` with `variables` in this process's environment, then puts it back as it was: an
+ * in-process run's AWS SDK reads its endpoint and credentials there.
+ */
+async function withProcessEnv<T>(
+  variables: Readonly<Record<string, string>>,
+  work: () => Promise<T>,
+): Promise<T> {
+  const saved = Object.keys(variables).map((name) => [name, process.env[name]] as const);
+  Object.assign(process.env, variables);
+  try {
+    return await work();
+  } finally {
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
 }
 
 async function cliRun(
@@ -167,7 +195,9 @@ export async function runCli(input: RunInput): Promise<CliRun> {
   let settled: number | 'hung';
   let processOutput: string;
   try {
-    settled = await withinDeadline(main(args, io), CLI_DEADLINE_MS);
+    settled = await withProcessEnv(input.store?.awsEnv ?? {}, () =>
+      withinDeadline(main(args, io), CLI_DEADLINE_MS),
+    );
   } finally {
     processOutput = capture.stop();
   }
@@ -242,6 +272,8 @@ export interface LambdaRun {
 
 /** Runs one scheduled invocation of a fresh handler (a cold start) and waits for it, up to its deadline. */
 export async function runLambda(input: LambdaInput): Promise<LambdaRun> {
+  if (input.store !== undefined && input.store.bucket === undefined)
+    throw new Error('the Lambda keeps its run store in S3: a store for it names a bucket');
   const policyFile = join(input.dir, 'policy.json');
   await writeFile(policyFile, input.policyText);
 
@@ -275,6 +307,9 @@ export async function runLambda(input: LambdaInput): Promise<LambdaRun> {
     [ENV.openAITimeoutMs]: String(input.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
     [ENV.openAIMaxRetries]: String(MAX_RETRIES),
     ...(input.concurrency !== undefined ? { [ENV.concurrency]: String(input.concurrency) } : {}),
+    ...(input.store?.bucket !== undefined
+      ? { [ENV.stateBucket]: input.store.bucket, ...input.store.awsEnv }
+      : {}),
   });
   const started = performance.now();
   const deadlineAt = Date.now() + input.remainingMs;
@@ -289,12 +324,14 @@ export async function runLambda(input: LambdaInput): Promise<LambdaRun> {
   let output: string;
   const capture = captureProcessOutput();
   try {
-    const settled = await withinDeadline(
-      handler({ id: input.eventId, 'detail-type': 'Scheduled Event', source: 'aws.events' }, context).then(
-        (result) => ({ result }),
-        (error: unknown) => ({ error: error instanceof Error ? error : new Error(String(error)) }),
+    const settled = await withProcessEnv(input.store?.awsEnv ?? {}, () =>
+      withinDeadline(
+        handler({ id: input.eventId, 'detail-type': 'Scheduled Event', source: 'aws.events' }, context).then(
+          (result) => ({ result }),
+          (error: unknown) => ({ error: error instanceof Error ? error : new Error(String(error)) }),
+        ),
+        input.remainingMs,
       ),
-      input.remainingMs,
     );
     if (settled === 'hung') hung = true;
     else if ('error' in settled) thrown = settled.error;

@@ -1,8 +1,9 @@
 /**
  * A local S3-protocol server for the run store's tests: path-style GetObject, PutObject with
  * S3's conditional writes (`If-None-Match: *`, `If-Match: <ETag>`, answered 412
- * PreconditionFailed), and ListObjectsV2, over real HTTP. Point an S3Client at it with
- * `endpoint` and `forcePathStyle: true` (or AWS_ENDPOINT_URL_S3).
+ * PreconditionFailed), and ListObjectsV2, over real HTTP, with faults on demand (every request,
+ * or writes only). Point an S3Client at it with `endpoint` and `forcePathStyle: true` (or
+ * AWS_ENDPOINT_URL_S3).
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -22,6 +23,11 @@ export interface FakeS3 {
   readonly requests: FakeS3Request[];
   /** Makes every request fail with this status until cleared (`undefined`). */
   failWith: number | undefined;
+  /**
+   * Makes every PUT fail with this status until cleared, while reads and listings still answer
+   * (403 comes as AccessDenied: a role without s3:PutObject, or a key it may not encrypt with).
+   */
+  failWritesWith: number | undefined;
   /**
    * Answers a read of a missing key 403 AccessDenied, as S3 answers a caller it does not let
    * list the bucket (instead of 404 NoSuchKey).
@@ -71,6 +77,7 @@ export async function startFakeS3(): Promise<FakeS3> {
     objects,
     requests,
     failWith: undefined,
+    failWritesWith: undefined,
     hideMissing: false,
     close: async () => {},
   };
@@ -108,6 +115,12 @@ export async function startFakeS3(): Promise<FakeS3> {
       return;
     }
     if (request.method === 'PUT') {
+      if (fake.failWritesWith !== undefined)
+        return xmlError(
+          response,
+          fake.failWritesWith,
+          fake.failWritesWith === 403 ? 'AccessDenied' : 'InternalError',
+        );
       const existing = objects.get(id);
       const ifNoneMatch = request.headers['if-none-match'];
       const ifMatch = request.headers['if-match'];

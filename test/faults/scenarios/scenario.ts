@@ -5,7 +5,7 @@
  * expectations.
  *
  * Adding a scenario is adding a row. A row says what to break (emulator faults and
- * grants, SSM and SNS behaviour, the policy), and what the report must then say:
+ * grants, SSM and SNS behaviour, the run store, the policy), and what the report must then say:
  * each checkpoint's status (unnamed checkpoints keep the baseline's), the action on
  * each finding (by project id; `null` when the grant must not be seen at all), the
  * run's status, and anything else in `check`.
@@ -21,6 +21,39 @@ export type Target = 'cli' | 'lambda';
 
 export type SsmBehaviour = 'ok' | 'throttled-then-ok' | 'parameter-not-found';
 export type SnsBehaviour = 'ok' | 'throttled-then-ok' | 'failing';
+
+/**
+ * The run store a row's runs keep (see ../store.ts for where each target keeps it):
+ * - `none`: no store (the CLI without `--state`, the Lambda without STATE_BUCKET);
+ * - `ok`: a new, empty store that works;
+ * - `unreachable`: S3 at an endpoint that refuses connections;
+ * - `not-a-folder`: CLI only, `--state` names a regular file;
+ * - `corrupt-state`: the state object is cut off mid-JSON;
+ * - `not-a-state`: the state object is JSON of the right version, but not a findings state;
+ * - `newer-schema`: the state object was written by a newer checkpoint-guard;
+ * - `write-fails-after-audit`: the store reads fine but refuses every write (S3 403 AccessDenied),
+ *   so the run has revoked before it learns it cannot record what it did.
+ */
+export type StoreBehaviour =
+  | 'none'
+  | 'ok'
+  | 'unreachable'
+  | 'not-a-folder'
+  | 'corrupt-state'
+  | 'not-a-state'
+  | 'newer-schema'
+  | 'write-fails-after-audit';
+
+/** A run store's objects: key → bytes (a store that is a plain file is the one object `''`). */
+export type StoreObjects = ReadonlyMap<string, string>;
+
+/** The run store around a run, for a row's own `check`. */
+export interface StoreOutcome {
+  /** Where the run was told its store is, as its messages must name it (`/tmp/.../store`, `s3://bucket`). */
+  readonly location: string;
+  readonly before: StoreObjects;
+  readonly after: StoreObjects;
+}
 
 export interface ExpectedCheckpoint {
   readonly status: CheckpointStatus;
@@ -40,6 +73,8 @@ export interface RowOutcome {
   readonly texts: Readonly<Record<string, string>>;
   /** CLI: its stderr. */
   readonly stderr: string;
+  /** The run store, when the row keeps one. */
+  readonly store: StoreOutcome | undefined;
 }
 
 export interface Expectation {
@@ -51,6 +86,11 @@ export interface Expectation {
   readonly run?: RunStatus;
   /** The policy is refused: the path of the field at fault. */
   readonly invalidPolicy?: string;
+  /**
+   * The run store is refused before the first request, and left as it was: what the refusal
+   * must say after naming the store (a text it contains, or a pattern it matches).
+   */
+  readonly storeRefused?: string | RegExp;
   /** Anything else this row proves. */
   readonly check?: (outcome: RowOutcome, world: World) => void;
 }
@@ -75,6 +115,8 @@ export interface Scenario {
   readonly ssm?: SsmBehaviour;
   /** Lambda only. @default 'ok' */
   readonly sns?: SnsBehaviour;
+  /** @default 'none' */
+  readonly store?: StoreBehaviour;
   /** Lambda: the remaining time the invocation starts with (its deadline). @default 15000 */
   readonly lambdaRemainingMs?: number;
   readonly expect: Expectation;
