@@ -320,7 +320,12 @@ describe('checkpoint-guard demo', () => {
     const result = await runCli(['demo', '--format', 'json'], {});
 
     const report = JSON.parse(result.stdout);
-    expect(report.totals).toMatchObject({ findings: 5, unlisted: 1, archivedProjects: 1, unknownProjects: 1 });
+    expect(report.totals).toMatchObject({
+      findings: 5,
+      unlisted: 1,
+      archivedProjects: 1,
+      unknownProjects: 1,
+    });
     expect(report.lookups).toEqual({ projectNames: { state: 'ok' }, grantedBy: { state: 'ok' } });
     const sandbox = report.checkpoints[0].findings[0];
     expect(sandbox).toMatchObject({

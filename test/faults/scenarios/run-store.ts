@@ -5,7 +5,7 @@
  * the run its record, never the account of what it revoked.
  */
 import { FINDINGS_STATE_SCHEMA_VERSION } from '../../../lambda/core/finding-history.js';
-import { indexKey, reportKey, STATE_KEY } from '../../../lambda/core/run-store.js';
+import { DISCOVERY_KEY, indexKey, reportKey, STATE_KEY } from '../../../lambda/core/run-store.js';
 import type { RowOutcome, Scenario, StoreOutcome } from './scenario.js';
 
 function storeOf(outcome: RowOutcome): StoreOutcome {
@@ -25,7 +25,7 @@ export const RUN_STORE: readonly Scenario[] = [
         expect(report.history).toEqual({ store: store.location, previousRunId: null, notRechecked: 0 });
         const runKey = reportKey(report.startedAt, report.runId);
         expect([...store.after.keys()].sort()).toEqual(
-          [indexKey(report.startedAt), runKey, STATE_KEY].sort(),
+          [indexKey(report.startedAt), runKey, STATE_KEY, DISCOVERY_KEY].sort(),
         );
         // The evidence holds what was revoked; the state, what is still open (nothing: both revoked).
         const recorded = JSON.parse(store.after.get(runKey) ?? '{}');
