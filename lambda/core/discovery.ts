@@ -5,8 +5,8 @@
  * events is the one way to find a checkpoint nobody put in the policy.
  *
  * The audit log lists newest first. A run reads the events since its cursor (the newest
- * `effective_at` read so far, and the ids read at that second, since the next read starts at
- * that second again); a store's first run reads the whole history, page by page, and when its
+ * `effective_at` read so far, less the time the log may lag, skipping the events already read
+ * in that window); a store's first run reads the whole history, page by page, and when its
  * deadline comes first it keeps where it stopped (`backfill.after`) and resumes there on the
  * next run. Events are streamed: only the set of checkpoint ids is kept, whatever the log's size.
  *
@@ -26,12 +26,27 @@ import { CursorWalk } from './cursor.js';
 /** Version of `state/discovery.json`. A store holding a newer one is refused, never overwritten. */
 export const DISCOVERY_STATE_SCHEMA_VERSION = 1;
 
-/** Where in the audit log a reader has got to. */
+/**
+ * Where in the audit log a reader has got to. An event can be listed some time after its
+ * `effective_at` (the log lags behind the API): the next read starts `AUDIT_LOG_LAG_SECONDS`
+ * before the newest event read, and skips the events it already read in that window.
+ */
 export interface AuditLogCursor {
   /** Unix seconds of the newest event read; `null` before the first. */
   readonly newestAt: number | null;
-  /** Ids of the events read at `newestAt`: the next read starts at that second again and skips them. */
-  readonly idsAtNewest: readonly string[];
+  /** Ids of the events read from `newestAt - AUDIT_LOG_LAG_SECONDS` on: the next read skips them. */
+  readonly recentIds: readonly { readonly id: string; readonly at: number }[];
+}
+
+/**
+ * How late an event may be listed after the moment it records, at most: a read looks this far
+ * back from its cursor, so that an event listed late is still read once.
+ */
+export const AUDIT_LOG_LAG_SECONDS = 15 * 60;
+
+/** The range a read from `cursor` asks for: from the lag window before its newest event on. */
+export function sinceCursor(cursor: AuditLogCursor): EffectiveAtRange | undefined {
+  return cursor.newestAt === null ? undefined : { gte: Math.max(0, cursor.newestAt - AUDIT_LOG_LAG_SECONDS) };
 }
 
 /** A checkpoint seen shared in the audit log. */
@@ -59,7 +74,7 @@ export interface DiscoveryState {
   readonly watch?: AuditLogCursor;
 }
 
-export const EMPTY_CURSOR: AuditLogCursor = { newestAt: null, idsAtNewest: [] };
+export const EMPTY_CURSOR: AuditLogCursor = { newestAt: null, recentIds: [] };
 
 export function emptyDiscoveryState(): DiscoveryState {
   return {
@@ -133,7 +148,7 @@ export async function discoverCheckpoints(
     source,
     [PERMISSION_CREATED],
     start.cursor,
-    firstRead ? (since === undefined ? undefined : { gte: since }) : { gte: start.cursor.newestAt ?? 0 },
+    firstRead ? (since === undefined ? undefined : { gte: since }) : sinceCursor(start.cursor),
     undefined,
     options,
     onEvent,
@@ -204,13 +219,16 @@ export async function readEvents(
   options: Pick<DiscoveryOptions, 'now' | 'deadline' | 'pageSize' | 'signal'>,
   onEvent: (entry: AuditLogEntry) => void,
 ): Promise<EventRead> {
-  const alreadyRead = new Set(from.idsAtNewest);
+  const alreadyRead = new Set(from.recentIds.map((seen) => seen.id));
   let newestAt = from.newestAt;
-  let idsAtNewest = [...from.idsAtNewest];
+  const recent = [...from.recentIds];
   let lastId: string | null = null;
   const walk = new CursorWalk();
   let next = after;
-  const cursor = (): AuditLogCursor => ({ newestAt, idsAtNewest });
+  const cursor = (): AuditLogCursor => {
+    const windowStart = (newestAt ?? 0) - AUDIT_LOG_LAG_SECONDS;
+    return { newestAt, recentIds: recent.filter((seen) => seen.at >= windowStart) };
+  };
   for (;;) {
     if (options.deadline !== undefined && options.now() >= options.deadline) {
       return { complete: false, cursor: cursor(), lastId };
@@ -235,12 +253,11 @@ export async function readEvents(
     for (const entry of page.entries) {
       lastId = entry.id;
       if (alreadyRead.has(entry.id)) continue;
-      if (newestAt === null || entry.effectiveAt > newestAt) {
-        newestAt = entry.effectiveAt;
-        idsAtNewest = [entry.id];
-      } else if (entry.effectiveAt === newestAt) {
-        idsAtNewest.push(entry.id);
-      }
+      alreadyRead.add(entry.id);
+      if (newestAt === null || entry.effectiveAt > newestAt) newestAt = entry.effectiveAt;
+      // Only the lag window is remembered (trimmed in `cursor()`): a history read keeps no more.
+      if (entry.effectiveAt >= newestAt - AUDIT_LOG_LAG_SECONDS)
+        recent.push({ id: entry.id, at: entry.effectiveAt });
       onEvent(entry);
     }
     if (!page.hasMore) return { complete: true, cursor: cursor(), lastId };
@@ -270,7 +287,7 @@ export function parseDiscoveryState(text: string): DiscoveryState {
     !Array.isArray(state?.checkpoints) ||
     typeof state?.cursor !== 'object' ||
     state.cursor === null ||
-    !Array.isArray(state.cursor.idsAtNewest) ||
+    !Array.isArray(state.cursor.recentIds) ||
     typeof state.backfill !== 'object' ||
     state.backfill === null
   ) {
@@ -315,6 +332,10 @@ function laterCursor(
 ): AuditLogCursor | undefined {
   if (a === undefined || a.newestAt === null) return b ?? a;
   if (b === undefined || b.newestAt === null) return a;
-  if (a.newestAt !== b.newestAt) return a.newestAt > b.newestAt ? a : b;
-  return { newestAt: a.newestAt, idsAtNewest: [...new Set([...a.idsAtNewest, ...b.idsAtNewest])] };
+  const newestAt = Math.max(a.newestAt, b.newestAt);
+  const ids = new Map([...a.recentIds, ...b.recentIds].map((seen) => [seen.id, seen]));
+  return {
+    newestAt,
+    recentIds: [...ids.values()].filter((seen) => seen.at >= newestAt - AUDIT_LOG_LAG_SECONDS),
+  };
 }

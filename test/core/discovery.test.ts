@@ -11,6 +11,7 @@ import type {
   AuditLogSource,
 } from '../../lambda/core/audit-log.js';
 import {
+  AUDIT_LOG_LAG_SECONDS,
   type DiscoveryState,
   discoverCheckpoints,
   emptyDiscoveryState,
@@ -73,7 +74,15 @@ describe('discoverCheckpoints', () => {
     expect(ids(outcome.state)).toEqual(['ft:a', 'ft:b']);
     expect(outcome.newlyFound).toEqual(['ft:a', 'ft:b']);
     expect(outcome).toMatchObject({ eventsRead: 4, historyComplete: true });
-    expect(outcome.state.cursor).toEqual({ newestAt: T0 + 30, idsAtNewest: ['audit_log-4'] });
+    expect(outcome.state.cursor).toEqual({
+      newestAt: T0 + 30,
+      recentIds: [
+        { id: 'audit_log-4', at: T0 + 30 },
+        { id: 'audit_log-3', at: T0 + 20 },
+        { id: 'audit_log-2', at: T0 + 10 },
+        { id: 'audit_log-1', at: T0 },
+      ],
+    });
     expect(outcome.state.checkpoints[0]).toEqual({
       id: 'ft:a',
       foundAt: new Date(NOW).toISOString(),
@@ -83,7 +92,7 @@ describe('discoverCheckpoints', () => {
     expect(log.calls[0]?.effectiveAt).toBeUndefined();
   });
 
-  it('a later run reads only the events since its cursor, skipping the ones already read at that second', async () => {
+  it('a later run reads the events since its cursor, less the lag window, skipping the ones already read', async () => {
     const log = new FakeAuditLog();
     log.add(grantEvent(1, 'ft:a', T0), grantEvent(2, 'ft:b', T0 + 10));
     const first = await discoverCheckpoints(log, null, options);
@@ -92,12 +101,34 @@ describe('discoverCheckpoints', () => {
 
     const second = await discoverCheckpoints(log, first.state, options);
 
-    expect(log.calls.map((call) => call.effectiveAt)).toEqual([{ gte: T0 + 10 }, { gte: T0 + 10 }]);
+    const from = { gte: T0 + 10 - AUDIT_LOG_LAG_SECONDS };
+    expect(log.calls.map((call) => call.effectiveAt)).toEqual([from, from]);
     expect(second.newlyFound).toEqual(['ft:d', 'ft:c']);
     expect(second.eventsRead).toBe(2);
     // In the order found: the log lists newest first.
     expect(ids(second.state)).toEqual(['ft:b', 'ft:a', 'ft:d', 'ft:c']);
-    expect(second.state.cursor).toEqual({ newestAt: T0 + 40, idsAtNewest: ['audit_log-4'] });
+    expect(second.state.cursor.newestAt).toBe(T0 + 40);
+    expect(second.state.cursor.recentIds.map((seen) => seen.id).sort()).toEqual([
+      'audit_log-1',
+      'audit_log-2',
+      'audit_log-3',
+      'audit_log-4',
+    ]);
+  });
+
+  it('an event listed late, with a time before the cursor, is still read once', async () => {
+    const log = new FakeAuditLog();
+    log.add(grantEvent(1, 'ft:a', T0), grantEvent(2, 'ft:b', T0 + 600));
+    const first = await discoverCheckpoints(log, null, options);
+    // Made at T0 + 300, listed only now: older than the newest event the cursor holds.
+    log.add(grantEvent(3, 'ft:late', T0 + 300));
+
+    const second = await discoverCheckpoints(log, first.state, options);
+    const third = await discoverCheckpoints(log, second.state, options);
+
+    expect(second.newlyFound).toEqual(['ft:late']);
+    expect(second.eventsRead).toBe(1);
+    expect(third.eventsRead).toBe(0);
   });
 
   it('a first run that meets its deadline keeps where it stopped, and the next run finishes the history', async () => {
@@ -200,31 +231,37 @@ describe('the discovery state', () => {
     const base = emptyDiscoveryState();
     const ours: DiscoveryState = {
       ...base,
-      cursor: { newestAt: T0 + 5, idsAtNewest: ['e5'] },
+      cursor: { newestAt: T0 + 5, recentIds: [{ id: 'e5', at: T0 + 5 }] },
       checkpoints: [
         { id: 'ft:a', foundAt: '2027-01-15T03:00:00.000Z', lastGrantAt: '2027-01-14T00:00:00.000Z' },
       ],
     };
     const theirs: DiscoveryState = {
       ...base,
-      cursor: { newestAt: T0 + 5, idsAtNewest: ['e6'] },
+      cursor: { newestAt: T0 + 5, recentIds: [{ id: 'e6', at: T0 + 4 }] },
       backfill: { done: true, after: null },
       checkpoints: [
         { id: 'ft:a', foundAt: '2027-01-14T03:00:00.000Z', lastGrantAt: '2027-01-13T00:00:00.000Z' },
         { id: 'ft:b', foundAt: '2027-01-14T03:00:00.000Z', lastGrantAt: '2027-01-13T00:00:00.000Z' },
       ],
-      watch: { newestAt: T0 + 9, idsAtNewest: ['w9'] },
+      watch: { newestAt: T0 + 9, recentIds: [{ id: 'w9', at: T0 + 9 }] },
     };
 
     expect(mergeDiscoveryStates(ours, theirs)).toEqual({
       schemaVersion: 1,
-      cursor: { newestAt: T0 + 5, idsAtNewest: ['e5', 'e6'] },
+      cursor: {
+        newestAt: T0 + 5,
+        recentIds: [
+          { id: 'e5', at: T0 + 5 },
+          { id: 'e6', at: T0 + 4 },
+        ],
+      },
       backfill: { done: true, after: null },
       checkpoints: [
         { id: 'ft:a', foundAt: '2027-01-14T03:00:00.000Z', lastGrantAt: '2027-01-14T00:00:00.000Z' },
         { id: 'ft:b', foundAt: '2027-01-14T03:00:00.000Z', lastGrantAt: '2027-01-13T00:00:00.000Z' },
       ],
-      watch: { newestAt: T0 + 9, idsAtNewest: ['w9'] },
+      watch: { newestAt: T0 + 9, recentIds: [{ id: 'w9', at: T0 + 9 }] },
     });
   });
 
