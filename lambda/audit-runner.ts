@@ -9,7 +9,7 @@ import { type AuditObserver, type Clock, DEFAULT_CONCURRENCY, runAudit } from '.
 import { type DiscoveryOutcome, type DiscoveryState, discoverCheckpoints } from './core/discovery.js';
 import { enrichReport } from './core/enrichment.js';
 import { type AuditMode, type LoadedPolicy, type Policy, withUnlistedCheckpoints } from './core/policy.js';
-import type { AuditReport, DiscoverySummary } from './core/report.js';
+import type { AuditReport, DiscoverySummary, RunKind } from './core/report.js';
 
 export interface RunSettings {
   readonly loaded: LoadedPolicy;
@@ -55,7 +55,18 @@ export function effectiveMode(policyMode: AuditMode, callerAllowsEnforce: boolea
 }
 
 export async function runCheckpointAudit(settings: RunSettings): Promise<AuditReport> {
-  const client = new OpenAIClient({
+  const client = openClient(settings);
+  try {
+    return await auditAndEnrich(settings, client);
+  } finally {
+    // The run's keep-alive connections: a warm Lambda would otherwise keep one set per run.
+    client.close();
+  }
+}
+
+/** The run's OpenAI client: one limiter for every request, no wait past the deadline. */
+export function openClient(settings: Omit<RunSettings, 'loaded' | 'mode'>): OpenAIClient {
+  return new OpenAIClient({
     // One limiter for every request of the run (lists, deletes, lookups): it paces their
     // starts to the rate the API allows, and caps them in flight at the checkpoints listed
     // at once. A limiter given in the settings (to watch it) takes its place.
@@ -68,12 +79,6 @@ export async function runCheckpointAudit(settings: RunSettings): Promise<AuditRe
     baseUrl: settings.baseUrl,
     adminKey: settings.adminKey,
   });
-  try {
-    return await auditAndEnrich(settings, client);
-  } finally {
-    // The run's keep-alive connections: a warm Lambda would otherwise keep one set per run.
-    client.close();
-  }
 }
 
 /** The policy a run with `discovered` state audited: the listed checkpoints and the unlisted ones found. */
@@ -87,16 +92,31 @@ export function auditedPolicy(policy: Policy, discovered: DiscoveryState | undef
 }
 
 async function auditAndEnrich(settings: RunSettings, client: OpenAIClient): Promise<AuditReport> {
-  const clock = settings.clock ?? { now: () => Date.now() };
   const { policy: listedPolicy } = settings.loaded;
   const discovered = await discover(listedPolicy, client, settings);
   const policy = auditedPolicy(listedPolicy, discovered?.state);
   const warnings = settings.loaded.warnings.map((w) => `${w.path}: ${w.message}`);
-  if (discovered?.unavailable !== undefined)
+  if (discovered?.unavailable !== undefined) {
     warnings.push(`discovery unavailable: ${discovered.unavailable}`);
+  }
   const gone: string[] = [];
-  const audited = await runAudit(policy, client, clock, {
-    onUnlistedGone: (id) => gone.push(id),
+  const audited = await auditPolicy(settings, client, policy, warnings, 'audit', (id) => gone.push(id));
+  return discovered ? withDiscovery(audited, policy, discovered, gone, settings.discovery) : audited;
+}
+
+/** Runs the engine over `policy`, then the lookups that describe its findings. */
+export async function auditPolicy(
+  settings: RunSettings,
+  client: OpenAIClient,
+  policy: Policy,
+  warnings: string[],
+  kind: RunKind,
+  onUnlistedGone?: (checkpointId: string) => void,
+): Promise<AuditReport> {
+  const clock = settings.clock ?? { now: () => Date.now() };
+  const report = await runAudit(policy, client, clock, {
+    kind,
+    ...(onUnlistedGone !== undefined ? { onUnlistedGone } : {}),
     runId: settings.runId ?? randomUUID(),
     mode: settings.mode,
     warnings,
@@ -105,7 +125,6 @@ async function auditAndEnrich(settings: RunSettings, client: OpenAIClient): Prom
     ...(settings.deadline !== undefined ? { deadline: settings.deadline } : {}),
     ...(settings.observer !== undefined ? { observer: settings.observer } : {}),
   });
-  const report = discovered ? withDiscovery(audited, policy, discovered, gone, settings.discovery) : audited;
   // Only now, with every decision taken and applied: nothing looked up can change one. The signal
   // abandons a lookup still in flight at the deadline, which the core alone cannot interrupt.
   const { deadline } = settings;

@@ -23,6 +23,7 @@ import { loadPolicyFile } from './policy-file.js';
 import { ReportFile } from './report-file.js';
 import { restoreCommand } from './restore-command.js';
 import { TUNING_RANGES, WHOLE_NUMBER } from './setting-rules.js';
+import { runWatchCommand } from './watch-command.js';
 
 /** 0: clean. 1: findings. 2: error, partial run, or invalid input. */
 export const EXIT = { clean: 0, findings: 1, failure: 2 } as const;
@@ -34,12 +35,19 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Progress is shown only when stderr is a terminal. */
   readonly stderrIsTty: boolean;
+  /**
+   * Calls `handler` on Ctrl-C instead of exiting, until the returned function is called: a
+   * watch loop ends after its current poll. Absent: Ctrl-C is the process's default.
+   */
+  readonly onInterrupt?: (handler: () => void) => () => void;
 }
 
 const USAGE = `Usage:
   checkpoint-guard audit --policy FILE [--enforce] [--format text|json] [--output FILE]
                          [--state LOCATION] [--deadline DURATION] [--concurrency N] [--timeout-ms MS]
                          [--max-retries N] [--since DATE] [--debug]
+  checkpoint-guard watch --policy FILE --state LOCATION [--once] [--interval DURATION]
+                         [--enforce] [--format text|json]
   checkpoint-guard history --state LOCATION [--since DATE] [--format text|json|csv]
   checkpoint-guard restore --state LOCATION --run RUN_ID [--checkpoint ID] [--project ID]
                            [--policy FILE] [--apply]
@@ -50,6 +58,8 @@ const USAGE = `Usage:
                      without it the CLI keeps no state
   --since DATE       audit without --state: discovery reads the audit log from DATE on
                      (default: the whole history)
+  --once             watch: one poll, then exit (for cron); without it, a poll every
+                     --interval (default 60s) until Ctrl-C
 
 Environment:
   OPENAI_ADMIN_KEY   organization admin API key (sk-admin-...), required by audit
@@ -75,6 +85,8 @@ export const OPTIONS = {
   checkpoint: { type: 'string' },
   project: { type: 'string' },
   apply: { type: 'boolean', default: false },
+  once: { type: 'boolean', default: false },
+  interval: { type: 'string', default: '60s' },
   deadline: { type: 'string', default: DEFAULT_DEADLINE },
   debug: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -250,6 +262,49 @@ async function audit(flags: Flags, io: CliIo): Promise<number> {
   return exitCodeOf(report);
 }
 
+/** `watch`: polls of the audit log, each re-listing only what new events touched. */
+async function watch(flags: Flags, io: CliIo): Promise<number> {
+  const as = format(flags);
+  if (flags.state === undefined) {
+    throw usageError('--state LOCATION is required: watch keeps its place in the audit log in the run store');
+  }
+  const intervalMs = durationFlag('interval', flags.interval);
+  const loaded = policyFlag(flags.policy);
+  const adminKey = io.env.OPENAI_ADMIN_KEY?.trim();
+  if (adminKey === undefined || adminKey === '') {
+    throw new CheckpointGuardError(
+      'ERR_MISSING_KEY',
+      'OPENAI_ADMIN_KEY is not set: export the organization admin API key',
+    );
+  }
+  for (const warning of loaded.warnings)
+    await io.stderr(`warning: ${flags.policy}: ${warning.path}: ${warning.message}\n`);
+  const store = await openRunStore(flags.state, io.env);
+  const stop = new AbortController();
+  const release = flags.once ? undefined : io.onInterrupt?.(() => stop.abort());
+  try {
+    return await runWatchCommand({
+      loaded,
+      mode: effectiveMode(loaded.policy.mode, flags.enforce),
+      adminKey,
+      baseUrl: io.env.OPENAI_BASE_URL,
+      store,
+      intervalMs,
+      once: flags.once,
+      pollDeadlineMs: durationFlag('deadline', flags.deadline),
+      stop: stop.signal,
+      print: async (report, quiet) => {
+        if (quiet && as === 'text') await io.stdout(`${verdictLine(report)}\n`);
+        else await writeChunks(io.stdout, reportChunks(report, as));
+        if (isFailedRun(report.status)) await io.stderr(`${verdictLine(report)}\n`);
+        return exitCodeOf(report);
+      },
+    });
+  } finally {
+    release?.();
+  }
+}
+
 /** `--since 2026-01-01` (that day, UTC) or an ISO 8601 instant. */
 function sinceFlag(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
@@ -403,6 +458,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await audit(flags, safeIo);
       case 'validate':
         return await validate(flags, safeIo);
+      case 'watch':
+        return await watch(flags, safeIo);
       case 'history':
         return await history(flags, safeIo);
       case 'restore':
@@ -459,6 +516,11 @@ export async function runFromProcess(): Promise<void> {
     stderr: streamWriter(process.stderr),
     env: process.env,
     stderrIsTty: process.stderr.isTTY === true,
+    // The first Ctrl-C ends a watch after its poll; a second one is Node's default (exit at once).
+    onInterrupt: (handler) => {
+      process.once('SIGINT', handler);
+      return () => process.off('SIGINT', handler);
+    },
   });
 }
 

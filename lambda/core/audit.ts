@@ -260,6 +260,7 @@ async function walkCheckpoint(
         projectStatus: null,
         projectArchivedAt: null,
         grantedBy: null,
+        ...(options.kind === 'watch' ? { detectedAt: new Date(nowMs).toISOString() } : {}),
       });
     }
     if (!page.hasMore) return listing;
@@ -386,8 +387,14 @@ async function enforce(
   await mapWithConcurrency(
     planned,
     options.revocationConcurrency ?? DEFAULT_REVOCATION_CONCURRENCY,
-    async ({ listing, index }) =>
-      report(await revoke(policy, listing, index, source, clock, options, pastDeadline), listing),
+    async ({ listing, index }) => {
+      const done = await revoke(policy, listing, index, source, clock, options, pastDeadline);
+      // A watch alert says how fast: when the grant was revoked, to the second.
+      const stamped =
+        options.kind === 'watch' ? { ...done, actedAt: new Date(clock.now()).toISOString() } : done;
+      listing.findings[index] = stamped;
+      report(stamped, listing);
+    },
     {
       shouldStart: () => !pastDeadline(),
       onSkipped: ({ listing, index }) =>
@@ -500,6 +507,8 @@ export function failedRunReport(
     readonly runError: string;
     readonly mode: AuditMode;
     readonly startedAt: number;
+    /** @default 'audit' */
+    readonly kind?: RunKind;
   },
   policy: Policy | undefined,
   clock: Clock,
@@ -519,7 +528,7 @@ export function failedRunReport(
   const totals = computeTotals(checkpoints);
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
-    kind: 'audit',
+    kind: failure.kind ?? 'audit',
     runId: failure.runId,
     mode: failure.mode,
     policyMode: policy?.mode ?? failure.mode,

@@ -72,6 +72,8 @@ export interface DiscoveryState {
   readonly checkpoints: readonly DiscoveredCheckpoint[];
   /** Where watch polls have got to (grants and revocations); absent before the first poll. */
   readonly watch?: AuditLogCursor;
+  /** Revocations by watch polls in the last day: they count against the policy's cap (core/watch.ts). */
+  readonly watchRevocations?: readonly { readonly at: string; readonly count: number }[];
 }
 
 export const EMPTY_CURSOR: AuditLogCursor = { newestAt: null, recentIds: [] };
@@ -317,12 +319,16 @@ export function mergeDiscoveryStates(ours: DiscoveryState, theirs: DiscoveryStat
     );
   }
   const watch = laterCursor(ours.watch, theirs.watch);
+  const revocations = new Map(
+    [...(theirs.watchRevocations ?? []), ...(ours.watchRevocations ?? [])].map((entry) => [entry.at, entry]),
+  );
   return {
     schemaVersion: DISCOVERY_STATE_SCHEMA_VERSION,
     cursor: laterCursor(ours.cursor, theirs.cursor) ?? EMPTY_CURSOR,
     backfill: ours.backfill.done ? ours.backfill : theirs.backfill,
     checkpoints: [...checkpoints.values()],
     ...(watch !== undefined ? { watch } : {}),
+    ...(revocations.size > 0 ? { watchRevocations: [...revocations.values()] } : {}),
   };
 }
 

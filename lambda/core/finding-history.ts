@@ -113,14 +113,16 @@ export function applyHistory(
   });
 
   const audited = new Map(policy.checkpoints.map((c) => [c.id, c]));
+  const inReport = new Set(report.checkpoints.map((c) => c.id));
   let notRechecked = 0;
   for (const [key, before] of wasOpen) {
     if (seen.has(key)) continue;
     const checkpoint = audited.get(before.checkpointId);
     if (checkpoint !== undefined && !listedCompletely.has(before.checkpointId)) {
-      // Not listed completely this run: nobody knows, so it stays open as it was.
+      // Not listed completely this run (or, in a watch poll, not touched): nobody knows, so it
+      // stays open as it was. Only a checkpoint the run tried and failed to list is "not re-checked".
       next.push(before);
-      notRechecked++;
+      if (inReport.has(before.checkpointId)) notRechecked++;
       continue;
     }
     const standing =

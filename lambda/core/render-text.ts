@@ -24,8 +24,16 @@ function plural(count: number, singular: string, pluralForm = `${singular}s`): s
  * and (made ASCII) as the SNS subject.
  */
 export function verdictLine(report: AuditReport): string {
+  const line = auditVerdict(report);
+  return report.kind === 'watch' ? line.replace(/^checkpoint-guard:/, 'checkpoint-guard watch:') : line;
+}
+
+function auditVerdict(report: AuditReport): string {
   const { totals } = report;
   const mode = `(${report.mode} mode)`;
+  if (report.kind === 'watch' && report.status === 'clean' && totals.checkpoints === 0) {
+    return `checkpoint-guard: no new grant to check ${mode}`;
+  }
   const withFindings = report.checkpoints.filter((c) => c.findings.some(needsAction)).length;
   const fresh = totals.new !== undefined && totals.findings > 0 ? ` (${totals.new} new)` : '';
   const grants = `${plural(totals.findings, 'unexpected grant')}${fresh} on ${plural(withFindings, 'checkpoint')}`;
@@ -126,6 +134,8 @@ function findingLines(finding: Finding, runStartedAt: string): string[] {
     `      ${printable(finding.permissionId, 40)}, granted ${grantedAt(finding.createdAt, runStartedAt)}`,
   );
   if (finding.grantedBy) lines.push(grantedByLine(finding.grantedBy));
+  const timeline = timelineLine(finding);
+  if (timeline !== undefined) lines.push(timeline);
   const history = historyLine(finding, runStartedAt);
   if (history !== undefined) lines.push(history);
   if (finding.verdict === 'exempt' && finding.exemption) {
@@ -146,6 +156,21 @@ function findingLines(finding: Finding, runStartedAt: string): string[] {
     lines.push(`      -> ${ACTION_LABEL[finding.action]}${reason}`);
   }
   return lines;
+}
+
+/**
+ * A watch finding's timeline, to the second: "granted 03:05:12 by alice@example.com, detected
+ * 03:08:40, revoked 03:08:41". The grant's time and actor come from the audit log when the
+ * attribution lookup found them, else from the permission's `created_at`.
+ */
+function timelineLine(finding: Finding): string | undefined {
+  if (finding.detectedAt === undefined) return undefined;
+  const time = (iso: string): string => printable(iso.slice(11, 19), 8);
+  const by = finding.grantedBy?.actor ? ` by ${printable(finding.grantedBy.actor, 80)}` : '';
+  const granted = `granted ${time(finding.grantedBy?.at ?? finding.createdAt)}${by}`;
+  const acted =
+    finding.actedAt !== undefined && finding.action === 'revoked' ? `, revoked ${time(finding.actedAt)}` : '';
+  return `      ${granted}, detected ${time(finding.detectedAt)}${acted}`;
 }
 
 function checkpointHeading(checkpoint: CheckpointResult): string {

@@ -90,6 +90,10 @@ export interface Finding {
   readonly lifecycle?: Lifecycle;
   /** ISO 8601, with `lifecycle`: when a run first saw this project hold a grant on this checkpoint. */
   readonly firstSeenAt?: string;
+  /** Watch runs: ISO 8601, when the listing saw the grant (how fast it was caught: `grantedBy.at` to this). */
+  readonly detectedAt?: string;
+  /** Watch runs: ISO 8601, when the action (a revocation) was taken. */
+  readonly actedAt?: string;
 }
 
 /** See `Finding.lifecycle`. */

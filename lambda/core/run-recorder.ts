@@ -180,7 +180,7 @@ export async function readDiscoveryState(store: RunStore): Promise<VersionedDisc
 }
 
 /** Writes discovery's state; a run that wrote it first is merged with, never overwritten. */
-async function writeDiscovery(
+export async function writeDiscovery(
   store: RunStore,
   discovery: NonNullable<RecordOptions['discovery']>,
 ): Promise<void> {

@@ -1,0 +1,182 @@
+/**
+ * Watch: minutes, not a night. A poll reads only the audit log's new grant and revocation
+ * events since its cursor and names the checkpoints they touch, so that the run re-lists just
+ * those, under the same policy and the same safety rules as the nightly audit. A quiet poll is
+ * one audit-log request: no event, no listing, nothing published, nothing written.
+ *
+ * - `checkpoint.permission.created` names its checkpoint: a listed one is re-listed; one the
+ *   policy does not list is re-listed under `unlistedCheckpoints: audit`, and is remembered by
+ *   discovery either way (the nightly audit reports it under `report`).
+ * - `checkpoint.permission.deleted` names only the permission: when it is the grant of a
+ *   finding open in the run store, its checkpoint is re-listed (the finding resolves).
+ *
+ * A store's first poll starts the lag window before now (AUDIT_LOG_LAG_SECONDS): watch looks
+ * forward, the nightly audit's discovery reads the history. Pure: the caller gives the audit log and the state.
+ */
+import {
+  type AuditLogEntry,
+  type AuditLogSource,
+  PERMISSION_CREATED,
+  PERMISSION_DELETED,
+} from './audit-log.js';
+import {
+  type AuditLogCursor,
+  type DiscoveredCheckpoint,
+  type DiscoveryState,
+  emptyDiscoveryState,
+  readEvents,
+  sinceCursor,
+} from './discovery.js';
+import type { FindingsState } from './finding-history.js';
+import type { Policy } from './policy.js';
+
+/** A grant event a poll read: what the alert says of it ("granted 03:05:12 by alice@example.com"). */
+export interface WatchedGrant {
+  readonly checkpointId: string;
+  readonly projectId: string | null;
+  readonly permissionId: string | null;
+  /** ISO 8601, the event's `effective_at`. */
+  readonly at: string;
+  readonly actor: AuditLogEntry['actor'];
+}
+
+export interface WatchPlan {
+  /** Checkpoints to re-list, in the order their events were read (newest first). */
+  readonly touched: readonly string[];
+  /** The grant events read, for the alert's timeline. */
+  readonly grants: readonly WatchedGrant[];
+  readonly eventsRead: number;
+  /** Discovery's state with the watch cursor moved and any checkpoint the events named added. */
+  readonly discovery: DiscoveryState;
+  /** Whether the cursor moved: a poll whose cursor did not move writes nothing. */
+  readonly moved: boolean;
+  /** Why the audit log could not be read; nothing is re-listed then. */
+  readonly unavailable?: string;
+}
+
+export interface WatchOptions {
+  /** Epoch ms. */
+  readonly now: () => number;
+  readonly deadline?: number;
+  readonly pageSize?: number;
+}
+
+/** Reads the events since the watch cursor and plans what to re-list. Never throws. */
+export async function planWatchPoll(
+  source: AuditLogSource,
+  policy: Policy,
+  discoveryBefore: DiscoveryState | null,
+  findings: FindingsState | null,
+  options: WatchOptions,
+): Promise<WatchPlan> {
+  const discovery = discoveryBefore ?? emptyDiscoveryState();
+  const start: AuditLogCursor = discovery.watch ?? {
+    newestAt: Math.floor(options.now() / 1000),
+    recentIds: [],
+  };
+  const openByPermission = new Map(
+    (findings?.findings ?? []).map((finding) => [finding.permissionId, finding.checkpointId]),
+  );
+  const listed = new Set(policy.checkpoints.map((checkpoint) => checkpoint.id));
+  const known = new Map(discovery.checkpoints.map((checkpoint) => [checkpoint.id, checkpoint]));
+  const found: DiscoveredCheckpoint[] = [...discovery.checkpoints];
+  const touched = new Set<string>();
+  const grants: WatchedGrant[] = [];
+  let eventsRead = 0;
+  const onEvent = (entry: AuditLogEntry): void => {
+    eventsRead++;
+    if (entry.type === PERMISSION_DELETED) {
+      const checkpointId = entry.resourceId === null ? undefined : openByPermission.get(entry.resourceId);
+      if (checkpointId !== undefined) touched.add(checkpointId);
+      return;
+    }
+    const checkpointId = entry.checkpointId;
+    if (checkpointId === null) return;
+    const at = new Date(entry.effectiveAt * 1000).toISOString();
+    grants.push({
+      checkpointId,
+      projectId: entry.projectId,
+      permissionId: entry.resourceId,
+      at,
+      actor: entry.actor,
+    });
+    if (!known.has(checkpointId)) {
+      const checkpoint = {
+        id: checkpointId,
+        foundAt: new Date(options.now()).toISOString(),
+        lastGrantAt: at,
+      };
+      known.set(checkpointId, checkpoint);
+      found.push(checkpoint);
+    }
+    if (listed.has(checkpointId) || policy.unlistedCheckpoints === 'audit') touched.add(checkpointId);
+  };
+  const read = await readEvents(
+    source,
+    [PERMISSION_CREATED, PERMISSION_DELETED],
+    start,
+    sinceCursor(start),
+    undefined,
+    options,
+    onEvent,
+  );
+  if (read.failure !== undefined) {
+    return {
+      touched: [],
+      grants: [],
+      eventsRead,
+      discovery,
+      moved: false,
+      unavailable: read.failure,
+    };
+  }
+  // A poll cut short by its deadline keeps its cursor: the next one reads the same events again.
+  const cursor = read.complete ? read.cursor : start;
+  const moved = discovery.watch === undefined || JSON.stringify(cursor) !== JSON.stringify(discovery.watch);
+  return {
+    touched: [...touched],
+    grants,
+    eventsRead,
+    discovery: { ...discovery, checkpoints: found, watch: cursor },
+    moved,
+  };
+}
+
+/** The policy of a poll: the touched checkpoints only, listed ones as the policy has them, others unlisted. */
+export function watchPolicy(policy: Policy, touched: readonly string[], revocationsLeft: number): Policy {
+  const byId = new Map(policy.checkpoints.map((checkpoint) => [checkpoint.id, checkpoint]));
+  return {
+    ...policy,
+    checkpoints: touched.map(
+      (id) => byId.get(id) ?? { id, allowedProjects: policy.allowedProjects, unlisted: 'audit' as const },
+    ),
+    maxRevocationsPerRun: revocationsLeft,
+  };
+}
+
+/**
+ * How long the revocations of watch polls count against `maxRevocationsPerRun`: a day. Watch
+ * may revoke no more in a day than the nightly audit may in a night, however many polls.
+ */
+export const WATCH_REVOCATION_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/** Revocations watch may still make now, given those it made in the window. */
+export function watchRevocationsLeft(discovery: DiscoveryState | null, cap: number, nowMs: number): number {
+  const since = nowMs - WATCH_REVOCATION_WINDOW_MS;
+  const made = (discovery?.watchRevocations ?? [])
+    .filter((entry) => Date.parse(entry.at) > since)
+    .reduce((sum, entry) => sum + entry.count, 0);
+  return Math.max(0, cap - made);
+}
+
+/** Discovery's state after a poll that revoked `count` grants at `nowMs` (entries older than the window dropped). */
+export function withWatchRevocations(
+  discovery: DiscoveryState,
+  count: number,
+  nowMs: number,
+): DiscoveryState {
+  if (count === 0) return discovery;
+  const since = nowMs - WATCH_REVOCATION_WINDOW_MS;
+  const kept = (discovery.watchRevocations ?? []).filter((entry) => Date.parse(entry.at) > since);
+  return { ...discovery, watchRevocations: [...kept, { at: new Date(nowMs).toISOString(), count }] };
+}

@@ -1,0 +1,85 @@
+/**
+ * One watch poll, wired the way an audit is (audit-runner.ts), shared by `checkpoint-guard
+ * watch` and the Lambda's watch schedule: read the new grant and revocation events, re-list
+ * the checkpoints they touch under the same policy, enforce under the day's cap, describe the
+ * findings. A quiet poll (no event touches a checkpoint) lists nothing.
+ */
+import { auditPolicy, openClient, type RunSettings } from './audit-runner.js';
+import { failedRunReport } from './core/audit.js';
+import type { DiscoveryState } from './core/discovery.js';
+import type { FindingsState } from './core/finding-history.js';
+import type { AuditReport } from './core/report.js';
+import {
+  planWatchPoll,
+  type WatchedGrant,
+  watchPolicy,
+  watchRevocationsLeft,
+  withWatchRevocations,
+} from './core/watch.js';
+
+export interface WatchSettings extends Omit<RunSettings, 'discovery'> {
+  /** `state/discovery.json` as read (its `watch` cursor is where the poll starts); `null` for a new store. */
+  readonly discoveryBefore: DiscoveryState | null;
+  /** The open findings (`state/findings.json`): a revoked grant of one of them re-lists its checkpoint. */
+  readonly findings: FindingsState | null;
+}
+
+export interface WatchOutcome {
+  /** The poll's report (`kind: "watch"`); no checkpoint in it when the poll was quiet. */
+  readonly report: AuditReport;
+  /** No event touched a checkpoint to re-list: nothing to publish nor to record as a run. */
+  readonly quiet: boolean;
+  /** Discovery's state to write, when `moved`. */
+  readonly discovery: DiscoveryState;
+  /** Whether the watch cursor moved (or the day's revocations changed): otherwise nothing is written. */
+  readonly moved: boolean;
+  /** The grant events read, for the alert's timeline. */
+  readonly grants: readonly WatchedGrant[];
+}
+
+export async function runWatchPoll(settings: WatchSettings): Promise<WatchOutcome> {
+  const clock = settings.clock ?? { now: () => Date.now() };
+  const startedAt = clock.now();
+  const { policy } = settings.loaded;
+  const client = openClient(settings);
+  try {
+    const plan = await planWatchPoll(client, policy, settings.discoveryBefore, settings.findings, {
+      now: () => clock.now(),
+      ...(settings.deadline !== undefined ? { deadline: settings.deadline } : {}),
+    });
+    const runId = settings.runId ?? crypto.randomUUID();
+    if (plan.unavailable !== undefined) {
+      const report = failedRunReport(
+        {
+          runId,
+          runError: `watch cannot read the audit log: ${plan.unavailable}`,
+          mode: settings.mode,
+          startedAt,
+          kind: 'watch',
+        },
+        undefined,
+        clock,
+      );
+      return { report, quiet: false, discovery: plan.discovery, moved: false, grants: [] };
+    }
+    const left = watchRevocationsLeft(settings.discoveryBefore, policy.maxRevocationsPerRun, clock.now());
+    const polled = watchPolicy(policy, plan.touched, left);
+    const warnings = settings.loaded.warnings.map((w) => `${w.path}: ${w.message}`);
+    if (settings.mode === 'enforce' && left < policy.maxRevocationsPerRun) {
+      warnings.push(
+        `watch: ${policy.maxRevocationsPerRun - left} of the ${policy.maxRevocationsPerRun} revocations allowed a day (maxRevocationsPerRun) already made by watch in the last 24 hours`,
+      );
+    }
+    const report = await auditPolicy({ ...settings, runId }, client, polled, warnings, 'watch');
+    const discovery = withWatchRevocations(plan.discovery, report.totals.revoked, clock.now());
+    return {
+      report,
+      quiet: plan.touched.length === 0,
+      discovery,
+      moved: plan.moved || discovery !== plan.discovery,
+      grants: plan.grants,
+    };
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * `checkpoint-guard watch --once` against the emulator, with a run store in a folder: a quiet
+ * poll is one audit-log request and writes nothing; a new grant is re-listed, judged by the
+ * same policy and (in enforce mode) revoked within the poll, with its timeline; nothing is
+ * revoked on a listing that did not finish; the day's revocations stay under the policy's cap;
+ * and an event the audit log lists late is still caught.
+ */
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import type { AuditReport } from '../../lambda/core/report.js';
+import {
+  type OpenAIEmulator,
+  sessionActor,
+  startOpenAIEmulator,
+} from '../../lambda/emulator/openai/index.js';
+import { runCli } from '../support/run-cli.js';
+
+const KEY = 'sk-admin-WatchTest0123456789abcdefghij';
+const LISTED = 'ft:gpt-4o-mini-2024-07-18:acme:watched:Ck000001';
+const OTHER = 'ft:gpt-4o-mini-2024-07-18:acme:other:Ck000002';
+const SHADOW = 'ft:gpt-4o-mini-2024-07-18:acme:shadow:Ck000003';
+const DAY_S = 86_400;
+
+let emulator: OpenAIEmulator;
+let dir: string;
+let state: string;
+let policyFile: string;
+
+beforeEach(async () => {
+  emulator = await startOpenAIEmulator({ adminKey: KEY });
+  const longAgo = Math.floor(Date.now() / 1000) - 30 * DAY_S;
+  emulator.grant(LISTED, ['proj_core'], { createdAt: longAgo });
+  emulator.grant(OTHER, ['proj_core'], { createdAt: longAgo });
+  dir = await mkdtemp(join(tmpdir(), 'checkpoint-guard-watch-'));
+  state = join(dir, 'state');
+  policyFile = join(dir, 'policy.json');
+  await writePolicy({});
+});
+
+afterEach(async () => {
+  await emulator.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function writePolicy(overrides: Record<string, unknown>): Promise<void> {
+  await writeFile(
+    policyFile,
+    JSON.stringify({
+      mode: 'enforce',
+      allowedProjects: ['proj_core'],
+      checkpoints: [LISTED, OTHER],
+      lookups: { projectNames: false, grantedBy: true },
+      ...overrides,
+    }),
+  );
+}
+
+function poll(...extra: string[]) {
+  return runCli(['watch', '--policy', policyFile, '--state', state, '--once', '--enforce', ...extra], {
+    OPENAI_ADMIN_KEY: KEY,
+    OPENAI_BASE_URL: emulator.baseUrl,
+  });
+}
+
+async function pollJson(...extra: string[]): Promise<{ code: number; report: AuditReport }> {
+  const result = await poll('--format', 'json', ...extra);
+  return { code: result.code, report: JSON.parse(result.stdout) as AuditReport };
+}
+
+async function storeFiles(): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for (const entry of await readdir(state, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    files[path.slice(state.length + 1)] = await readFile(path, 'utf8');
+  }
+  return files;
+}
+
+const operations = () => emulator.requests.map((r) => `${r.operation} ${r.checkpointId ?? ''}`.trim());
+
+describe('a quiet poll', () => {
+  it('is one audit-log request; the first one keeps its place, the next one writes nothing', async () => {
+    const first = await poll();
+    expect(first.code).toBe(0);
+    expect(first.stdout).toBe('checkpoint-guard watch: no new grant to check (enforce mode)\n');
+    const afterFirst = await storeFiles();
+    expect(Object.keys(afterFirst)).toEqual(['state/discovery.json']);
+    emulator.clearRequests();
+
+    const second = await poll();
+
+    expect(second.code).toBe(0);
+    expect(operations()).toEqual(['listAuditLogs']);
+    expect(await storeFiles()).toEqual(afterFirst);
+  });
+});
+
+describe('a new grant', () => {
+  it('is re-listed alone, revoked within the poll, and the alert says how fast', async () => {
+    await poll();
+    emulator.clearRequests();
+    emulator.grant(LISTED, ['proj_stranger'], { actor: sessionActor('alice@example.com') });
+
+    const result = await poll();
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      /^checkpoint-guard watch: 1 unexpected grant \(1 new\) on 1 checkpoint, 1 revoked/,
+    );
+    expect(result.stdout).toMatch(
+      /granted \d{2}:\d{2}:\d{2} by alice@example\.com, detected \d{2}:\d{2}:\d{2}, revoked \d{2}:\d{2}:\d{2}\n/,
+    );
+    expect(emulator.permissionsOf(LISTED).map((p) => p.project_id)).toEqual(['proj_core']);
+    // Only the touched checkpoint was listed; the other listed one was not.
+    expect(operations().filter((op) => op.startsWith('listPermissions'))).toEqual([
+      `listPermissions ${LISTED}`,
+    ]);
+    const runs = Object.keys(await storeFiles()).filter((key) => key.startsWith('runs/'));
+    expect(runs).toHaveLength(1);
+  });
+
+  it('is reported with kind "watch" in the audit schema, detected and acted on after it was granted', async () => {
+    await poll();
+    emulator.grant(LISTED, ['proj_stranger']);
+
+    const { code, report } = await pollJson();
+
+    expect(code).toBe(1);
+    expect(report).toMatchObject({ schemaVersion: 3, kind: 'watch', mode: 'enforce' });
+    const finding = report.checkpoints[0]?.findings[0];
+    expect(finding).toMatchObject({ projectId: 'proj_stranger', action: 'revoked', lifecycle: 'new' });
+    expect(Date.parse(finding?.detectedAt ?? '')).toBeGreaterThanOrEqual(
+      Date.parse(finding?.createdAt ?? ''),
+    );
+    expect(Date.parse(finding?.actedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(finding?.detectedAt ?? ''));
+  });
+
+  it('on a checkpoint nobody listed is remembered for the nightly audit, not re-listed under report', async () => {
+    await poll();
+    emulator.clearRequests();
+    emulator.grant(SHADOW, ['proj_vendor']);
+
+    const result = await poll();
+
+    expect(result.code).toBe(0);
+    expect(operations()).toEqual(['listAuditLogs']);
+    const discovery = JSON.parse((await storeFiles())['state/discovery.json'] ?? '{}');
+    expect(discovery.checkpoints.map((c: { id: string }) => c.id)).toContain(SHADOW);
+  });
+
+  it('is never revoked on a listing that did not finish', async () => {
+    await poll();
+    emulator.grant(LISTED, ['proj_stranger']);
+    emulator.injectFault({
+      kind: 'error',
+      status: 400,
+      message: 'bad request',
+      match: { operation: 'listPermissions', checkpointId: LISTED },
+      times: Number.POSITIVE_INFINITY,
+    });
+
+    const { code, report } = await pollJson();
+
+    expect(code).toBe(2);
+    expect(report.checkpoints[0]?.status).toBe('error');
+    expect(emulator.requests.some((r) => r.operation === 'deletePermission')).toBe(false);
+    expect(emulator.permissionsOf(LISTED).map((p) => p.project_id)).toEqual(['proj_core', 'proj_stranger']);
+  });
+
+  it('listed late by the audit log is still caught by a later poll', async () => {
+    await poll();
+    emulator.setAuditLogDelay(400);
+    emulator.grant(LISTED, ['proj_late']);
+
+    const early = await poll();
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    const late = await pollJson();
+
+    expect(early.code).toBe(0);
+    expect(late.report.checkpoints[0]?.findings.map((f) => [f.projectId, f.action])).toEqual([
+      ['proj_late', 'revoked'],
+    ]);
+  });
+});
+
+describe('the day’s revocations', () => {
+  it('stay under maxRevocationsPerRun however many polls: the next one halts and says why', async () => {
+    await writePolicy({ maxRevocationsPerRun: 1 });
+    await poll();
+    emulator.grant(LISTED, ['proj_first']);
+    const first = await pollJson();
+    emulator.grant(OTHER, ['proj_second']);
+
+    const second = await pollJson();
+
+    expect(first.report.totals.revoked).toBe(1);
+    expect(second.report.totals).toMatchObject({ revoked: 0, halted: 1 });
+    expect(second.report.warnings.join('\n')).toContain(
+      'watch: 1 of the 1 revocations allowed a day (maxRevocationsPerRun) already made by watch',
+    );
+    expect(emulator.permissionsOf(OTHER).map((p) => p.project_id)).toEqual(['proj_core', 'proj_second']);
+  });
+});
+
+describe('refusals', () => {
+  it('needs a run store: that is where its place in the audit log is kept', async () => {
+    const result = await runCli(['watch', '--policy', policyFile, '--once'], { OPENAI_ADMIN_KEY: KEY });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--state LOCATION is required: watch keeps its place in the audit log');
+  });
+
+  it('with audit logging off, fails the poll and changes nothing in the store', async () => {
+    await poll();
+    const before = await storeFiles();
+    emulator.setAuditLogging(false);
+
+    const result = await poll();
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('watch cannot read the audit log');
+    expect(await storeFiles()).toEqual(before);
+  });
+});
