@@ -10,6 +10,8 @@ import { printable } from './core/sanitize.js';
 export interface Invocation {
   readonly eventId: string;
   readonly dryRun: boolean;
+  /** `watch`: the watch schedule's poll (`{"kind": "watch"}`); `audit`: the nightly audit. */
+  readonly kind: 'audit' | 'watch';
 }
 
 /** A refused invocation: why, in words that name the field or the shape that is wrong. */
@@ -32,7 +34,7 @@ const EVENTBRIDGE_FIELDS = new Set([
 ]);
 
 export const EXPECTED_INPUT =
-  'expected an EventBridge scheduled event or {"dryRun": true} / {"dryRun": false}';
+  'expected an EventBridge scheduled event or {"dryRun": true} / {"dryRun": false} (the watch schedule sends {"kind": "watch"})';
 
 function describeKeys(keys: readonly string[]): string {
   const shown = keys.slice(0, 5).map((key) => JSON.stringify(printable(key, 40)));
@@ -63,7 +65,15 @@ export function readInvocation(event: unknown, requestId: string): Invocation | 
   if (keys.length === 1 && keys[0] === 'dryRun') {
     if (typeof payload.dryRun !== 'boolean')
       return refuse(`dryRun is ${kindOf(payload.dryRun)}, not true or false`);
-    return { eventId: requestId, dryRun: payload.dryRun };
+    return { eventId: requestId, dryRun: payload.dryRun, kind: 'audit' };
+  }
+  // The watch schedule's input: each tick is its own poll (the request id tells ticks apart).
+  if (keys.includes('kind') && keys.every((key) => key === 'kind' || key === 'dryRun')) {
+    if (payload.kind !== 'watch')
+      return refuse(`kind is ${JSON.stringify(printable(String(payload.kind), 40))}, not "watch"`);
+    if (payload.dryRun !== undefined && typeof payload.dryRun !== 'boolean')
+      return refuse(`dryRun is ${kindOf(payload.dryRun)}, not true or false`);
+    return { eventId: requestId, dryRun: payload.dryRun === true, kind: 'watch' };
   }
   if (payload.source === 'aws.events' && payload['detail-type'] === 'Scheduled Event') {
     const unknown = keys.filter((key) => !EVENTBRIDGE_FIELDS.has(key));
@@ -76,7 +86,7 @@ export function readInvocation(event: unknown, requestId: string): Invocation | 
       return refuse('a scheduled event with a detail (a dry run is {"dryRun": true} alone)');
     }
     if (typeof payload.id !== 'string' || payload.id === '') return refuse('a scheduled event without an id');
-    return { eventId: payload.id, dryRun: false };
+    return { eventId: payload.id, dryRun: false, kind: 'audit' };
   }
   if (keys.length === 0) return refuse('an empty object');
   const misspelt = keys.find(

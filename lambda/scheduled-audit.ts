@@ -29,6 +29,7 @@ import {
   readFindingsState,
   recordRun,
   type VersionedDiscovery,
+  writeDiscovery,
 } from './core/run-recorder.js';
 import type { RunStore } from './core/run-store.js';
 import { printable } from './core/sanitize.js';
@@ -36,6 +37,7 @@ import { buildSnsMessage } from './core/sns-message.js';
 import type { HandlerSettings } from './handler-settings.js';
 import { type Invocation, readInvocation } from './invocation.js';
 import { decideNotification, lastNotifiedAfter } from './notification.js';
+import { runWatchPoll } from './watch-runner.js';
 
 /** Metric names the stack's alarms and dashboards rely on. */
 export const METRICS = {
@@ -119,6 +121,8 @@ function emitMetrics(metrics: Metrics, report: AuditReport, published: boolean):
 interface AuditOutcome {
   readonly report: AuditReport;
   readonly lastNotifiedAt: string | null;
+  /** A watch poll that touched no checkpoint: nothing to publish. */
+  readonly quiet?: boolean;
 }
 
 async function audit(
@@ -149,6 +153,7 @@ async function audit(
     });
     return failedRunReport({ runId, runError, mode, startedAt }, policy.policy, { now: deps.now }, warnings);
   };
+  if (invocation.kind === 'watch') return watchPoll(deps, policy, mode, context, runId, fail);
   if (store === undefined) {
     return { report: await auditWithKey(deps, policy, mode, context, runId, fail), lastNotifiedAt: null };
   }
@@ -186,6 +191,69 @@ async function audit(
   });
   if (recorded.history?.storeError !== undefined) {
     logger.error('the run could not be recorded in the run store', { error: recorded.history.storeError });
+  }
+  return { report: recorded, lastNotifiedAt };
+}
+
+/**
+ * One watch poll (lambda/watch-runner.ts): the run store holds its place in the audit log, so
+ * it is required. A quiet poll writes only a moved cursor and publishes nothing.
+ */
+async function watchPoll(
+  deps: ScheduledAuditDeps,
+  policy: LoadedPolicy,
+  mode: AuditMode,
+  context: InvocationContext,
+  runId: string,
+  fail: (error: unknown, what: string) => AuditReport,
+): Promise<AuditOutcome> {
+  const { store, logger, settings } = deps;
+  const failed = (error: unknown, what: string): AuditOutcome => ({
+    report: { ...fail(error, what), kind: 'watch' },
+    lastNotifiedAt: null,
+  });
+  if (store === undefined)
+    return failed(new Error('watch needs the run store (STATE_BUCKET)'), 'no run store');
+  let findingsBefore: Awaited<ReturnType<typeof readFindingsState>>;
+  let discoveryBefore: VersionedDiscovery;
+  let adminKey: string;
+  try {
+    findingsBefore = await readFindingsState(store);
+    discoveryBefore = await readDiscoveryState(store);
+  } catch (error) {
+    return failed(error, 'the run store cannot be read');
+  }
+  try {
+    adminKey = (await deps.adminKey.get()).value;
+  } catch (error) {
+    return failed(error, 'could not load the admin key');
+  }
+  const deadline = deps.now() + context.getRemainingTimeInMillis() - settings.deadlineMarginMs;
+  const outcome = await runWatchPoll({
+    ...auditSettings(deps, policy, mode, adminKey, runId, deadline),
+    discoveryBefore: discoveryBefore.state,
+    findings: findingsBefore.state,
+  });
+  const lastNotifiedAt = findingsBefore.state?.lastNotifiedAt ?? null;
+  if (outcome.report.runError !== undefined) return { report: outcome.report, lastNotifiedAt };
+  if (outcome.quiet) {
+    if (outcome.moved) {
+      try {
+        await writeDiscovery(store, { readBefore: discoveryBefore, next: outcome.discovery });
+      } catch (error) {
+        logger.error('the watch cursor could not be written', { error: String(error) });
+      }
+    }
+    return { report: outcome.report, lastNotifiedAt, quiet: true };
+  }
+  const recorded = await recordRun(store, outcome.report, auditedPolicy(policy.policy, outcome.discovery), {
+    readBefore: findingsBefore,
+    ...(outcome.moved ? { discovery: { readBefore: discoveryBefore, next: outcome.discovery } } : {}),
+  });
+  if (recorded.history?.storeError !== undefined) {
+    logger.error('the watch poll could not be recorded in the run store', {
+      error: recorded.history.storeError,
+    });
   }
   return { report: recorded, lastNotifiedAt };
 }
@@ -320,8 +388,18 @@ export async function runScheduledAudit(
       logger.warn('duplicate delivery of an event already handled: skipped', { eventId: invocation.eventId });
       return { runId, status: 'duplicate', findings: 0, revoked: 0 };
     }
-    logger.info('run started', { eventId: invocation.eventId, dryRun: invocation.dryRun });
-    ({ report, lastNotifiedAt } = await audit(deps, invocation, context, runId, startedAt));
+    logger.info('run started', {
+      eventId: invocation.eventId,
+      dryRun: invocation.dryRun,
+      kind: invocation.kind,
+    });
+    const outcome = await audit(deps, invocation, context, runId, startedAt);
+    ({ report, lastNotifiedAt } = outcome);
+    if (outcome.quiet === true) {
+      // The common case every few minutes: one audit-log request, nothing to say.
+      logger.info('watch poll: no new grant to check');
+      return { runId, status: 'clean', findings: 0, revoked: 0 };
+    }
   }
   const summary = {
     status: report.status,
@@ -334,7 +412,13 @@ export async function runScheduledAudit(
 
   let published = false;
   let publishError: unknown;
-  const decision = decideNotification(report, deps.settings, lastNotifiedAt);
+  // A watch poll alerts on news only, whatever `notify` says: a poll every few minutes must not
+  // repeat what the nightly audit reports.
+  const decision = decideNotification(
+    report,
+    report.kind === 'watch' ? { ...deps.settings, notify: 'changes' } : deps.settings,
+    lastNotifiedAt,
+  );
   if (!decision.publish) {
     logger.info(`no message published: ${decision.reason}`, { notify: deps.settings.notify });
     published = true;

@@ -577,6 +577,37 @@ describe('with a run store', () => {
     for (const run of index) expect(JSON.parse(object(run.report) ?? '{}').runId).toBe(run.runId);
   });
 
+  it('a watch poll that finds nothing publishes nothing; one that finds a new grant publishes a watch report', async () => {
+    const handler = await handlerFor(policy, storeEnv());
+    await handler(scheduledEvent('night-1'), context());
+
+    const quiet = await handler({ kind: 'watch' }, context());
+    emulator.grant(WEATHER, ['proj_intruder']);
+    const caught = await handler({ kind: 'watch' }, context());
+
+    expect(quiet.status).toBe('clean');
+    expect(caught.status).toBe('findings');
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 2);
+    const { report } = publishedReport(1);
+    expect(report).toMatchObject({ kind: 'watch', totals: { new: 1 } });
+    expect(report.checkpoints.map((c: { id: string }) => c.id)).toEqual([WEATHER]);
+    expect(report.checkpoints[0].findings[0]).toMatchObject({
+      projectId: 'proj_intruder',
+      lifecycle: 'new',
+      detectedAt: expect.any(String),
+    });
+    expect(JSON.parse(object('state/discovery.json') ?? '{}').watch.newestAt).toEqual(expect.any(Number));
+  });
+
+  it('a watch poll without a run store fails: its place in the audit log has nowhere to live', async () => {
+    const handler = await handlerFor(policy);
+
+    await expect(handler({ kind: 'watch' }, context())).rejects.toThrow();
+    const { report } = publishedReport(0);
+    expect(report).toMatchObject({ kind: 'watch', status: 'error' });
+    expect(report.runError).toContain('watch needs the run store (STATE_BUCKET)');
+  });
+
   it('with notify changes, a night that changed nothing publishes nothing, and the store remembers the last message', async () => {
     emulator.grant(WEATHER, ['proj_stranger']);
     const handler = await handlerFor(policy, { ...storeEnv(), [ENV.notify]: 'changes' });
