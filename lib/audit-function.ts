@@ -70,6 +70,8 @@ export interface AuditFunction {
   readonly logGroup: logs.LogGroup;
   /** ARN of the admin key parameter the function may read. */
   readonly adminKeyParameterArn: string;
+  /** The function's environment, for the watch function that shares its bundle. */
+  readonly environment: Readonly<Record<string, string>>;
 }
 
 /**
@@ -123,6 +125,18 @@ export function addAuditFunction(scope: Construct, props: AuditFunctionProps): A
     props.policyStagingDirectory ?? join(Stage.of(scope)?.outdir ?? tmpdir(), 'checkpoint-guard-policy'),
   );
 
+  const environment: Record<string, string> = {
+    [ENV.adminKeyParameterName]: props.adminKeyParameterName,
+    [ENV.topicArn]: props.topic.topicArn,
+    [ENV.notify]: props.notify,
+    [ENV.reminderDays]: String(props.reminderDays),
+    [ENV.stateBucket]: props.runStoreBucket.bucketName,
+    ...(props.openAIBaseUrl !== undefined ? { [ENV.openAIBaseUrl]: props.openAIBaseUrl } : {}),
+    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    NODE_OPTIONS: '--enable-source-maps',
+  };
+
   const fn = new NodejsFunction(scope, 'Function', {
     description:
       'checkpoint-guard: audits OpenAI fine-tuned checkpoint permissions against the bundled policy',
@@ -143,17 +157,7 @@ export function addAuditFunction(scope: Construct, props: AuditFunctionProps): A
     retryAttempts: 0,
     maxEventAge: MAX_EVENT_AGE,
     onFailure: new SqsDestination(props.failedRunQueue),
-    environment: {
-      [ENV.adminKeyParameterName]: props.adminKeyParameterName,
-      [ENV.topicArn]: props.topic.topicArn,
-      [ENV.notify]: props.notify,
-      [ENV.reminderDays]: String(props.reminderDays),
-      [ENV.stateBucket]: props.runStoreBucket.bucketName,
-      ...(props.openAIBaseUrl !== undefined ? { [ENV.openAIBaseUrl]: props.openAIBaseUrl } : {}),
-      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-      NODE_OPTIONS: '--enable-source-maps',
-    },
+    environment,
     bundling: {
       forceDockerBundling: false,
       // got is ESM-only: an ES module bundle loads it as written.
@@ -184,7 +188,7 @@ export function addAuditFunction(scope: Construct, props: AuditFunctionProps): A
   });
 
   const adminKeyParameterArn = allowReadingTheAdminKey(role, props);
-  return { function: fn, role, logGroup, adminKeyParameterArn };
+  return { function: fn, role, logGroup, adminKeyParameterArn, environment };
 }
 
 /** Lets `role` read the admin key parameter and decrypt it through Parameter Store; returns its ARN. */

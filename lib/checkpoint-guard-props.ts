@@ -24,7 +24,7 @@ import {
 } from '../lambda/setting-rules.js';
 import { deployedBaseUrlProblem } from './base-url.js';
 import type { BundledPolicy } from './bundled-policy.js';
-import { DEFAULT_SCHEDULE, parseSchedule } from './schedule.js';
+import { DEFAULT_SCHEDULE, DEFAULT_WATCH_SCHEDULE, parseSchedule, WATCH_OFF } from './schedule.js';
 
 export interface CheckpointGuardProps {
   /**
@@ -38,6 +38,12 @@ export interface CheckpointGuardProps {
    * @default 'cron(0 3 * * ? *)' (nightly at 03:00 UTC)
    */
   readonly schedule?: string;
+  /**
+   * When watch polls run (rate(...) or cron(...)): each reads the audit log's new events and
+   * re-lists only what they touched, so a grant is caught in minutes. `off`: no watch.
+   * @default 'rate(5 minutes)'
+   */
+  readonly watchSchedule?: string;
 
   /**
    * Name of the existing SSM SecureString parameter holding the OpenAI admin key.
@@ -165,6 +171,7 @@ export function resolveCheckpointGuardProps(
   const resolved = {
     policy: props.policy,
     schedule: props.schedule ?? DEFAULT_SCHEDULE,
+    watchSchedule: props.watchSchedule ?? DEFAULT_WATCH_SCHEDULE,
     adminKeyParameterName: props.adminKeyParameterName ?? DEFAULT_ADMIN_KEY_PARAMETER_NAME,
     adminKeyKmsKeyArn: props.adminKeyKmsKeyArn,
     alertEmails: props.alertEmails ?? [],
@@ -209,6 +216,10 @@ function validate(props: Unchecked): void {
   };
   const parsed = parseSchedule(props.schedule);
   if (typeof parsed === 'string') fail(`schedule "${props.schedule}": ${parsed}`);
+  if (props.watchSchedule !== WATCH_OFF) {
+    const watch = parseSchedule(props.watchSchedule);
+    if (typeof watch === 'string') fail(`watchSchedule "${props.watchSchedule}": ${watch}, or off`);
+  }
   const { adminKeyParameterName: name, adminKeyKmsKeyArn: keyArn, openAIBaseUrl: baseUrl } = props;
   check(`adminKeyParameterName "${name}"`, ssmParameterNameProblem(name));
   if (keyArn !== undefined) check(`adminKeyKmsKeyArn "${keyArn}"`, kmsKeyArnProblem(keyArn));

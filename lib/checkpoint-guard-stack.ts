@@ -33,6 +33,7 @@ export class CheckpointGuardStack extends Stack {
     this.guard = new CheckpointGuard(this, 'Guard', {
       policy,
       schedule: settings.schedule,
+      watchSchedule: settings.watchSchedule,
       adminKeyParameterName: settings.adminKeyParameterName,
       alertEmails: settings.alertEmails,
       notify: settings.notify,

@@ -20,6 +20,8 @@ import { type CheckpointGuardProps, resolveCheckpointGuardProps } from './checkp
 import { addDeadLetterQueue } from './dead-letter-queue.js';
 import { addReportTopic, restrictPublishers } from './report-topic.js';
 import { addRunStoreBucket, allowRecordingRuns } from './run-store-bucket.js';
+import { WATCH_OFF } from './schedule.js';
+import { addWatchFunction, type WatchFunction } from './watch-function.js';
 
 /**
  * A scheduled Lambda that audits OpenAI checkpoint permissions against a
@@ -45,6 +47,8 @@ export class CheckpointGuard extends Construct {
   readonly adminKeyParameterArn: string;
   /** The run store: every run's report, the open findings, the index of runs. Kept on deletion. */
   readonly runStoreBucket: s3.Bucket;
+  /** The watch polls' function and rule; absent with `watchSchedule: off`. */
+  readonly watch?: WatchFunction;
 
   constructor(scope: Construct, id: string, props: CheckpointGuardProps) {
     super(scope, id);
@@ -88,6 +92,20 @@ export class CheckpointGuard extends Construct {
         deadLetterQueue: this.scheduleDeadLetterQueue,
       }),
     );
+
+    // Minutes, not a night: a second function for watch polls (see lib/watch-function.ts for why).
+    if (resolved.watchSchedule !== WATCH_OFF) {
+      this.watch = addWatchFunction(this, {
+        auditFunction: this.function,
+        role: audit.role,
+        schedule: resolved.watchSchedule,
+        logRetention: resolved.logRetention,
+        key: this.topicKey,
+        timeout: resolved.timeout,
+        memorySize: resolved.memorySize,
+        environment: audit.environment,
+      });
+    }
 
     this.alarms = addAlarms(this, {
       ...resolved,

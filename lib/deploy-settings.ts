@@ -25,12 +25,13 @@ import {
   ssmParameterNameProblem,
 } from '../lambda/setting-rules.js';
 import { deployedBaseUrlProblem } from './base-url.js';
-import { DEFAULT_SCHEDULE, parseSchedule } from './schedule.js';
+import { DEFAULT_SCHEDULE, DEFAULT_WATCH_SCHEDULE, parseSchedule, WATCH_OFF } from './schedule.js';
 
 /** Context keys, as an operator writes them in cdk.json or after `-c`. */
 export const SETTING_KEYS = [
   'policyFile',
   'schedule',
+  'watchSchedule',
   'adminKeyParameterName',
   'adminKeyKmsKeyArn',
   'alertEmails',
@@ -51,6 +52,8 @@ export interface DeploySettings {
   /** As written: relative to the directory of cdk.json, or absolute. */
   readonly policyFile: string;
   readonly schedule: string;
+  /** The watch polls' schedule, or `off`. */
+  readonly watchSchedule: string;
   readonly adminKeyParameterName: string;
   readonly adminKeyKmsKeyArn: string | undefined;
   /** As written, a repeated address included: the construct subscribes it once and warns. */
@@ -108,6 +111,14 @@ const settingsSchema = z.object({
       const parsed = parseSchedule(expression);
       if (typeof parsed === 'string')
         ctx.addIssue({ code: 'custom', message: `${parsed} (got "${expression}")` });
+    }),
+  watchSchedule: text('a rate(...) or cron(...) expression, or off')
+    .default(DEFAULT_WATCH_SCHEDULE)
+    .superRefine((expression, ctx) => {
+      if (expression === WATCH_OFF) return;
+      const parsed = parseSchedule(expression);
+      if (typeof parsed === 'string')
+        ctx.addIssue({ code: 'custom', message: `${parsed}, or off (got "${expression}")` });
     }),
   adminKeyParameterName: text('the SSM parameter name of the OpenAI admin key')
     .default(DEFAULT_ADMIN_KEY_PARAMETER_NAME)

@@ -5,6 +5,9 @@
 
 /** Nightly at 03:00 UTC. */
 export const DEFAULT_SCHEDULE = 'cron(0 3 * * ? *)';
+/** Watch polls (a few minutes between a grant and its alert); `off` disables them. */
+export const DEFAULT_WATCH_SCHEDULE = 'rate(5 minutes)';
+export const WATCH_OFF = 'off';
 
 const RATE_UNITS_MINUTES: Readonly<Record<string, number>> = {
   minute: 1,

@@ -127,11 +127,12 @@ function synthesize<T>(
   }
 }
 
-/** The asset hash of the one Lambda function, from its `Code.S3Key` (`<hash>.zip`). */
+/** The asset hash of the function bundle (the S3 key without `.zip`): the audit and watch functions share it. */
 function functionAssetHash(template: Template): string {
   const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-  if (functions.length !== 1) throw new Error(`expected one Lambda function, found ${functions.length}`);
-  const s3Key: unknown = functions[0]?.Properties?.Code?.S3Key;
+  const keys = new Set(functions.map((fn) => fn?.Properties?.Code?.S3Key as unknown));
+  if (keys.size !== 1) throw new Error(`expected one function bundle, found ${keys.size}`);
+  const [s3Key] = keys;
   if (typeof s3Key !== 'string' || !s3Key.endsWith('.zip'))
     throw new Error(`unexpected Code.S3Key ${String(s3Key)}`);
   return s3Key.slice(0, -'.zip'.length);

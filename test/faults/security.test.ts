@@ -218,16 +218,18 @@ describe('the deployed artefacts', () => {
     }
   });
 
-  it('the function is given the parameter name of the key, never a key, in its environment', () => {
+  it('each function (the audit and the watch) is given the parameter name of the key, never a key, in its environment', () => {
     const functions = Object.values(synthesized.template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(1);
-    const variables = functions[0]?.Properties.Environment.Variables as Record<string, unknown>;
+    expect(functions).toHaveLength(2);
+    for (const fn of functions) {
+      const variables = fn?.Properties.Environment.Variables as Record<string, unknown>;
 
-    expect(variables[ENV.adminKeyParameterName]).toBe('/checkpoint-guard/openai-admin-key');
-    const secretLooking = Object.entries(variables).filter(
-      ([name, value]) =>
-        JSON.stringify(value).includes('sk-') || /^(OPENAI_(ADMIN|API)_KEY|ADMIN_KEY)$/.test(name),
-    );
-    expect(secretLooking).toEqual([]);
+      expect(variables[ENV.adminKeyParameterName]).toBe('/checkpoint-guard/openai-admin-key');
+      const secretLooking = Object.entries(variables).filter(
+        ([name, value]) =>
+          JSON.stringify(value).includes('sk-') || /^(OPENAI_(ADMIN|API)_KEY|ADMIN_KEY)$/.test(name),
+      );
+      expect(secretLooking).toEqual([]);
+    }
   });
 });

@@ -99,6 +99,7 @@ describe('readDeploySettings', () => {
     expect(settingsFrom({})).toEqual({
       policyFile: 'policy.example.json',
       schedule: 'cron(0 3 * * ? *)',
+      watchSchedule: 'rate(5 minutes)',
       adminKeyParameterName: '/checkpoint-guard/openai-admin-key',
       adminKeyKmsKeyArn: undefined,
       alertEmails: [],
