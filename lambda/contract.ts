@@ -28,6 +28,12 @@ export const ENV = {
   stateBucket: 'STATE_BUCKET',
   /** With `NOTIFY=changes`: days open findings may go unmentioned before a run reminds of them. */
   reminderDays: 'REMINDER_DAYS',
+  /** The Security Hub product ARN findings are imported under; unset: no import. */
+  securityHubProductArn: 'SECURITY_HUB_PRODUCT_ARN',
+  /** The event bus that hears of each new and each resolved finding; unset: no events. */
+  eventBusArn: 'EVENT_BUS_ARN',
+  /** The topic for Amazon Q Developer in chat applications (AWS Chatbot); unset: no chat message. */
+  chatTopicArn: 'CHAT_TOPIC_ARN',
 } as const;
 
 /**
@@ -53,6 +59,23 @@ export const SUCCESSFUL_RUNS_METRIC = 'SuccessfulRuns';
 
 /** The dimensions of `SuccessfulRuns`, exactly. */
 export const SUCCESSFUL_RUNS_DIMENSIONS: Readonly<Record<string, string>> = { service: SERVICE_NAME };
+
+/**
+ * Emitted once per run when an integration is on (Security Hub, EventBridge, chat): what could
+ * not be delivered after retries (findings not imported, events not put, a chat message not
+ * published). The stack alarms on any. Same namespace and dimensions as `SuccessfulRuns`.
+ */
+export const INTEGRATION_FAILURES_METRIC = 'IntegrationFailures';
+
+/** The `source` of every EventBridge event the function puts (and the IAM condition on it). */
+export const EVENT_SOURCE = 'checkpoint-guard';
+
+/**
+ * Where the Security Hub and EventBridge clients live in the deployed bundle: a second file,
+ * next to the handler, loaded only when one of the two is on (the Security Hub client alone is
+ * about 180 KB). The handler imports it by this path; the stack builds it there.
+ */
+export const AWS_INTEGRATIONS_MODULE = './adapters/aws-integrations.js';
 
 /** File name of the policy inside the deployed bundle, next to the handler. */
 export const BUNDLED_POLICY_FILE = 'policy.json';

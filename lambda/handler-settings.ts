@@ -13,8 +13,11 @@ import {
   DEFAULT_DEADLINE_MARGIN_MS,
   DEFAULT_NOTIFY,
   DEFAULT_REMINDER_DAYS,
+  eventBusArnProblem,
   NOTIFY_PROBLEM,
   REMINDER_DAYS_RANGE,
+  securityHubProductArnProblem,
+  snsTopicArnProblem,
   ssmParameterNameProblem,
   TUNING_RANGES,
   WHOLE_NUMBER,
@@ -27,19 +30,21 @@ const intFromEnv = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
+/** A zod check that raises `problem`'s answer, when there is one, as the issue. */
+const keeps =
+  (problem: (value: string) => string | undefined) =>
+  (value: string, ctx: z.RefinementCtx<string>): void => {
+    const found = problem(value);
+    if (found !== undefined) ctx.addIssue({ code: 'custom', message: found });
+  };
+
 const settingsSchema = z.object({
   [ENV.adminKeyParameterName]: z
     .string({ error: 'is required: the SSM parameter name of the OpenAI admin key' })
-    .superRefine((name, ctx) => {
-      const problem = ssmParameterNameProblem(name);
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-    }),
+    .superRefine(keeps(ssmParameterNameProblem)),
   [ENV.topicArn]: z
     .string({ error: 'is required: the ARN of the SNS topic for reports' })
-    .regex(
-      /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
-      'must be the ARN of a standard (not FIFO) SNS topic',
-    ),
+    .superRefine(keeps(snsTopicArnProblem)),
   [ENV.policyFile]: z.string().min(1).default(BUNDLED_POLICY_FILE),
   [ENV.openAIBaseUrl]: z.string().optional(),
   [ENV.notify]: z.enum(NOTIFY_SETTINGS, { error: NOTIFY_PROBLEM }).default(DEFAULT_NOTIFY),
@@ -55,6 +60,9 @@ const settingsSchema = z.object({
     .string()
     .refine(isS3BucketName, 'must be an S3 bucket name (3 to 63 lower-case letters, digits, "." and "-")')
     .optional(),
+  [ENV.securityHubProductArn]: z.string().superRefine(keeps(securityHubProductArnProblem)).optional(),
+  [ENV.eventBusArn]: z.string().superRefine(keeps(eventBusArnProblem)).optional(),
+  [ENV.chatTopicArn]: z.string().superRefine(keeps(snsTopicArnProblem)).optional(),
 });
 
 export interface HandlerSettings {
@@ -77,6 +85,12 @@ export interface HandlerSettings {
   readonly openAIMaxRetries: number | undefined;
   /** The run store's bucket; `undefined`: no store, every run stands alone. */
   readonly stateBucket: string | undefined;
+  /** Findings are imported into Security Hub under this product ARN; `undefined`: not imported. */
+  readonly securityHubProductArn: string | undefined;
+  /** New and resolved findings are put on this event bus; `undefined`: no events. */
+  readonly eventBusArn: string | undefined;
+  /** Each published report is also sent here as a chat notification; `undefined`: no chat. */
+  readonly chatTopicArn: string | undefined;
 }
 
 /**
@@ -105,5 +119,8 @@ export function readHandlerSettings(env: Readonly<Record<string, string | undefi
     openAITimeoutMs: s[ENV.openAITimeoutMs],
     openAIMaxRetries: s[ENV.openAIMaxRetries],
     stateBucket: s[ENV.stateBucket],
+    securityHubProductArn: s[ENV.securityHubProductArn],
+    eventBusArn: s[ENV.eventBusArn],
+    chatTopicArn: s[ENV.chatTopicArn],
   };
 }

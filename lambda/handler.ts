@@ -17,6 +17,7 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from './contract.js';
 import { CheckpointGuardError } from './core/errors.js';
 import type { LoadedPolicy } from './core/policy.js';
 import { readHandlerSettings } from './handler-settings.js';
+import { integrationsFrom } from './integrations.js';
 import { loadPolicyFile } from './policy-file.js';
 import {
   type InvocationContext,
@@ -76,6 +77,7 @@ export function createDeps(env: Readonly<Record<string, string | undefined>>): S
       maxAgeMs: settings.adminKeyMaxAgeMs,
     }),
     publisher: new SnsPublisher({ sns, topicArn: settings.topicArn }),
+    integrations: integrationsFrom(settings, { clientConfig: awsClientConfig, sns }),
     store,
     logger,
     metrics: new Metrics({

@@ -1,7 +1,8 @@
 /**
  * One scheduled run, as the Lambda performs it: read the run store, read the key,
- * audit, record the run in the store, publish the summary (as `notify` says), report
- * metrics, and fail the invocation when the run failed so the Errors alarm sees it.
+ * audit, record the run in the store, publish the summary (as `notify` says) and, beside
+ * it, deliver the run to the integrations that are on (integrations.ts), report metrics,
+ * and fail the invocation when the run failed so the Errors alarm sees it.
  * Every dependency is injected (handler.ts wires the real ones), so tests drive this
  * with mocked AWS clients and the emulator.
  */
@@ -17,7 +18,7 @@ import {
   type RunSettings,
   runCheckpointAudit,
 } from './audit-runner.js';
-import { SUCCESSFUL_RUNS_METRIC } from './contract.js';
+import { INTEGRATION_FAILURES_METRIC, SUCCESSFUL_RUNS_METRIC } from './contract.js';
 import { failedRunReport } from './core/audit.js';
 import type { DiscoveryState } from './core/discovery.js';
 import { CheckpointGuardError } from './core/errors.js';
@@ -35,6 +36,7 @@ import type { RunStore } from './core/run-store.js';
 import { printable } from './core/sanitize.js';
 import { buildSnsMessage } from './core/sns-message.js';
 import type { HandlerSettings } from './handler-settings.js';
+import { anyIntegration, deliverToIntegrations, type Integrations } from './integrations.js';
 import { type Invocation, readInvocation } from './invocation.js';
 import { decideNotification, lastNotifiedAfter } from './notification.js';
 import { runWatchPoll } from './watch-runner.js';
@@ -49,10 +51,14 @@ export const METRICS = {
   incompleteCheckpoints: 'IncompleteCheckpoints',
   runDuration: 'RunDuration',
   successfulRuns: SUCCESSFUL_RUNS_METRIC,
+  integrationFailures: INTEGRATION_FAILURES_METRIC,
 } as const;
 
 /** The most a logged report may take: a CloudWatch log event holds 256 KB, the line's other fields included. */
 export const LOGGED_REPORT_BYTES = 200 * 1024;
+
+/** Time kept back from Lambda's limit once the integrations are done: to log and emit metrics. */
+export const INTEGRATIONS_RESERVE_MS = 5_000;
 
 /** A duplicate delivery of the same event within this window is skipped. */
 export const DUPLICATE_WINDOW_MS = 6 * 60 * 60 * 1000;
@@ -63,6 +69,8 @@ export interface ScheduledAuditDeps {
   readonly policy: LoadedPolicy | CheckpointGuardError;
   readonly adminKey: AdminKeyLoader;
   readonly publisher: SnsPublisher;
+  /** Security Hub, EventBridge, the chat topic: those that are on. Absent: none. */
+  readonly integrations?: Integrations;
   /**
    * The run store: read before the audit (unreadable: the run fails and revokes nothing), then
    * the run is recorded before it is published. `undefined`: no store, every run stands alone.
@@ -103,7 +111,13 @@ function isDuplicate(deps: ScheduledAuditDeps, eventId: string): boolean {
   return false;
 }
 
-function emitMetrics(metrics: Metrics, report: AuditReport, published: boolean): void {
+/** `integrationFailures`: what the integrations could not deliver; `undefined` when none is on. */
+function emitMetrics(
+  metrics: Metrics,
+  report: AuditReport,
+  published: boolean,
+  integrationFailures: number | undefined,
+): void {
   const { totals } = report;
   metrics.addMetric(METRICS.checkpointsAudited, MetricUnit.Count, totals.checkpoints - notAudited(totals));
   metrics.addMetric(METRICS.permissionsSeen, MetricUnit.Count, totals.permissionsSeen);
@@ -114,6 +128,9 @@ function emitMetrics(metrics: Metrics, report: AuditReport, published: boolean):
   metrics.addMetric(METRICS.runDuration, MetricUnit.Milliseconds, report.durationMs);
   const succeeded = published && !isFailedRun(report.status);
   metrics.addMetric(METRICS.successfulRuns, MetricUnit.Count, succeeded ? 1 : 0);
+  if (integrationFailures !== undefined) {
+    metrics.addMetric(METRICS.integrationFailures, MetricUnit.Count, integrationFailures);
+  }
   metrics.publishStoredMetrics();
 }
 
@@ -419,6 +436,19 @@ export async function runScheduledAudit(
     report.kind === 'watch' ? { ...deps.settings, notify: 'changes' } : deps.settings,
     lastNotifiedAt,
   );
+  // Alongside the report's message, which waits for none of them: an integration can neither
+  // delay nor lose it.
+  const integrations = deps.integrations;
+  const delivered =
+    integrations === undefined || !anyIntegration(integrations)
+      ? Promise.resolve(undefined)
+      : deliverToIntegrations(
+          integrations,
+          report,
+          decision.publish,
+          deps.now() + context.getRemainingTimeInMillis() - INTEGRATIONS_RESERVE_MS,
+          logger,
+        );
   if (!decision.publish) {
     logger.info(`no message published: ${decision.reason}`, { notify: deps.settings.notify });
     published = true;
@@ -437,7 +467,7 @@ export async function runScheduledAudit(
       });
     }
   }
-  emitMetrics(deps.metrics, report, published);
+  emitMetrics(deps.metrics, report, published, await delivered);
 
   if (publishError !== undefined) {
     throw new RunFailedError(

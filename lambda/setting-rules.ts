@@ -158,3 +158,38 @@ export const TUNING_RANGES = {
 
 /** A whole number written in decimal digits only: `0x10`, `1e3`, ` 5` and `5.0` are not. */
 export const WHOLE_NUMBER = /^\d+$/;
+
+/** A standard (not FIFO) SNS topic's ARN: the report topic and the chat topic. */
+const SNS_TOPIC_ARN_PATTERN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+
+export function snsTopicArnProblem(arn: string): string | undefined {
+  return SNS_TOPIC_ARN_PATTERN.test(arn) ? undefined : 'must be the ARN of a standard (not FIFO) SNS topic';
+}
+
+/**
+ * The product ARN a custom integration imports its findings under:
+ * `arn:aws:securityhub:REGION:ACCOUNT:product/ACCOUNT/default`, the account twice (the account
+ * that calls BatchImportFindings must own the findings it imports).
+ */
+const SECURITY_HUB_PRODUCT_ARN_PATTERN =
+  /^arn:aws[a-z-]*:securityhub:[a-z0-9-]+:(\d{12}):product\/\1\/default$/;
+
+export function securityHubProductArnProblem(arn: string): string | undefined {
+  return SECURITY_HUB_PRODUCT_ARN_PATTERN.test(arn)
+    ? undefined
+    : 'must be the default product ARN of this account, such as arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default';
+}
+
+/** The account of a product ARN that keeps `securityHubProductArnProblem`'s rule. */
+export function accountOfProductArn(arn: string): string {
+  return arn.split(':')[4] ?? '';
+}
+
+/** An event bus by its ARN (the default bus: `event-bus/default`). */
+const EVENT_BUS_ARN_PATTERN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._\-/]{1,256}$/;
+
+export function eventBusArnProblem(arn: string): string | undefined {
+  return EVENT_BUS_ARN_PATTERN.test(arn)
+    ? undefined
+    : 'must be an event bus ARN such as arn:aws:events:eu-west-1:123456789012:event-bus/default';
+}

@@ -1,7 +1,8 @@
 /**
- * The alarms, each of which notifies the report topic: a failed run, a throttled
- * one, no successful run for too long (the dead-man's switch), and an event left
- * in either dead-letter queue.
+ * The alarms, each of which notifies the report topic (and the chat topic, when there is
+ * one): a failed run, a throttled one, no successful run for too long (the dead-man's
+ * switch), an event left in either dead-letter queue, and, with an integration on, a run
+ * that could not deliver to it.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -10,7 +11,12 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SUCCESSFUL_RUNS_DIMENSIONS, SUCCESSFUL_RUNS_METRIC } from '../lambda/contract.js';
+import {
+  INTEGRATION_FAILURES_METRIC,
+  METRICS_NAMESPACE,
+  SUCCESSFUL_RUNS_DIMENSIONS,
+  SUCCESSFUL_RUNS_METRIC,
+} from '../lambda/contract.js';
 import { MAX_EVENT_AGE } from './audit-function.js';
 
 /** The alarms, all of which notify the topic. */
@@ -25,12 +31,18 @@ export interface CheckpointGuardAlarms {
   readonly scheduleUndelivered: cloudwatch.Alarm;
   /** Lambda gave up on an invocation (failed, or too old) and parked it in the failed-run queue. */
   readonly runDeadLettered: cloudwatch.Alarm;
+  /** With an integration on: something could not be delivered to Security Hub, EventBridge or chat. */
+  readonly integrationFailed: cloudwatch.Alarm | undefined;
 }
 
 export interface AlarmsProps {
   readonly function: lambda.IFunction;
   /** Every alarm notifies it. */
   readonly topic: sns.ITopic;
+  /** With `chatTopic`: every alarm notifies it too. */
+  readonly chatTopic: sns.ITopic | undefined;
+  /** Whether an integration is on (Security Hub, EventBridge, chat): adds the `integration-failed` alarm. */
+  readonly integrations: boolean;
   readonly scheduleDeadLetterQueue: sqs.IQueue;
   readonly failedRunQueue: sqs.IQueue;
   /** Each alarm is named `${alarmNamePrefix}<what>`, e.g. `CheckpointGuard-run-failed`. */
@@ -42,10 +54,12 @@ export interface AlarmsProps {
 /** Adds the alarms to `scope` (ids `RunFailedAlarm`, `ThrottledAlarm`, ...). */
 export function addAlarms(scope: Construct, props: AlarmsProps): CheckpointGuardAlarms {
   const { alarmNamePrefix, maxHoursWithoutSuccess } = props;
-  const notify = new SnsAction(props.topic);
+  const notify = [props.topic, ...(props.chatTopic !== undefined ? [props.chatTopic] : [])].map(
+    (topic) => new SnsAction(topic),
+  );
   const alarm = (alarmId: string, alarmProps: cloudwatch.AlarmProps): cloudwatch.Alarm => {
     const created = new cloudwatch.Alarm(scope, alarmId, alarmProps);
-    created.addAlarmAction(notify);
+    created.addAlarmAction(...notify);
     return created;
   };
   const fiveMinutes = Duration.minutes(5);
@@ -116,5 +130,21 @@ export function addAlarms(scope: Construct, props: AlarmsProps): CheckpointGuard
       alarmDescription: `checkpoint-guard: Lambda gave up on an invocation (the run failed, or waited more than ${MAX_EVENT_AGE.toHumanString()} behind another run); the event is in the failed-run queue. Read it, fix the cause, then purge the queue.`,
       ...whileHolding(props.failedRunQueue),
     }),
+    integrationFailed: props.integrations
+      ? alarm('IntegrationFailedAlarm', {
+          alarmName: `${alarmNamePrefix}integration-failed`,
+          alarmDescription:
+            'checkpoint-guard: a run could not deliver everything to Security Hub, EventBridge or the chat topic (after retries). The report itself was published. The function log says which integration and why (search for "not delivered"); the next run delivers its own findings again.',
+          ...onAnyIn(
+            new cloudwatch.Metric({
+              namespace: METRICS_NAMESPACE,
+              metricName: INTEGRATION_FAILURES_METRIC,
+              dimensionsMap: { ...SUCCESSFUL_RUNS_DIMENSIONS },
+              statistic: cloudwatch.Stats.SUM,
+              period: fiveMinutes,
+            }),
+          ),
+        })
+      : undefined,
   };
 }

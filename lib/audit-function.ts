@@ -23,6 +23,11 @@ import {
   type NotifySetting,
   SERVICE_NAME,
 } from '../lambda/contract.js';
+import {
+  AWS_INTEGRATIONS_EXTERNAL,
+  bundleAwsIntegrationsCommand,
+  type SharedBundleOptions,
+} from './aws-integrations-bundle.js';
 import { type BundledPolicy, copyCommand, stagePolicy } from './bundled-policy.js';
 import { PROJECT_ROOT } from './project-root.js';
 
@@ -36,6 +41,24 @@ const LAMBDA_CREDENTIALS_ENTRY = join(PROJECT_ROOT, 'lambda', 'adapters', 'lambd
  */
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __checkpointGuardCreateRequire } from 'node:module'; const require = __checkpointGuardCreateRequire(import.meta.url);";
+
+/**
+ * The esbuild settings of the handler's bundle, and of the second file the Security Hub and
+ * EventBridge integrations live in (aws-integrations-bundle.ts).
+ */
+const BUNDLE: SharedBundleOptions = {
+  target: 'node24',
+  // got is ESM-only: an ES module bundle loads it as written.
+  mainFields: ['module', 'main'],
+  banner: ESM_REQUIRE_BANNER,
+  // Lambda hands the role's credentials over in the environment: the SDK's default
+  // credential chain (SSO, INI, IMDS, STS: ~100 KB) is replaced by an environment-only
+  // provider. See lambda/adapters/lambda-credentials.ts.
+  alias: { '@aws-sdk/credential-provider-node': LAMBDA_CREDENTIALS_ENTRY },
+  minify: true,
+  sourcemap: true,
+  sourcesContent: false,
+};
 
 /** How long a throttled or queued invocation may wait before Lambda drops it (to the failure queue). */
 export const MAX_EVENT_AGE = Duration.minutes(30);
@@ -62,6 +85,8 @@ export interface AuditFunctionProps {
   readonly key: kms.Key;
   /** The run store's bucket (`STATE_BUCKET`). */
   readonly runStoreBucket: s3.Bucket;
+  /** Security Hub or EventBridge is on: their clients are bundled (in a file of their own). */
+  readonly bundleAwsIntegrations: boolean;
 }
 
 export interface AuditFunction {
@@ -160,20 +185,20 @@ export function addAuditFunction(scope: Construct, props: AuditFunctionProps): A
     environment,
     bundling: {
       forceDockerBundling: false,
-      // got is ESM-only: an ES module bundle loads it as written.
       format: OutputFormat.ESM,
-      banner: ESM_REQUIRE_BANNER,
-      mainFields: ['module', 'main'],
-      target: 'node24',
-      minify: true,
-      sourceMap: true,
-      sourcesContent: false,
+      banner: BUNDLE.banner,
+      mainFields: [...BUNDLE.mainFields],
+      target: BUNDLE.target,
+      minify: BUNDLE.minify,
+      sourceMap: BUNDLE.sourcemap,
+      sourcesContent: BUNDLE.sourcesContent,
       // Pinned SDK clients from package-lock.json, not whatever the runtime ships.
       bundleAwsSDK: true,
-      // Lambda hands the role's credentials over in the environment: the SDK's default
-      // credential chain (SSO, INI, IMDS, STS: ~100 KB) is replaced by an environment-only
-      // provider. See lambda/adapters/lambda-credentials.ts.
-      esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': LAMBDA_CREDENTIALS_ENTRY },
+      esbuildArgs: Object.fromEntries(
+        Object.entries(BUNDLE.alias).map(([name, path]) => [`--alias:${name}`, path]),
+      ),
+      // Loaded only when Security Hub or EventBridge is on, from its own file (see below).
+      externalModules: [AWS_INTEGRATIONS_EXTERNAL],
       logLevel: LogLevel.WARNING,
       // The asset hash is computed from the bundle output (NodejsFunction's default),
       // which includes policy.json, so a changed policy is a new asset.
@@ -182,6 +207,7 @@ export function addAuditFunction(scope: Construct, props: AuditFunctionProps): A
         beforeInstall: () => [],
         afterBundling: (_inputDir, outputDir) => [
           copyCommand(policyFile, `${outputDir}/${BUNDLED_POLICY_FILE}`),
+          ...(props.bundleAwsIntegrations ? [bundleAwsIntegrationsCommand(outputDir, BUNDLE)] : []),
         ],
       },
     },

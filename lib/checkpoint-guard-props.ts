@@ -97,6 +97,32 @@ export interface CheckpointGuardProps {
   readonly reportObjectLock?: boolean;
 
   /**
+   * Imports each run's findings into AWS Security Hub (`BatchImportFindings`, under this
+   * account's default product ARN), and archives each resolved one. The role may then call
+   * `securityhub:BatchImportFindings` on that product, nothing else of Security Hub. Security
+   * Hub must be enabled in the account and region.
+   * @default false
+   */
+  readonly securityHub?: boolean;
+
+  /**
+   * Puts an event on the default EventBridge bus per new finding (`Checkpoint Guard Finding`)
+   * and per resolved finding (`Checkpoint Guard Finding Resolved`), source `checkpoint-guard`.
+   * The role may then call `events:PutEvents` on the default bus, with that source only.
+   * @default false
+   */
+  readonly eventBridge?: boolean;
+
+  /**
+   * Adds a second topic (`chatTopic`) that receives each published report as a custom
+   * notification of Amazon Q Developer in chat applications (formerly AWS Chatbot), and every
+   * alarm: subscribe a Slack or Microsoft Teams channel configuration to it. The report topic's
+   * messages do not change.
+   * @default false
+   */
+  readonly chatTopic?: boolean;
+
+  /**
    * OpenAI API base URL.
    * @default - not set: the handler uses https://api.openai.com/v1
    */
@@ -179,6 +205,9 @@ export function resolveCheckpointGuardProps(
     reminderDays: props.reminderDays ?? DEFAULT_REMINDER_DAYS,
     reportRetentionDays: props.reportRetentionDays ?? DEFAULT_REPORT_RETENTION_DAYS,
     reportObjectLock: props.reportObjectLock ?? false,
+    securityHub: props.securityHub ?? false,
+    eventBridge: props.eventBridge ?? false,
+    chatTopic: props.chatTopic ?? false,
     openAIBaseUrl: props.openAIBaseUrl,
     maxHoursWithoutSuccess: props.maxHoursWithoutSuccess ?? DEFAULT_MAX_HOURS_WITHOUT_SUCCESS,
     memorySize: props.memorySize ?? 512,

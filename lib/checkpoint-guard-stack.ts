@@ -40,6 +40,9 @@ export class CheckpointGuardStack extends Stack {
       reminderDays: settings.reminderDays,
       reportRetentionDays: settings.reportRetentionDays,
       reportObjectLock: settings.reportObjectLock,
+      securityHub: settings.securityHub,
+      eventBridge: settings.eventBridge,
+      chatTopic: settings.chatTopic,
       maxHoursWithoutSuccess: settings.maxHoursWithoutSuccess,
       ...(settings.adminKeyKmsKeyArn !== undefined ? { adminKeyKmsKeyArn: settings.adminKeyKmsKeyArn } : {}),
       ...(settings.openAIBaseUrl !== undefined ? { openAIBaseUrl: settings.openAIBaseUrl } : {}),
@@ -59,5 +62,12 @@ export class CheckpointGuardStack extends Stack {
       description:
         'The run store, kept when the stack is deleted: checkpoint-guard history --state s3://<this>',
     });
+    if (this.guard.chatTopic !== undefined) {
+      new CfnOutput(this, 'ChatTopicArn', {
+        value: this.guard.chatTopic.topicArn,
+        description:
+          'Chat notifications and alarms: add this topic to an Amazon Q Developer in chat applications channel configuration',
+      });
+    }
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The checkpoint-guard job: one construct that wires the report topic, the
- * dead-letter queues, the function, its schedule and the alarms. Each part is
+ * dead-letter queues, the function, its schedule, the alarms and the optional
+ * integrations (Security Hub, EventBridge, the chat topic). Each part is
  * made in its own module; every resource is created directly in this construct,
  * so its construct id (and logical id) does not depend on how the code is split.
  */
@@ -14,11 +15,13 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENV } from '../lambda/contract.js';
 import { addAlarms, type CheckpointGuardAlarms } from './alarms.js';
 import { addAuditFunction } from './audit-function.js';
 import { type CheckpointGuardProps, resolveCheckpointGuardProps } from './checkpoint-guard-props.js';
 import { addDeadLetterQueue } from './dead-letter-queue.js';
-import { addReportTopic, restrictPublishers } from './report-topic.js';
+import { allowImportingFindings, allowPuttingFindingEvents } from './integrations.js';
+import { addChatTopic, addReportTopic, restrictChatPublishers, restrictPublishers } from './report-topic.js';
 import { addRunStoreBucket, allowRecordingRuns } from './run-store-bucket.js';
 import { WATCH_OFF } from './schedule.js';
 import { addWatchFunction, type WatchFunction } from './watch-function.js';
@@ -49,6 +52,8 @@ export class CheckpointGuard extends Construct {
   readonly runStoreBucket: s3.Bucket;
   /** The watch polls' function and rule; absent with `watchSchedule: off`. */
   readonly watch?: WatchFunction;
+  /** With `chatTopic`: chat notifications of the reports, and the alarms, for a chat channel. */
+  readonly chatTopic: sns.Topic | undefined;
 
   constructor(scope: Construct, id: string, props: CheckpointGuardProps) {
     super(scope, id);
@@ -72,12 +77,20 @@ export class CheckpointGuard extends Construct {
       failedRunQueue: this.failedRunQueue,
       key: this.topicKey,
       runStoreBucket: this.runStoreBucket,
+      bundleAwsIntegrations: resolved.securityHub || resolved.eventBridge,
     });
     this.function = audit.function;
     this.logGroup = audit.logGroup;
     this.adminKeyParameterArn = audit.adminKeyParameterArn;
     restrictPublishers(reports, audit.role, resolved.alarmNamePrefix);
     allowRecordingRuns(this.runStoreBucket, audit.role);
+    if (resolved.securityHub) allowImportingFindings(audit.role, this.function);
+    if (resolved.eventBridge) allowPuttingFindingEvents(audit.role, this.function);
+    this.chatTopic = resolved.chatTopic ? addChatTopic(this, this.topicKey) : undefined;
+    if (this.chatTopic !== undefined) {
+      restrictChatPublishers(this.chatTopic, audit.role, resolved.alarmNamePrefix);
+      this.function.addEnvironment(ENV.chatTopicArn, this.chatTopic.topicArn);
+    }
 
     this.rule = new events.Rule(this, 'Schedule', {
       description: `checkpoint-guard: runs the audit on ${resolved.schedule}`,
@@ -111,6 +124,8 @@ export class CheckpointGuard extends Construct {
       ...resolved,
       function: this.function,
       topic: this.topic,
+      chatTopic: this.chatTopic,
+      integrations: resolved.securityHub || resolved.eventBridge || resolved.chatTopic,
       scheduleDeadLetterQueue: this.scheduleDeadLetterQueue,
       failedRunQueue: this.failedRunQueue,
     });

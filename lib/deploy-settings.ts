@@ -41,6 +41,9 @@ export const SETTING_KEYS = [
   'reminderDays',
   'reportRetentionDays',
   'reportObjectLock',
+  'securityHub',
+  'eventBridge',
+  'chatTopic',
 ] as const;
 
 export type SettingKey = (typeof SETTING_KEYS)[number];
@@ -64,6 +67,12 @@ export interface DeploySettings {
   readonly reminderDays: number;
   readonly reportRetentionDays: number;
   readonly reportObjectLock: boolean;
+  /** Import each run's findings into AWS Security Hub. */
+  readonly securityHub: boolean;
+  /** Put an EventBridge event on the default bus per new and per resolved finding. */
+  readonly eventBridge: boolean;
+  /** A second topic, for Amazon Q Developer in chat applications (Slack, Teams). */
+  readonly chatTopic: boolean;
 }
 
 /** Deploy settings that cannot be used; `issues[].path` is the context key. */
@@ -101,6 +110,13 @@ const wholeNumber = (rule: string, problem: (value: number) => string | undefine
   z.preprocess(
     (value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value),
     z.number({ error: rule }).superRefine(keeps(problem)).default(fallback),
+  );
+
+/** `true` or `false`, from cdk.json or as `-c key=true`; off unless asked for. */
+const onOff = () =>
+  z.preprocess(
+    (value) => (value === 'true' ? true : value === 'false' ? false : value),
+    z.boolean({ error: 'must be true or false' }).default(false),
   );
 
 const settingsSchema = z.object({
@@ -158,10 +174,10 @@ const settingsSchema = z.object({
     reportRetentionDaysProblem,
     DEFAULT_REPORT_RETENTION_DAYS,
   ),
-  reportObjectLock: z.preprocess(
-    (value) => (value === 'true' ? true : value === 'false' ? false : value),
-    z.boolean({ error: 'must be true or false' }).default(false),
-  ),
+  reportObjectLock: onOff(),
+  securityHub: onOff(),
+  eventBridge: onOff(),
+  chatTopic: onOff(),
 });
 
 /**

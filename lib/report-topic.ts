@@ -2,7 +2,8 @@
  * The report topic and its key. Reports (from the function) and alarm
  * notifications share it, so whoever receives the reports also learns when the
  * reports stop coming. The reports are evidence: only the function and the
- * stack's own alarms may publish to it.
+ * stack's own alarms may publish to it. With `chatTopic`, a second topic under the
+ * same key and the same rule, for a chat channel.
  */
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -55,7 +56,6 @@ export function addReportTopic(scope: Construct, alertEmails: readonly string[])
  */
 export function restrictPublishers(reports: ReportTopic, role: iam.Role, alarmNamePrefix: string): void {
   const { topic, key } = reports;
-  const stack = Stack.of(topic);
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'PublishReports',
@@ -70,6 +70,15 @@ export function restrictPublishers(reports: ReportTopic, role: iam.Role, alarmNa
       resources: [key.keyArn],
     }),
   );
+  onlyTheFunctionAndAlarmsPublish(topic, role, alarmNamePrefix);
+}
+
+/**
+ * The topic's own policy: `role` may publish, and the stack's alarms (named
+ * `${alarmNamePrefix}...`, this account's); everyone else is refused.
+ */
+function onlyTheFunctionAndAlarmsPublish(topic: sns.Topic, role: iam.Role, alarmNamePrefix: string): void {
+  const stack = Stack.of(topic);
   topic.addToResourcePolicy(
     new iam.PolicyStatement({
       sid: 'FunctionPublishesReports',
@@ -111,4 +120,32 @@ export function restrictPublishers(reports: ReportTopic, role: iam.Role, alarmNa
       },
     }),
   );
+}
+
+/**
+ * Adds the chat topic (`ChatTopic`), encrypted with the report topic's key: the run's custom
+ * notification for Amazon Q Developer in chat applications, and the alarms. Nothing is
+ * subscribed: a chat channel configuration subscribes itself when the topic is added to it.
+ */
+export function addChatTopic(scope: Construct, key: kms.Key): sns.Topic {
+  return new sns.Topic(scope, 'ChatTopic', {
+    displayName: 'checkpoint-guard chat',
+    masterKey: key,
+    enforceSSL: true,
+  });
+}
+
+/**
+ * Lets `role` publish chat notifications (the report topic's key statement covers the
+ * encryption: one key), and the stack's alarms publish; no one else.
+ */
+export function restrictChatPublishers(topic: sns.Topic, role: iam.Role, alarmNamePrefix: string): void {
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'PublishChatNotifications',
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+    }),
+  );
+  onlyTheFunctionAndAlarmsPublish(topic, role, alarmNamePrefix);
 }

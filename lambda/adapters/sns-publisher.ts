@@ -1,5 +1,6 @@
-/** Publishes a report message to the SNS topic. */
+/** Publishes a message to an SNS topic: the report message, or the chat notification. */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { ChatMessage } from '../core/chat-notification.js';
 import { CheckpointGuardError } from '../core/errors.js';
 import type { SnsMessage } from '../core/sns-message.js';
 import { type AwsRetryOptions, describeAwsError, withAwsRetry } from './aws-retry.js';
@@ -10,20 +11,30 @@ export interface SnsPublisherOptions {
   readonly retry?: AwsRetryOptions;
 }
 
+/**
+ * The report message (email and JSON, `MessageStructure: "json"`), or the chat topic's
+ * notification (one JSON body for every subscriber).
+ */
+export type PublishedMessage = SnsMessage | ChatMessage;
+
 export class SnsPublisher {
   constructor(private readonly options: SnsPublisherOptions) {}
 
   /** Publishes once (with retries on throttling). Throws `ERR_SNS_PUBLISH` when every attempt failed. */
-  async publish(message: SnsMessage): Promise<string | undefined> {
+  async publish(message: PublishedMessage): Promise<string | undefined> {
     try {
       const output = await withAwsRetry(
         () =>
           this.options.sns.send(
             new PublishCommand({
               TopicArn: this.options.topicArn,
-              Subject: message.Subject,
-              Message: message.Message,
-              MessageStructure: message.MessageStructure,
+              ...('Subject' in message
+                ? {
+                    Subject: message.Subject,
+                    Message: message.Message,
+                    MessageStructure: message.MessageStructure,
+                  }
+                : { Message: message.Message }),
               MessageAttributes: message.MessageAttributes,
             }),
           ),

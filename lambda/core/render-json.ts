@@ -6,7 +6,8 @@
 import type { AuditReport, CheckpointResult, Finding, GrantedBy, LookupSummary } from './report.js';
 import { bounded } from './sanitize.js';
 
-function boundFinding(finding: Finding): Finding {
+/** A finding with every string from the API bounded, as the JSON report writes it. */
+export function boundFinding(finding: Finding): Finding {
   return {
     ...finding,
     permissionId: bounded(finding.permissionId),

@@ -82,8 +82,11 @@ function projectFlag(finding: Finding): string {
   return '';
 }
 
-/** `by alice@example.com (dashboard)`, `by service account svc_1 (API key key_abc)`, ... */
-function grantedByLine(grantedBy: GrantedBy): string {
+/**
+ * `alice@example.com (dashboard)`, `service account svc_1 (API key key_abc)`, ...: who made a
+ * grant, escaped and bounded, for every rendering that names them.
+ */
+export function grantedByText(grantedBy: GrantedBy): string {
   const who =
     grantedBy.actor === null
       ? 'an actor the audit log does not name'
@@ -100,7 +103,12 @@ function grantedByLine(grantedBy: GrantedBy): string {
           ? ` (API key ${printable(grantedBy.apiKeyId, 40)})`
           : ' (API)'
         : '';
-  return `      by ${who}${how}`;
+  return `${who}${how}`;
+}
+
+/** `by alice@example.com (dashboard)`, `by service account svc_1 (API key key_abc)`, ... */
+function grantedByLine(grantedBy: GrantedBy): string {
+  return `      by ${grantedByText(grantedBy)}`;
 }
 
 /**

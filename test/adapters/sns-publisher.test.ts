@@ -7,11 +7,13 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { SnsPublisher, type SnsPublisherOptions } from '../../lambda/adapters/sns-publisher.js';
+import { buildChatMessage } from '../../lambda/core/chat-notification.js';
 import { CheckpointGuardError } from '../../lambda/core/errors.js';
 import { buildSnsMessage, type SnsMessage } from '../../lambda/core/sns-message.js';
 import { mixedRun } from '../core/fixtures.js';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:checkpoint-guard-reports';
+const CHAT_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:checkpoint-guard-chat';
 
 const sns = mockClient(SNSClient);
 
@@ -68,6 +70,19 @@ describe('publishing a report', () => {
       Message: message.Message,
       MessageStructure: 'json',
       MessageAttributes: message.MessageAttributes,
+    });
+  });
+
+  it('sends a chat notification as one body for every subscriber: no subject, no message structure', async () => {
+    sns.on(PublishCommand).resolves({ MessageId: 'message-chat' });
+    const chat = buildChatMessage(await mixedRun('report'));
+
+    await publisher({ topicArn: CHAT_TOPIC }).publish(chat);
+
+    expect(sns.commandCalls(PublishCommand)[0]?.args[0].input).toEqual({
+      TopicArn: CHAT_TOPIC,
+      Message: chat.Message,
+      MessageAttributes: chat.MessageAttributes,
     });
   });
 

@@ -4,6 +4,9 @@ import { readHandlerSettings } from '../../lambda/handler-settings.js';
 
 const PARAMETER = '/checkpoint-guard/openai-admin-key';
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:checkpoint-guard-reports';
+const PRODUCT_ARN = 'arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default';
+const BUS = 'arn:aws:events:eu-west-1:123456789012:event-bus/default';
+const CHAT_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:checkpoint-guard-chat';
 
 /** The two variables the stack always sets, plus `overrides` (undefined removes one). */
 function env(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
@@ -52,6 +55,9 @@ describe('valid settings', () => {
         [ENV.openAITimeoutMs]: '10000',
         [ENV.openAIMaxRetries]: '0',
         [ENV.stateBucket]: 'checkpointguard-runstore-1a2b3c',
+        [ENV.securityHubProductArn]: PRODUCT_ARN,
+        [ENV.eventBusArn]: BUS,
+        [ENV.chatTopicArn]: CHAT_TOPIC,
       }),
     );
 
@@ -68,6 +74,17 @@ describe('valid settings', () => {
       openAITimeoutMs: 10_000,
       openAIMaxRetries: 0,
       stateBucket: 'checkpointguard-runstore-1a2b3c',
+      securityHubProductArn: PRODUCT_ARN,
+      eventBusArn: BUS,
+      chatTopicArn: CHAT_TOPIC,
+    });
+  });
+
+  it("without the integrations' variables, every integration is off", () => {
+    expect(readHandlerSettings(env())).toMatchObject({
+      securityHubProductArn: undefined,
+      eventBusArn: undefined,
+      chatTopicArn: undefined,
     });
   });
 
@@ -111,6 +128,22 @@ describe('invalid settings', () => {
     { variable: ENV.reminderDays, value: '0', problem: 'zero' },
     { variable: ENV.reminderDays, value: '7d', problem: 'not a number' },
     { variable: ENV.stateBucket, value: 'Reports', problem: 'not a bucket name' },
+    {
+      variable: ENV.securityHubProductArn,
+      value: 'arn:aws:securityhub:eu-west-1:123456789012:product/aws/guardduty',
+      problem: "not this account's default product",
+    },
+    {
+      variable: ENV.securityHubProductArn,
+      value: 'arn:aws:securityhub:eu-west-1:123456789012:product/210987654321/default',
+      problem: 'the product of another account',
+    },
+    { variable: ENV.eventBusArn, value: 'default', problem: 'a bus name, not an ARN' },
+    {
+      variable: ENV.chatTopicArn,
+      value: 'arn:aws:sns:eu-west-1:123456789012:chat.fifo',
+      problem: 'a FIFO topic',
+    },
   ])('$variable $problem ($value) is ERR_CONFIG naming $variable', ({ variable, value }) => {
     const error = configErrorOf(env({ [variable]: value }));
 

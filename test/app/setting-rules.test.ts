@@ -4,14 +4,18 @@
  * three agree on the SSM parameter name).
  */
 import {
+  accountOfProductArn,
   DEFAULT_ADMIN_KEY_PARAMETER_NAME,
   distinctEmails,
   emailAddressProblem,
+  eventBusArnProblem,
   kmsKeyArnProblem,
   maxHoursWithoutSuccessProblem,
   NOTIFY_PROBLEM,
   reminderDaysProblem,
   reportRetentionDaysProblem,
+  securityHubProductArnProblem,
+  snsTopicArnProblem,
   ssmParameterNameProblem,
 } from '../../lambda/setting-rules.js';
 
@@ -124,4 +128,37 @@ it.each([
       ? undefined
       : 'must be a whole number of days from 1 to 36500 (S3 Object Lock retains at most 100 years)',
   );
+});
+
+it.each<[string, boolean]>([
+  ['arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default', true],
+  ['arn:aws-cn:securityhub:cn-north-1:123456789012:product/123456789012/default', true],
+  ['arn:aws:securityhub:eu-west-1:123456789012:product/210987654321/default', false],
+  ['arn:aws:securityhub:eu-west-1:123456789012:product/aws/guardduty', false],
+  ['arn:aws:securityhub:eu-west-1::product/123456789012/default', false],
+])('the Security Hub product ARN rule: %s is accepted: %s', (arn, accepted) => {
+  expect(securityHubProductArnProblem(arn) === undefined).toBe(accepted);
+});
+
+it('the account of a product ARN is the one it names', () => {
+  expect(accountOfProductArn('arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default')).toBe(
+    '123456789012',
+  );
+});
+
+it.each<[string, boolean]>([
+  ['arn:aws:events:eu-west-1:123456789012:event-bus/default', true],
+  ['arn:aws:events:eu-west-1:123456789012:event-bus/security-findings', true],
+  ['arn:aws:events:eu-west-1:123456789012:rule/default', false],
+  ['default', false],
+])('the event bus ARN rule: %s is accepted: %s', (arn, accepted) => {
+  expect(eventBusArnProblem(arn) === undefined).toBe(accepted);
+});
+
+it.each<[string, boolean]>([
+  ['arn:aws:sns:eu-west-1:123456789012:checkpoint-guard-chat', true],
+  ['arn:aws:sns:eu-west-1:123456789012:chat.fifo', false],
+  ['arn:aws:sqs:eu-west-1:123456789012:chat', false],
+])('the SNS topic ARN rule: %s is accepted: %s', (arn, accepted) => {
+  expect(snsTopicArnProblem(arn) === undefined).toBe(accepted);
 });

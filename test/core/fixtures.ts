@@ -3,6 +3,11 @@
  * real validator, and a run of the engine over a memory source.
  */
 import { type AuditOptions, runAudit } from '../../lambda/core/audit.js';
+import {
+  applyHistory,
+  FINDINGS_STATE_SCHEMA_VERSION,
+  type FindingsState,
+} from '../../lambda/core/finding-history.js';
 import { type Policy, type PolicyFile, parsePolicy } from '../../lambda/core/policy.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import { FakeClock, MemorySource, page, permission } from '../support/memory-source.js';
@@ -84,4 +89,80 @@ export function mixedSource(): MemorySource {
     [WEATHER]: [permission(CP_1, 'proj_core'), permission(CP_2, PROJ_INTRUDER)],
     [SUPPORT]: [permission(CP_3, 'proj_vendor'), permission(CP_4, 'proj_pilot')],
   }).scriptPages(TRIAGE, [page([permission(CP_5, PROJ_INTRUDER)], true, null)]);
+}
+
+/**
+ * The second night of a run store, for the integrations' payloads: on WEATHER, an intruder open
+ * since the night before (named, and granted by someone the audit log names) and a newcomer; on
+ * SUPPORT, a vendor whose exemption expired (new); and a grant open after the first night that
+ * someone removed since (resolved).
+ */
+export async function secondNight(mode: 'report' | 'enforce' = 'report'): Promise<AuditReport> {
+  const rules = policyOf({
+    mode,
+    allowedProjects: ['proj_core'],
+    checkpoints: [WEATHER, SUPPORT],
+    exemptions: [{ projectId: 'proj_vendor', reason: 'vendor evaluation, SEC-142', expiresAt: '2025-05-01' }],
+  });
+  const source = new MemorySource({
+    [WEATHER]: [
+      permission(CP_1, 'proj_core'),
+      permission(CP_2, PROJ_INTRUDER),
+      permission(CP_3, 'proj_newcomer'),
+    ],
+    [SUPPORT]: [permission(CP_4, 'proj_vendor')],
+  });
+  const previous: FindingsState = {
+    schemaVersion: FINDINGS_STATE_SCHEMA_VERSION,
+    runId: 'run-night-1',
+    runStartedAt: '2025-05-31T12:00:00.000Z',
+    lastNotifiedAt: '2025-05-31T12:00:00.000Z',
+    findings: [
+      {
+        checkpointId: WEATHER,
+        projectId: PROJ_INTRUDER,
+        permissionId: CP_2,
+        firstSeenAt: '2025-05-31T12:00:00.000Z',
+        lastSeenAt: '2025-05-31T12:00:00.000Z',
+        firstRunId: 'run-night-1',
+      },
+      {
+        checkpointId: WEATHER,
+        projectId: 'proj_departed',
+        permissionId: CP_5,
+        firstSeenAt: '2025-05-20T12:00:00.000Z',
+        lastSeenAt: '2025-05-31T12:00:00.000Z',
+        firstRunId: 'run-night-0',
+      },
+    ],
+  };
+  const report = await audit(rules, source, { runId: 'run-night-2', mode });
+  const history = applyHistory(report, previous, rules);
+  const described = {
+    ...history.report,
+    checkpoints: history.report.checkpoints.map((checkpoint) => ({
+      ...checkpoint,
+      findings: checkpoint.findings.map((finding) =>
+        finding.projectId === PROJ_INTRUDER
+          ? {
+              ...finding,
+              projectName: 'Growth experiments',
+              projectStatus: 'active' as const,
+              grantedBy: {
+                actor: 'mallory@example.com',
+                actorType: 'user' as const,
+                via: 'dashboard' as const,
+                at: '2025-05-30T22:10:00.000Z',
+              },
+            }
+          : finding,
+      ),
+    })),
+  };
+  return {
+    ...described,
+    resolved: history.resolved,
+    totals: { ...described.totals, new: 2, open: 1, resolved: history.resolved.length },
+    history: { store: 's3://checkpoint-guard-runstore', previousRunId: 'run-night-1', notRechecked: 0 },
+  };
 }

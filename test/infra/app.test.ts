@@ -38,8 +38,14 @@ jest.setTimeout(150_000);
 it("writes the cloud assembly, past CDK's built-in CloudFormation rule check", () => {
   // Bundling is skipped (as for a stack not selected): the synth helper tests cover it. The
   // rule check runs here, as in `cdk synth`, and only here (scripts/synth.ts skips it): a
-  // template it rejects fails this process.
-  const result = runApp({ 'aws:cdk:bundling-stacks': [] });
+  // template it rejects fails this process. The integrations are on, so that it checks every
+  // resource the stack can have: turning them on only adds (test/infra/stack-integrations.test.ts).
+  const result = runApp({
+    'aws:cdk:bundling-stacks': [],
+    securityHub: true,
+    eventBridge: true,
+    chatTopic: true,
+  });
 
   expect(result.status).toBe(0);
   const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8'));

@@ -109,6 +109,9 @@ describe('readDeploySettings', () => {
       reminderDays: 7,
       reportRetentionDays: 400,
       reportObjectLock: false,
+      securityHub: false,
+      eventBridge: false,
+      chatTopic: false,
     });
   });
 
@@ -146,6 +149,19 @@ describe('readDeploySettings', () => {
       reminderDays: 14,
     });
     expect(settingsFrom({ reminderDays: 1 }).reminderDays).toBe(1);
+  });
+
+  it('reads securityHub, eventBridge and chatTopic, from -c text or cdk.json booleans', () => {
+    expect(settingsFrom({ securityHub: 'true', eventBridge: 'true', chatTopic: 'true' })).toMatchObject({
+      securityHub: true,
+      eventBridge: true,
+      chatTopic: true,
+    });
+    expect(settingsFrom({ securityHub: true, eventBridge: false, chatTopic: 'false' })).toMatchObject({
+      securityHub: true,
+      eventBridge: false,
+      chatTopic: false,
+    });
   });
 
   it('reads reportRetentionDays and reportObjectLock, from -c text or cdk.json values', () => {
@@ -214,6 +230,9 @@ describe('readDeploySettings', () => {
       'reportObjectLock',
       /true or false/,
     ],
+    ['a Security Hub switch that is not a boolean', { securityHub: 'yes' }, 'securityHub', /true or false/],
+    ['an EventBridge switch that is a number', { eventBridge: 1 }, 'eventBridge', /true or false/],
+    ['a chat topic that is a topic name', { chatTopic: 'my-topic' }, 'chatTopic', /true or false/],
     [
       'a plain-http base URL',
       { openAIBaseUrl: 'http://api.openai.com/v1' },

@@ -1,18 +1,20 @@
 /**
- * A local stand-in for the two AWS endpoints the handler calls, for tests of the
+ * A local stand-in for the AWS endpoints the handler calls, for tests of the
  * bundled handler (its own copy of the AWS SDK cannot be reached by
  * aws-sdk-client-mock). Point the SDK at it with AWS_ENDPOINT_URL.
  *
  * - SSM speaks JSON 1.1: `X-Amz-Target: AmazonSSM.GetParameter`, a JSON body.
+ * - EventBridge speaks JSON 1.1 too: `X-Amz-Target: AWSEvents.PutEvents`; every entry is accepted.
+ * - Security Hub speaks REST JSON: `POST /findings/import`; every finding is accepted.
  * - SNS speaks the query protocol: a form-encoded `Action=Publish`, an XML answer.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface FakeAwsCall {
-  readonly service: 'ssm' | 'sns';
+  readonly service: 'ssm' | 'sns' | 'events' | 'securityhub';
   readonly action: string;
-  /** SSM: the JSON body. SNS: the form fields. */
+  /** SSM, EventBridge, Security Hub: the JSON body. SNS: the form fields. */
   readonly input: Record<string, unknown>;
 }
 
@@ -46,6 +48,27 @@ export async function startFakeAws(parameters: Readonly<Record<string, string>>)
       }
       response.end(
         JSON.stringify({ Parameter: { Name: input.Name, Type: 'SecureString', Value: value, Version: 1 } }),
+      );
+      return;
+    }
+    if (target === 'AWSEvents.PutEvents') {
+      const input = JSON.parse(body) as { Entries: unknown[] };
+      calls.push({ service: 'events', action: 'PutEvents', input });
+      response.setHeader('content-type', 'application/x-amz-json-1.1');
+      response.end(
+        JSON.stringify({
+          FailedEntryCount: 0,
+          Entries: input.Entries.map((_, n) => ({ EventId: `event-${n}` })),
+        }),
+      );
+      return;
+    }
+    if (request.method === 'POST' && request.url === '/findings/import') {
+      const input = JSON.parse(body) as { Findings: unknown[] };
+      calls.push({ service: 'securityhub', action: 'BatchImportFindings', input });
+      response.setHeader('content-type', 'application/json');
+      response.end(
+        JSON.stringify({ FailedCount: 0, SuccessCount: input.Findings.length, FailedFindings: [] }),
       );
       return;
     }
