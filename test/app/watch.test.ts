@@ -225,3 +225,34 @@ describe('refusals', () => {
     expect(await storeFiles()).toEqual(before);
   });
 });
+
+describe('a watch poll and the nightly audit at once', () => {
+  it('lose no cursor and revoke the grant once: the store merges both, the second DELETE finds it gone', async () => {
+    await poll();
+    emulator.grant(LISTED, ['proj_stranger']);
+    const audit = runCli(
+      ['audit', '--policy', policyFile, '--state', state, '--enforce', '--format', 'json'],
+      {
+        OPENAI_ADMIN_KEY: KEY,
+        OPENAI_BASE_URL: emulator.baseUrl,
+      },
+    );
+
+    const [nightly, watched] = await Promise.all([audit, pollJson()]);
+
+    const actions = [
+      ...(JSON.parse(nightly.stdout) as AuditReport).checkpoints.flatMap((c) => c.findings),
+      ...watched.report.checkpoints.flatMap((c) => c.findings),
+    ]
+      .filter((f) => f.projectId === 'proj_stranger')
+      .map((f) => f.action);
+    expect(actions.filter((action) => action === 'revoked')).toHaveLength(1);
+    expect(actions.every((action) => action === 'revoked' || action === 'already-gone')).toBe(true);
+    expect(emulator.permissionsOf(LISTED).map((p) => p.project_id)).toEqual(['proj_core']);
+    const discovery = JSON.parse((await storeFiles())['state/discovery.json'] ?? '{}');
+    expect(discovery.cursor.newestAt).toEqual(expect.any(Number));
+    expect(discovery.watch.newestAt).toEqual(expect.any(Number));
+    const index = Object.entries(await storeFiles()).find(([key]) => key.startsWith('index/'));
+    expect(JSON.parse(index?.[1] ?? '[]')).toHaveLength(2);
+  });
+});
