@@ -13,12 +13,15 @@ import { openRunStore } from './adapters/store/open-run-store.js';
 import { auditedPolicy, effectiveMode, runCheckpointAudit } from './audit-runner.js';
 import type { DiscoveryState } from './core/discovery.js';
 import { CheckpointGuardError } from './core/errors.js';
+import { readEvidence } from './core/evidence.js';
+import { renderEvidencePage } from './core/evidence-page.js';
 import { type LoadedPolicy, parsePolicy } from './core/policy.js';
 import { jsonReportChunks } from './core/render-json.js';
 import { textReportLines, verdictLine } from './core/render-text.js';
 import { type AuditReport, isFailedRun } from './core/report.js';
 import { historyCsv, historyJson, historyText, readHistory } from './core/run-history.js';
 import { readDiscoveryState, readFindingsState, recordRun } from './core/run-recorder.js';
+import { printable } from './core/sanitize.js';
 import { loadPolicyFile } from './policy-file.js';
 import { ReportFile } from './report-file.js';
 import { restoreCommand } from './restore-command.js';
@@ -48,7 +51,8 @@ const USAGE = `Usage:
                          [--max-retries N] [--since DATE] [--debug]
   checkpoint-guard watch --policy FILE --state LOCATION [--once] [--interval DURATION]
                          [--enforce] [--format text|json]
-  checkpoint-guard history --state LOCATION [--since DATE] [--format text|json|csv]
+  checkpoint-guard history --state LOCATION [--since DATE] [--format text|json|csv|html]
+                           [--output FILE]
   checkpoint-guard restore --state LOCATION --run RUN_ID [--checkpoint ID] [--project ID]
                            [--policy FILE] [--apply]
   checkpoint-guard validate --policy FILE
@@ -315,17 +319,41 @@ function sinceFlag(value: string | undefined): string | undefined {
   return new Date(instant).toISOString();
 }
 
-/** One line per recorded run, newest first: the evidence export. */
+/** One line per recorded run, newest first, or the evidence page: the evidence export. */
 async function history(flags: Flags, io: CliIo): Promise<number> {
   if (flags.state === undefined) throw usageError('--state LOCATION is required');
   const as = flags.format;
-  if (as !== 'text' && as !== 'json' && as !== 'csv') {
-    throw usageError(`--format must be text, json or csv, got "${as}"`);
+  if (as !== 'text' && as !== 'json' && as !== 'csv' && as !== 'html') {
+    throw usageError(`--format must be text, json, csv or html, got "${as}"`);
   }
   const since = sinceFlag(flags.since);
-  const runs = await readHistory(await openRunStore(flags.state, io.env), since);
-  await io.stdout(as === 'json' ? historyJson(runs) : as === 'csv' ? historyCsv(runs) : historyText(runs));
-  return EXIT.clean;
+  const store = await openRunStore(flags.state, io.env);
+  const file = flags.output !== undefined ? await ReportFile.open(flags.output) : undefined;
+  let body: string;
+  let problems: readonly string[] = [];
+  try {
+    if (as === 'html') {
+      const evidence = await readEvidence(store, since);
+      problems = evidence.problems;
+      body = renderEvidencePage(evidence, new Date().toISOString());
+    } else {
+      const runs = await readHistory(store, since);
+      body = as === 'json' ? historyJson(runs) : as === 'csv' ? historyCsv(runs) : historyText(runs);
+    }
+  } catch (error) {
+    await file?.discard();
+    throw error;
+  }
+  for (const problem of problems) await io.stderr(`warning: ${printable(problem, 500)}\n`);
+  if (file === undefined) {
+    await io.stdout(body);
+  } else {
+    // Redacted like everything the CLI prints (stdout is, by main's io).
+    await file.write([outputRedactor(io.env)(body)]);
+    await io.stderr(`history written to ${file.path}\n`);
+  }
+  // A page that could not read everything is incomplete evidence.
+  return problems.length > 0 ? EXIT.failure : EXIT.clean;
 }
 
 /** Re-creates the grants a recorded run revoked (only with --apply). */

@@ -4,6 +4,7 @@
  */
 import { type Policy, standingOf } from './policy.js';
 import type { AuditReport } from './report.js';
+import { shellOption } from './shell-quote.js';
 
 export interface RestoreFilter {
   readonly checkpointId?: string;
@@ -22,11 +23,17 @@ export interface PlannedRestore {
   readonly wouldBeRevokedAgain: boolean;
 }
 
+/** A grant a run revoked, as its report says. */
+export interface RevokedGrant {
+  readonly checkpointId: string;
+  readonly projectId: string;
+  readonly permissionId: string;
+  /** The project's name when the run looked it up, else `null`. */
+  readonly projectName: string | null;
+}
+
 /** The grants `report`'s run revoked, narrowed by `filter`, in report order. */
-export function revokedBy(
-  report: AuditReport,
-  filter: RestoreFilter,
-): { checkpointId: string; projectId: string; permissionId: string }[] {
+export function revokedBy(report: AuditReport, filter: RestoreFilter): RevokedGrant[] {
   return report.checkpoints
     .filter((c) => filter.checkpointId === undefined || c.id === filter.checkpointId)
     .flatMap((c) =>
@@ -35,7 +42,12 @@ export function revokedBy(
           (f) =>
             f.action === 'revoked' && (filter.projectId === undefined || f.projectId === filter.projectId),
         )
-        .map((f) => ({ checkpointId: c.id, projectId: f.projectId, permissionId: f.permissionId })),
+        .map((f) => ({
+          checkpointId: c.id,
+          projectId: f.projectId,
+          permissionId: f.permissionId,
+          projectName: f.projectName ?? null,
+        })),
     );
 }
 
@@ -78,4 +90,23 @@ export function exemptionFor(restore: PlannedRestore, expiresAt: string): string
     reason: 'restored after a revocation: say why it is allowed (a ticket, an owner)',
     expiresAt,
   });
+}
+
+/**
+ * The command that undoes one revocation, to copy and run: `checkpoint-guard restore` of run
+ * `runId`, narrowed to that checkpoint and project, every word shell-quoted. Without `--apply`
+ * it only says what it would re-create.
+ */
+export function undoCommand(
+  state: string,
+  runId: string,
+  grant: Pick<RevokedGrant, 'checkpointId' | 'projectId'>,
+): string {
+  return [
+    'checkpoint-guard restore',
+    shellOption('--state', state),
+    shellOption('--run', runId),
+    shellOption('--checkpoint', grant.checkpointId),
+    shellOption('--project', grant.projectId),
+  ].join(' ');
 }

@@ -7,7 +7,7 @@ import { CheckpointGuardError } from './errors.js';
 import type { AuditMode } from './policy.js';
 import type { AuditReport, RunStatus, Totals } from './report.js';
 import { readRunIndex } from './run-recorder.js';
-import type { RunStore } from './run-store.js';
+import { indexKey, type RunIndexEntry, type RunStore } from './run-store.js';
 import { printable } from './sanitize.js';
 
 /** One run in the history export: the JSON format's element. */
@@ -19,27 +19,40 @@ export interface RunSummary {
   readonly totals: Totals;
 }
 
-/** The runs that started at or after `since` (ISO 8601; all when absent), newest first. */
-export async function readHistory(store: RunStore, since?: string): Promise<RunSummary[]> {
+/**
+ * The index entries of the runs that started at or after `since` (ISO 8601; all when absent),
+ * newest first: every month's index is read once, no report.
+ */
+export async function readIndexEntries(store: RunStore, since?: string): Promise<RunIndexEntry[]> {
   const sinceMonth = since?.slice(0, 7);
   const months = (await store.list('index/')).filter((key) => {
     const month = /^index\/(\d{4}-\d{2})\.json$/.exec(key)?.[1];
     return month !== undefined && (sinceMonth === undefined || month >= sinceMonth);
   });
-  const runs: RunSummary[] = [];
+  const runs: RunIndexEntry[] = [];
   for (const key of months) {
     for (const run of (await readRunIndex(store, key)).runs) {
       if (since !== undefined && run.startedAt < since) continue;
-      runs.push({
-        runId: run.runId,
-        startedAt: run.startedAt,
-        mode: run.mode,
-        status: run.status,
-        totals: run.totals,
-      });
+      runs.push(run);
     }
   }
   return runs.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+}
+
+/** The index entry as the history export shows it. */
+export function runSummary(run: RunIndexEntry): RunSummary {
+  return {
+    runId: run.runId,
+    startedAt: run.startedAt,
+    mode: run.mode,
+    status: run.status,
+    totals: run.totals,
+  };
+}
+
+/** The runs that started at or after `since` (ISO 8601; all when absent), newest first. */
+export async function readHistory(store: RunStore, since?: string): Promise<RunSummary[]> {
+  return (await readIndexEntries(store, since)).map(runSummary);
 }
 
 const COLUMNS = [
@@ -97,22 +110,33 @@ export async function readRunReport(store: RunStore, runId: string): Promise<Aud
   const months = [...(await store.list('index/'))].reverse();
   for (const key of months) {
     const entry = (await readRunIndex(store, key)).runs.find((run) => run.runId === runId);
-    if (entry === undefined) continue;
-    const { value } = await store.read(entry.report);
-    if (value === undefined) {
-      throw new CheckpointGuardError(
-        'ERR_STORE_UNREADABLE',
-        `run store ${store.location}: ${entry.report} is listed in ${key} but missing`,
-      );
-    }
-    try {
-      return JSON.parse(value) as AuditReport;
-    } catch {
-      throw new CheckpointGuardError(
-        'ERR_STORE_UNREADABLE',
-        `run store ${store.location}: ${entry.report} is not valid JSON`,
-      );
-    }
+    if (entry !== undefined) return readIndexedReport(store, entry, key);
   }
   return undefined;
+}
+
+/**
+ * The report an index entry names (`index`: the month's index that lists it, for messages).
+ * Throws `ERR_STORE_UNREADABLE` when it is missing or not JSON.
+ */
+export async function readIndexedReport(
+  store: RunStore,
+  entry: RunIndexEntry,
+  index: string = indexKey(entry.startedAt),
+): Promise<AuditReport> {
+  const { value } = await store.read(entry.report);
+  if (value === undefined) {
+    throw new CheckpointGuardError(
+      'ERR_STORE_UNREADABLE',
+      `run store ${store.location}: ${entry.report} is listed in ${index} but missing`,
+    );
+  }
+  try {
+    return JSON.parse(value) as AuditReport;
+  } catch {
+    throw new CheckpointGuardError(
+      'ERR_STORE_UNREADABLE',
+      `run store ${store.location}: ${entry.report} is not valid JSON`,
+    );
+  }
 }

@@ -153,7 +153,7 @@ describe('history', () => {
 
   it.each([
     [['history'], '--state LOCATION is required'],
-    [['history', '--state', 'x', '--format', 'xml'], '--format must be text, json or csv'],
+    [['history', '--state', 'x', '--format', 'xml'], '--format must be text, json, csv or html'],
     [['history', '--state', 'x', '--since', 'yesterday'], '--since must be a date such as 2026-01-01'],
   ])('%j is refused with exit 2', async (argv, message) => {
     const result = await run(argv);
