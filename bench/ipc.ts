@@ -1,13 +1,14 @@
 /**
  * The benchmark's child processes and the messages it exchanges with them: the emulator
  * (bench/emulator-process.ts), alive for one workload or one run, and one fresh process per
- * measured audit (bench/audit-process.ts) or render (bench/render-process.ts). All run under
- * the tsx loader.
+ * measured audit (bench/audit-process.ts), render (bench/render-process.ts) or history read
+ * (bench/history-process.ts). All run under the tsx loader.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { AuditJob, AuditOutcome } from './audit-process.js';
 import type { EmulatorConfig, EmulatorMessage, EmulatorRequest } from './emulator-process.js';
+import type { HistoryJob, HistoryOutcome } from './history-process.js';
 import type { RenderJob, RenderOutcome } from './render-process.js';
 
 /** A child that does not finish in this time is killed and the benchmark fails. */
@@ -71,6 +72,11 @@ export function runAudit(job: AuditJob): Promise<AuditOutcome> {
 /** Renders a large report in a fresh process (its peak RSS its own) and returns what it measured. */
 export function runRender(job: RenderJob): Promise<RenderOutcome> {
   return runChild<RenderOutcome>('./render-process.ts', job, 'the render');
+}
+
+/** Reads and renders a store's history in a fresh process (its peak RSS its own) and returns what it measured. */
+export function runHistory(job: HistoryJob): Promise<HistoryOutcome> {
+  return runChild<HistoryOutcome>('./history-process.ts', job, 'the history read');
 }
 
 /** Forks `file` (relative to bench/) with `job` as its JSON argument, and returns its one message. */

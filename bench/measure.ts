@@ -12,12 +12,16 @@ export function progress(text: string): void {
   process.stderr.write(`bench: ${text}\n`);
 }
 
-/** One checkpoint-guard audit of `emulator` in a fresh process, at the concurrency the settings ask for. */
+/**
+ * One checkpoint-guard audit of `emulator` in a fresh process, at the concurrency the settings
+ * ask for; with `store`, a local folder it keeps its run store in (as `--state` does); with
+ * `discovery: false`, a policy that does not read the audit log for unlisted checkpoints.
+ */
 export function auditWithCheckpointGuard(
   settings: Settings,
   emulator: RunningEmulator,
   shape: WorkloadShape,
-  options: { readonly lookups?: true } = {},
+  options: { readonly lookups?: true; readonly store?: string; readonly discovery?: false } = {},
 ): Promise<AuditOutcome> {
   return runAudit({
     engine: 'checkpoint-guard',

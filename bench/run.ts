@@ -6,17 +6,21 @@
  * per-request latency and, for B to B4, a rate limit, seeds it, and runs each measured audit
  * in a fresh process (bench/audit-process.ts); A and B2 also time whole processes of
  * checkpoint-guard audit and of a script over the official SDK (bench/peer-comparison.ts).
+ * `store` times A's audit with a run store against without (bench/store-workload.ts).
  * `render` pushes a large report through the renderers in a process of its own
- * (bench/render-workload.ts). bench/ipc.ts drives the children. One table, measured in this
+ * (bench/render-workload.ts); `history` reads and renders 400 recorded runs
+ * (bench/history-workload.ts). bench/ipc.ts drives the children. One table, measured in this
  * run (bench/results-table.ts).
  *
  * Progress goes to stderr, the table to stdout. `--check` exits 1 when a target is missed.
  */
 import { cpus, loadavg, totalmem } from 'node:os';
+import { historyShape, workloadHistory } from './history-workload.js';
 import { workloadB2, workloadB3, workloadB4 } from './rate-limit-workloads.js';
 import { workloadRender } from './render-workload.js';
 import { type Row, renderTable, seconds } from './results-table.js';
 import { readSettings, type Settings, USAGE } from './settings.js';
+import { workloadStore } from './store-workload.js';
 import { pagesPerCheckpoint } from './workload-shape.js';
 import { coldStart, workloadA, workloadB, workloadC } from './workloads.js';
 
@@ -42,20 +46,23 @@ async function main(): Promise<number> {
   const loadAtStart = loadavg()[0] ?? 0;
   const rows: Row[] = [];
   if (settings.only.has('A')) rows.push(...(await workloadA(settings)));
+  if (settings.only.has('store')) rows.push(...(await workloadStore(settings)));
   if (settings.only.has('B')) rows.push(...(await workloadB(settings)));
   if (settings.only.has('B2')) rows.push(...(await workloadB2(settings)));
   if (settings.only.has('B3')) rows.push(...(await workloadB3(settings)));
   if (settings.only.has('B4')) rows.push(...(await workloadB4(settings)));
   if (settings.only.has('C')) rows.push(...(await workloadC(settings)));
   if (settings.only.has('render')) rows.push(...(await workloadRender(settings)));
+  if (settings.only.has('history')) rows.push(...(await workloadHistory(settings)));
   if (settings.only.has('cold')) rows.push(...coldStart(settings));
   const { shape, bucketShape, bigShape } = settings;
   process.stdout.write(
     [
       `checkpoint-guard benchmark, ${new Date(started).toISOString()}`,
       `${machine()}, load average ${loadAtStart.toFixed(2)} at start`,
-      `A, B: ${shape.checkpoints} checkpoints x ${shape.grants} grants (${pagesPerCheckpoint(shape)} pages each), ${settings.latencyMs} ms per request; B: ${settings.rate} requests/s (sliding window).`,
+      `A, store, B: ${shape.checkpoints} checkpoints x ${shape.grants} grants (${pagesPerCheckpoint(shape)} pages each), ${settings.latencyMs} ms per request; B: ${settings.rate} requests/s (sliding window).`,
       `B2-B4: ${bucketShape.checkpoints} checkpoints x ${bucketShape.grants} grants (${pagesPerCheckpoint(bucketShape)} pages each), ${settings.bucketLatencyMs} ms per request, a token bucket of ${settings.rate} requests/s. C: ${bigShape.checkpoints} x ${bigShape.grants} grants, no latency. render: ${settings.renderFindings} findings.`,
+      `history: ${settings.historyRuns} nightly runs of ${historyShape(settings).checkpoints} checkpoints x ${historyShape(settings).grants} grants.`,
       '',
       renderTable(rows),
       '',

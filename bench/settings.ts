@@ -4,14 +4,14 @@ import { DEFAULT_CONCURRENCY } from '../lambda/core/audit.js';
 import type { WorkloadShape } from './workload-shape.js';
 
 /** Every part `--only` can select, in the order they run. */
-export const PARTS = ['A', 'B', 'B2', 'B3', 'B4', 'C', 'render', 'cold'] as const;
+export const PARTS = ['A', 'store', 'B', 'B2', 'B3', 'B4', 'C', 'render', 'history', 'cold'] as const;
 export type Part = (typeof PARTS)[number];
 
 export const USAGE = `Usage: npm run bench -- [options]
 
-  --checkpoints N         workloads A and B: checkpoints (default 500)
-  --grants N              workloads A and B: grants per checkpoint (default 120)
-  --latency-ms MS         workloads A and B: emulator latency per request (default 25)
+  --checkpoints N         workloads A, store and B: checkpoints (default 500); history: a tenth
+  --grants N              workloads A, store, B and history: grants per checkpoint (default 120)
+  --latency-ms MS         workloads A, store and B: emulator latency per request (default 25)
   --rate N                workloads B, B2-B4: requests per second the emulator accepts (default 40)
   --concurrency N         checkpoint-guard's concurrency, and the SDK script's (default: ours, ${DEFAULT_CONCURRENCY})
   --bucket-checkpoints N  workloads B2-B4: checkpoints (default 160)
@@ -21,12 +21,17 @@ export const USAGE = `Usage: npm run bench -- [options]
   --c-checkpoints N       workload C: checkpoints (default 2000)
   --c-grants N            workload C: grants per checkpoint (default 500)
   --render-findings N     render: findings in the report (default 1000000)
+  --store-rounds N        store: audits of each side, taking turns; medians compared (default 3)
+  --history-runs N        history: nightly runs recorded in the store (default 400)
   --import-runs N         cold start: fresh processes timed (default 7)
   --only LIST             comma-separated subset of ${PARTS.join(',')} (default all)
   --check                 exit 1 when a target is missed
 
   A   no limit: our walk against the latency bound and a sequential walk; whole processes
       of checkpoint-guard audit and of a script over the official openai SDK, side by side
+  store  A's workload with a run store in a local folder (the state read, the run recorded)
+      against without, discovery off on both, same emulator, fresh processes taking turns,
+      medians of --store-rounds: the store adds <= 5 %
   B   a sliding one-second window (a second's worth at once, then 429s)
   B2  a token bucket, burst = rate, 429 with retry-after-ms of one token's interval, no
       rate headers; also whole processes of checkpoint-guard audit and the SDK script
@@ -35,6 +40,9 @@ export const USAGE = `Usage: npm run bench -- [options]
       three quarters (of requests / rate)
   C   a million grants at no latency: time and peak RSS
   render  a report of --render-findings findings through every renderer and size step
+  history  a store of --history-runs nightly runs, recorded through the recorder; then
+      readHistory and the text and JSON renderers in a fresh process: time, peak RSS, one
+      read per month, under 1 s; and checkpoint-guard history as a whole process
   cold    the bundled handler: size and import time
 `;
 
@@ -47,6 +55,8 @@ export interface Settings {
   readonly bucketLatencyMs: number;
   readonly bigShape: WorkloadShape;
   readonly renderFindings: number;
+  readonly storeRounds: number;
+  readonly historyRuns: number;
   readonly importRuns: number;
   readonly only: ReadonlySet<Part>;
   readonly check: boolean;
@@ -68,6 +78,8 @@ export function readSettings(argv: readonly string[]): Settings | undefined {
       'c-checkpoints': { type: 'string', default: '2000' },
       'c-grants': { type: 'string', default: '500' },
       'render-findings': { type: 'string', default: '1000000' },
+      'store-rounds': { type: 'string', default: '3' },
+      'history-runs': { type: 'string', default: '400' },
       'import-runs': { type: 'string', default: '7' },
       only: { type: 'string', default: PARTS.join(',') },
       check: { type: 'boolean', default: false },
@@ -105,6 +117,8 @@ export function readSettings(argv: readonly string[]): Settings | undefined {
       grants: integer('c-grants', values['c-grants'], 1),
     },
     renderFindings: integer('render-findings', values['render-findings'], 1),
+    storeRounds: integer('store-rounds', values['store-rounds'], 1),
+    historyRuns: integer('history-runs', values['history-runs'], 1),
     importRuns: integer('import-runs', values['import-runs'], 1),
     only,
     check: values.check,

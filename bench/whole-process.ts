@@ -4,7 +4,8 @@
  * the peer script over the official SDK (bench/sdk-peer.ts compiled to plain JavaScript the
  * same way, the SDK imported from node_modules as a user's script would). Neither pays for a
  * TypeScript loader. Both get the emulator's base URL and key, run with the benchmark's
- * policy and finding lookups off, and are judged on what they printed.
+ * policy and finding lookups off, and are judged on what they printed. `checkpoint-guard
+ * history` is timed the same way, over a run store the `history` workload recorded.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -128,6 +129,15 @@ export async function timeCheckpointGuardProcess(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** `checkpoint-guard history --state FOLDER --format FORMAT` in its own process: its time, and the bytes it printed. */
+export async function timeHistoryProcess(
+  folder: string,
+  format: 'text' | 'json',
+): Promise<{ readonly wallMs: number; readonly exitCode: number | null; readonly stdoutBytes: number }> {
+  const run = await timed([CLI, 'history', '--state', folder, '--format', format], childEnv({}));
+  return { wallMs: run.wallMs, exitCode: run.exitCode, stdoutBytes: Buffer.byteLength(run.stdout) };
 }
 
 /** The SDK script (bench/sdk-peer.ts) against `emulator`, in its own process. */

@@ -45,21 +45,26 @@ export function totalRequests(shape: WorkloadShape): number {
  * The policy file the audit runs with: report mode, the team projects allowed everywhere.
  * `lookups` switches the finding lookups (project names, who granted) that run after the
  * walk; the benchmark measures the walk with them off, and once with the policy's default.
+ * `discovery: false` turns off the reading of the audit log for unlisted checkpoints
+ * (`unlistedCheckpoints: ignore`), which is on by default.
  */
 export function workloadPolicy(
   shape: WorkloadShape,
   lookups: boolean,
+  options: { readonly discovery?: boolean } = {},
 ): {
   mode: 'report';
   allowedProjects: string[];
   checkpoints: string[];
   lookups?: { projectNames: boolean; grantedBy: boolean };
+  unlistedCheckpoints?: 'ignore';
 } {
   return {
     mode: 'report',
     allowedProjects: Array.from({ length: shape.grants - 1 }, (_, i) => teamProject(i)),
     checkpoints: Array.from({ length: shape.checkpoints }, (_, i) => checkpointId(i)),
     ...(lookups ? {} : { lookups: { projectNames: false, grantedBy: false } }),
+    ...(options.discovery === false ? { unlistedCheckpoints: 'ignore' as const } : {}),
   };
 }
 
