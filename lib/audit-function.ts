@@ -33,6 +33,7 @@ import { PROJECT_ROOT } from './project-root.js';
 
 const HANDLER_ENTRY = join(PROJECT_ROOT, 'lambda', 'handler.ts');
 const LAMBDA_CREDENTIALS_ENTRY = join(PROJECT_ROOT, 'lambda', 'adapters', 'lambda-credentials.ts');
+const NO_HTTP_CACHE_ENTRY = join(PROJECT_ROOT, 'lambda', 'adapters', 'openai', 'no-http-cache.ts');
 
 /**
  * Makes the bundle an ES module that can still load the CommonJS dependencies
@@ -53,8 +54,13 @@ const BUNDLE: SharedBundleOptions = {
   banner: ESM_REQUIRE_BANNER,
   // Lambda hands the role's credentials over in the environment: the SDK's default
   // credential chain (SSO, INI, IMDS, STS: ~100 KB) is replaced by an environment-only
-  // provider. See lambda/adapters/lambda-credentials.ts.
-  alias: { '@aws-sdk/credential-provider-node': LAMBDA_CREDENTIALS_ENTRY },
+  // provider. See lambda/adapters/lambda-credentials.ts. got's HTTP cache (cacheable-request,
+  // keyv, ...: ~37 KB), which no request of ours switches on, is left out the same way: see
+  // lambda/adapters/openai/no-http-cache.ts.
+  alias: {
+    '@aws-sdk/credential-provider-node': LAMBDA_CREDENTIALS_ENTRY,
+    'cacheable-request': NO_HTTP_CACHE_ENTRY,
+  },
   minify: true,
   sourcemap: true,
   sourcesContent: false,

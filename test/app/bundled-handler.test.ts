@@ -83,17 +83,20 @@ describe('the bundled handler', () => {
     expect(readdirSync(synthesized.assetDir).sort()).toEqual(['index.mjs', 'index.mjs.map', 'policy.json']);
   });
 
-  it('stays under its size budget of 850 KB (it is about 820 KB)', () => {
+  it('stays under its size budget of 830 KB (it is about 800 KB)', () => {
     // Over budget? `npx esbuild lambda/handler.ts --bundle --platform=node --format=esm --minify
-    // --metafile=meta.json` and `esbuild --analyze` name the culprit. A known one: zod imported
+    // --metafile=meta.json` and `esbuild --analyze` name the culprit. Known ones: zod imported
     // as `import { z } from 'zod'` keeps all of zod, locales included (+360 KB); the Lambda's
-    // modules write `import * as z from 'zod'`. The S3 client of the run store is 165 KB of it,
-    // 66 KB of which are the schemas of every S3 operation: their object literals have computed
-    // keys, which esbuild cannot prove free of side effects, so none is dropped (the SSM
-    // client's are kept the same way). The issue's bar, 700 KB or an import under 150 ms, is met
-    // by the import time: `npm run bench -- --only cold`. The Security Hub and EventBridge
-    // clients are not in it: they are bundled apart, only when on (bundled-integrations.test.ts).
-    expect(statSync(synthesized.handlerFile).size).toBeLessThan(850_000);
+    // modules write `import * as z from 'zod'`. got's HTTP cache (cacheable-request, keyv, ...:
+    // +37 KB) if the bundler's alias to lambda/adapters/openai/no-http-cache.ts is lost. The S3
+    // client of the run store is 165 KB of it, 66 KB of which are the schemas of every S3
+    // operation: their object literals have computed keys, which esbuild cannot prove free of
+    // side effects, so none is dropped (the SSM client's are kept the same way: 79 KB for one
+    // GetParameter). The issue's bar, 700 KB or an import under 150 ms, is the bench's to
+    // judge: `npm run bench -- --only cold` (docs/performance.md). The Security Hub and
+    // EventBridge clients are not in it: they are bundled apart, only when on
+    // (bundled-integrations.test.ts).
+    expect(statSync(synthesized.handlerFile).size).toBeLessThan(830_000);
   });
 
   it('reads the key from SSM, audits the bundled policy and publishes the summary to SNS', async () => {
