@@ -31,7 +31,7 @@ export interface AuditJob {
   readonly lookups?: boolean;
   /** A run store (a local folder), used as `checkpoint-guard audit --state` uses it; absent for none. */
   readonly store?: string;
-  /** `false`: the policy turns discovery off (`unlistedCheckpoints: ignore`). @default true */
+  /** `true`: discovery reads the audit log (`unlistedCheckpoints: report`). @default false, the walk alone */
   readonly discovery?: boolean;
 }
 
@@ -61,7 +61,7 @@ export interface AuditOutcome extends ReportFigures {
 }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as AuditJob;
-const policyFile = workloadPolicy(job.shape, job.lookups === true, { discovery: job.discovery !== false });
+const policyFile = workloadPolicy(job.shape, job.lookups === true, { discovery: job.discovery === true });
 let outcome: AuditOutcome;
 
 if (job.engine === 'sequential') {
