@@ -7,9 +7,9 @@
  *
  * The metric: the handler emits, through Powertools Metrics (EMF), one data point
  * `SuccessfulRuns = 1` (unit Count) per successful run, in namespace
- * `CheckpointGuard` with exactly one dimension, `service = checkpoint-guard`
- * (Powertools adds it from POWERTOOLS_SERVICE_NAME). A metric with any other
- * dimension set is a different metric to CloudWatch and would not reach the alarm.
+ * `CheckpointGuard` with exactly one dimension, `service` = the POWERTOOLS_SERVICE_NAME the
+ * stack sets (`checkpoint-guard` for the default deployment, one per deployment). A metric
+ * with any other dimension set is a different metric to CloudWatch and would not reach the alarm.
  */
 
 /** Environment variable names. */
@@ -45,7 +45,7 @@ export const NOTIFY_SETTINGS = ['always', 'findings-only', 'changes'] as const;
 
 export type NotifySetting = (typeof NOTIFY_SETTINGS)[number];
 
-/** `POWERTOOLS_SERVICE_NAME`, and the value of the `service` dimension of every metric. */
+/** The default `POWERTOOLS_SERVICE_NAME`, and `service` dimension of every metric: the default deployment's. */
 export const SERVICE_NAME = 'checkpoint-guard';
 
 /** `POWERTOOLS_METRICS_NAMESPACE`. */
@@ -57,13 +57,10 @@ export const METRICS_NAMESPACE = 'CheckpointGuard';
  */
 export const SUCCESSFUL_RUNS_METRIC = 'SuccessfulRuns';
 
-/** The dimensions of `SuccessfulRuns`, exactly. */
-export const SUCCESSFUL_RUNS_DIMENSIONS: Readonly<Record<string, string>> = { service: SERVICE_NAME };
-
 /**
  * Emitted once per run when an integration is on (Security Hub, EventBridge, chat): what could
  * not be delivered after retries (findings not imported, events not put, a chat message not
- * published). The stack alarms on any. Same namespace and dimensions as `SuccessfulRuns`.
+ * published). The stack alarms on any. Same namespace and dimension as `SuccessfulRuns`.
  */
 export const INTEGRATION_FAILURES_METRIC = 'IntegrationFailures';
 

@@ -45,7 +45,10 @@ export function loadBundledPolicy(policyFile: string, now: Date): LoadedPolicy |
  */
 export function createDeps(env: Readonly<Record<string, string | undefined>>): ScheduledAuditDeps {
   const settings = readHandlerSettings(env);
-  const logger = new Logger({ serviceName: SERVICE_NAME });
+  // The stack's service name (one per deployment), so that two deployments in one account and
+  // region emit two metrics and each dead-man's switch hears its own runs only.
+  const serviceName = env.POWERTOOLS_SERVICE_NAME || SERVICE_NAME;
+  const logger = new Logger({ serviceName });
   const policy = loadBundledPolicy(settings.policyFile, new Date());
   if (policy instanceof CheckpointGuardError)
     logger.error('the bundled policy is invalid', { error: policy.message });
@@ -81,7 +84,7 @@ export function createDeps(env: Readonly<Record<string, string | undefined>>): S
     store,
     logger,
     metrics: new Metrics({
-      serviceName: SERVICE_NAME,
+      serviceName,
       namespace: METRICS_NAMESPACE,
     }),
     now: Date.now,

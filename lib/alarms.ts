@@ -14,10 +14,10 @@ import type { Construct } from 'constructs';
 import {
   INTEGRATION_FAILURES_METRIC,
   METRICS_NAMESPACE,
-  SUCCESSFUL_RUNS_DIMENSIONS,
   SUCCESSFUL_RUNS_METRIC,
 } from '../lambda/contract.js';
 import { MAX_EVENT_AGE } from './audit-function.js';
+import type { ReservedConcurrency } from './reserved-concurrency.js';
 
 /** The alarms, all of which notify the topic. */
 export interface CheckpointGuardAlarms {
@@ -49,11 +49,17 @@ export interface AlarmsProps {
   readonly alarmNamePrefix: string;
   /** The dead-man's switch window, in hours. */
   readonly maxHoursWithoutSuccess: number;
+  /** The `service` dimension of the function's metrics (its `POWERTOOLS_SERVICE_NAME`). */
+  readonly serviceName: string;
+  /** What a throttle means: another run still going (1), or the account out of concurrency (`none`). */
+  readonly reservedConcurrency: ReservedConcurrency;
 }
 
 /** Adds the alarms to `scope` (ids `RunFailedAlarm`, `ThrottledAlarm`, ...). */
 export function addAlarms(scope: Construct, props: AlarmsProps): CheckpointGuardAlarms {
   const { alarmNamePrefix, maxHoursWithoutSuccess } = props;
+  // The one dimension the function's metrics carry (see lambda/contract.ts).
+  const dimensionsMap = { service: props.serviceName };
   const notify = [props.topic, ...(props.chatTopic !== undefined ? [props.chatTopic] : [])].map(
     (topic) => new SnsAction(topic),
   );
@@ -95,7 +101,7 @@ export function addAlarms(scope: Construct, props: AlarmsProps): CheckpointGuard
     }),
     throttled: alarm('ThrottledAlarm', {
       alarmName: `${alarmNamePrefix}throttled`,
-      alarmDescription: `checkpoint-guard: an invocation was throttled (reserved concurrency is 1: another run was still going). It waits up to ${MAX_EVENT_AGE.toHumanString()}, then lands in the failed-run queue.`,
+      alarmDescription: `checkpoint-guard: an invocation was throttled (${props.reservedConcurrency === 'none' ? "the account's unreserved concurrency was all in use" : 'reserved concurrency is 1: another run was still going'}). It waits up to ${MAX_EVENT_AGE.toHumanString()}, then lands in the failed-run queue.`,
       ...onAnyIn(props.function.metricThrottles({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM })),
     }),
     // Dead-man's switch. Hourly periods, all of the last N empty: "no successful run in N hours".
@@ -109,7 +115,7 @@ export function addAlarms(scope: Construct, props: AlarmsProps): CheckpointGuard
       metric: new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
         metricName: SUCCESSFUL_RUNS_METRIC,
-        dimensionsMap: { ...SUCCESSFUL_RUNS_DIMENSIONS },
+        dimensionsMap,
         statistic: cloudwatch.Stats.SUM,
         period: Duration.hours(1),
       }),
@@ -139,7 +145,7 @@ export function addAlarms(scope: Construct, props: AlarmsProps): CheckpointGuard
             new cloudwatch.Metric({
               namespace: METRICS_NAMESPACE,
               metricName: INTEGRATION_FAILURES_METRIC,
-              dimensionsMap: { ...SUCCESSFUL_RUNS_DIMENSIONS },
+              dimensionsMap,
               statistic: cloudwatch.Stats.SUM,
               period: fiveMinutes,
             }),

@@ -16,13 +16,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import {
-  BUNDLED_POLICY_FILE,
-  ENV,
-  METRICS_NAMESPACE,
-  type NotifySetting,
-  SERVICE_NAME,
-} from '../lambda/contract.js';
+import { BUNDLED_POLICY_FILE, ENV, METRICS_NAMESPACE, type NotifySetting } from '../lambda/contract.js';
 import {
   AWS_INTEGRATIONS_EXTERNAL,
   bundleAwsIntegrationsCommand,
@@ -30,6 +24,7 @@ import {
 } from './aws-integrations-bundle.js';
 import { type BundledPolicy, copyCommand, stagePolicy } from './bundled-policy.js';
 import { PROJECT_ROOT } from './project-root.js';
+import { type ReservedConcurrency, reservedConcurrencyProps } from './reserved-concurrency.js';
 
 const HANDLER_ENTRY = join(PROJECT_ROOT, 'lambda', 'handler.ts');
 const LAMBDA_CREDENTIALS_ENTRY = join(PROJECT_ROOT, 'lambda', 'adapters', 'lambda-credentials.ts');
@@ -93,6 +88,10 @@ export interface AuditFunctionProps {
   readonly runStoreBucket: s3.Bucket;
   /** Security Hub or EventBridge is on: their clients are bundled (in a file of their own). */
   readonly bundleAwsIntegrations: boolean;
+  /** `POWERTOOLS_SERVICE_NAME`: the `service` of the logs, and of the metrics the alarms watch. */
+  readonly serviceName: string;
+  /** 1: one run at a time; `none`: the account's unreserved pool. */
+  readonly reservedConcurrency: ReservedConcurrency;
 }
 
 export interface AuditFunction {
@@ -163,7 +162,7 @@ export function addAuditFunction(scope: Construct, props: AuditFunctionProps): A
     [ENV.reminderDays]: String(props.reminderDays),
     [ENV.stateBucket]: props.runStoreBucket.bucketName,
     ...(props.openAIBaseUrl !== undefined ? { [ENV.openAIBaseUrl]: props.openAIBaseUrl } : {}),
-    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+    POWERTOOLS_SERVICE_NAME: props.serviceName,
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     NODE_OPTIONS: '--enable-source-maps',
   };
@@ -181,8 +180,9 @@ export function addAuditFunction(scope: Construct, props: AuditFunctionProps): A
     timeout: props.timeout,
     role,
     logGroup,
-    // One run at a time: two overlapping runs could plan the same revocations twice.
-    reservedConcurrentExecutions: 1,
+    // One run at a time: two overlapping runs would each apply the revocation cap and each send
+    // a message. `none` gives that up for an account too small to reserve a slot (see the docs).
+    ...reservedConcurrencyProps(props.reservedConcurrency),
     // A failed run is not retried: the next scheduled run starts from a fresh listing,
     // and a retry of a half-finished enforcement is exactly what must not happen.
     retryAttempts: 0,

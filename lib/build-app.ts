@@ -8,8 +8,6 @@ import { CheckpointGuardStack } from './checkpoint-guard-stack.js';
 import { readDeploySettings } from './deploy-settings.js';
 import { PROJECT_ROOT } from './project-root.js';
 
-export const STACK_NAME = 'CheckpointGuard';
-
 export interface BuildAppOptions {
   /**
    * Directory a relative `policyFile` setting is resolved against.
@@ -24,13 +22,13 @@ export interface BuildAppOptions {
 }
 
 /**
- * Reads the deploy settings from `app`'s context, adds the stack and the
+ * Reads the deploy settings from `app`'s context, adds the stack (named `name`) and the
  * cdk-nag AwsSolutions checks. Throws `DeploySettingsError` or `PolicyError`
  * when the settings or the policy are invalid.
  */
 export function buildApp(app: App, options: BuildAppOptions = {}): CheckpointGuardStack {
-  const settings = readDeploySettings((key) => app.node.tryGetContext(key));
-  const stack = new CheckpointGuardStack(app, STACK_NAME, {
+  const settings = readDeploySettings(app.node.getAllContext());
+  const stack = new CheckpointGuardStack(app, settings.name, {
     settings,
     projectRoot: options.projectRoot ?? PROJECT_ROOT,
     ...(options.now !== undefined ? { now: options.now } : {}),

@@ -5,7 +5,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type { NotifySetting } from '../lambda/contract.js';
+import { type NotifySetting, SERVICE_NAME } from '../lambda/contract.js';
 import { CheckpointGuardError } from '../lambda/core/errors.js';
 import {
   DEFAULT_ADMIN_KEY_PARAMETER_NAME,
@@ -15,15 +15,20 @@ import {
   DEFAULT_REMINDER_DAYS,
   DEFAULT_REPORT_RETENTION_DAYS,
   distinctEmails,
-  emailAddressProblem,
   kmsKeyArnProblem,
   maxHoursWithoutSuccessProblem,
   reminderDaysProblem,
   reportRetentionDaysProblem,
   ssmParameterNameProblem,
 } from '../lambda/setting-rules.js';
+import { alertEmailProblem } from './alert-emails.js';
 import { deployedBaseUrlProblem } from './base-url.js';
 import type { BundledPolicy } from './bundled-policy.js';
+import {
+  DEFAULT_RESERVED_CONCURRENCY,
+  type ReservedConcurrency,
+  reservedConcurrencyProblem,
+} from './reserved-concurrency.js';
 import { DEFAULT_SCHEDULE, DEFAULT_WATCH_SCHEDULE, parseSchedule, WATCH_OFF } from './schedule.js';
 
 export interface CheckpointGuardProps {
@@ -162,6 +167,25 @@ export interface CheckpointGuardProps {
   readonly alarmNamePrefix?: string;
 
   /**
+   * The service name of the function's logs and metrics (`POWERTOOLS_SERVICE_NAME`, the
+   * `service` dimension the no-recent-success alarm watches) and the topics' display name.
+   * Two guards in one account and region need two: with one, each one's successful runs
+   * would keep the other's dead-man's switch quiet. Letters, digits, `-` and `_`.
+   * @default 'checkpoint-guard'
+   */
+  readonly serviceName?: string;
+
+  /**
+   * Reserved concurrency of the audit function and of the watch function: `1`, one run of
+   * each at a time; `'none'`, no reservation (the account's unreserved pool), for an account
+   * whose concurrency quota is too small to reserve any. With `'none'`, two runs may overlap:
+   * the run store's conditional writes keep the state whole, but each run applies its own
+   * revocation cap and sends its own message.
+   * @default 1
+   */
+  readonly reservedConcurrency?: ReservedConcurrency;
+
+  /**
    * Directory where the validated policy is written before the bundling hook
    * copies it into the bundle.
    * @default - `checkpoint-guard-policy` in the cloud assembly directory (cdk.out)
@@ -214,6 +238,8 @@ export function resolveCheckpointGuardProps(
     timeout: props.timeout ?? Duration.minutes(10),
     logRetention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
     alarmNamePrefix: props.alarmNamePrefix ?? `${stackName}-`,
+    serviceName: props.serviceName ?? SERVICE_NAME,
+    reservedConcurrency: props.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY,
     policyStagingDirectory: props.policyStagingDirectory,
   };
   validate(resolved);
@@ -252,8 +278,14 @@ function validate(props: Unchecked): void {
   const { adminKeyParameterName: name, adminKeyKmsKeyArn: keyArn, openAIBaseUrl: baseUrl } = props;
   check(`adminKeyParameterName "${name}"`, ssmParameterNameProblem(name));
   if (keyArn !== undefined) check(`adminKeyKmsKeyArn "${keyArn}"`, kmsKeyArnProblem(keyArn));
-  for (const email of props.alertEmails) check('alertEmails', emailAddressProblem(email));
+  for (const email of props.alertEmails) check('alertEmails', alertEmailProblem(email));
   if (baseUrl !== undefined) check('openAIBaseUrl', deployedBaseUrlProblem(baseUrl));
+  if (!/^[A-Za-z0-9_-]{1,95}$/.test(props.serviceName)) {
+    fail(
+      `serviceName "${props.serviceName}" must be 1 to 95 letters, digits, "-" or "_" (it is the topics' display name too)`,
+    );
+  }
+  check('reservedConcurrency', reservedConcurrencyProblem(props.reservedConcurrency));
   if (!Number.isInteger(props.memorySize) || props.memorySize < 128 || props.memorySize > 10_240) {
     fail(`memorySize ${props.memorySize} must be a whole number of MB from 128 to 10240`);
   }

@@ -1,8 +1,11 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { NO_ALERT_EMAILS_WARNING, NO_ALERT_EMAILS_WARNING_ID } from './alert-emails.js';
 import { BundledPolicy } from './bundled-policy.js';
 import { CheckpointGuard } from './checkpoint-guard.js';
-import type { DeploySettings } from './deploy-settings.js';
+import { type DeploySettings, DeploySettingsError } from './deploy-settings.js';
+import { serviceNameOf } from './deployment-name.js';
+import { examplePolicyProblem } from './example-policy.js';
 
 export interface CheckpointGuardStackProps extends StackProps {
   /** Validated deploy settings (see `readDeploySettings`). */
@@ -18,7 +21,12 @@ export interface CheckpointGuardStackProps extends StackProps {
 
 /**
  * The checkpoint-guard stack. Environment-agnostic: it synthesizes without AWS
- * credentials, and deploys to the account and region of the deploying profile.
+ * credentials, and deploys to the account and region of the deploying profile. Its id is
+ * `settings.name`, and so is its name: the alarms' names follow it, and its service name
+ * (`serviceNameOf`) keeps its metrics apart from another deployment's.
+ *
+ * Throws `DeploySettingsError` (`policyFile`) when the policy lists the example policy's
+ * placeholder checkpoints and `settings.allowExamplePolicy` is off.
  */
 export class CheckpointGuardStack extends Stack {
   readonly guard: CheckpointGuard;
@@ -30,8 +38,14 @@ export class CheckpointGuardStack extends Stack {
       ...stackProps,
     });
     const policy = BundledPolicy.fromFile(settings.policyFile, projectRoot, now ?? new Date());
+    const example = settings.allowExamplePolicy ? undefined : examplePolicyProblem(policy);
+    if (example !== undefined) throw new DeploySettingsError([{ path: 'policyFile', message: example }]);
+    if (settings.alertEmails.length === 0)
+      Annotations.of(this).addWarningV2(NO_ALERT_EMAILS_WARNING_ID, NO_ALERT_EMAILS_WARNING);
     this.guard = new CheckpointGuard(this, 'Guard', {
       policy,
+      serviceName: serviceNameOf(settings.name),
+      reservedConcurrency: settings.reservedConcurrency,
       schedule: settings.schedule,
       watchSchedule: settings.watchSchedule,
       adminKeyParameterName: settings.adminKeyParameterName,

@@ -60,7 +60,7 @@ export class CheckpointGuard extends Construct {
     const resolved = resolveCheckpointGuardProps(props, Stack.of(this).stackName);
     for (const warning of resolved.warnings) Annotations.of(this).addWarningV2(warning.id, warning.message);
 
-    const reports = addReportTopic(this, resolved.alertEmails);
+    const reports = addReportTopic(this, resolved.alertEmails, resolved.serviceName);
     this.topic = reports.topic;
     this.topicKey = reports.key;
     this.scheduleDeadLetterQueue = addDeadLetterQueue(this, 'ScheduleDeadLetterQueue');
@@ -86,7 +86,7 @@ export class CheckpointGuard extends Construct {
     allowRecordingRuns(this.runStoreBucket, audit.role);
     if (resolved.securityHub) allowImportingFindings(audit.role, this.function);
     if (resolved.eventBridge) allowPuttingFindingEvents(audit.role, this.function);
-    this.chatTopic = resolved.chatTopic ? addChatTopic(this, this.topicKey) : undefined;
+    this.chatTopic = resolved.chatTopic ? addChatTopic(this, this.topicKey, resolved.serviceName) : undefined;
     if (this.chatTopic !== undefined) {
       restrictChatPublishers(this.chatTopic, audit.role, resolved.alarmNamePrefix);
       this.function.addEnvironment(ENV.chatTopicArn, this.chatTopic.topicArn);
@@ -116,6 +116,7 @@ export class CheckpointGuard extends Construct {
         key: this.topicKey,
         timeout: resolved.timeout,
         memorySize: resolved.memorySize,
+        reservedConcurrency: resolved.reservedConcurrency,
         environment: audit.environment,
       });
     }

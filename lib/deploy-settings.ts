@@ -1,7 +1,8 @@
 /**
  * The operator's deploy settings: flat keys of cdk.json `context`, each
  * overridable with `npx cdk synth -c key=value`. Parsed once in the app; a wrong
- * value fails synth with a message naming the key.
+ * value, or a key that looks like a setting but is none (`polcyFile`), fails synth
+ * with a message naming the key.
  */
 import { z } from 'zod';
 import { NOTIFY_SETTINGS, type NotifySetting } from '../lambda/contract.js';
@@ -13,7 +14,6 @@ import {
   DEFAULT_NOTIFY,
   DEFAULT_REMINDER_DAYS,
   DEFAULT_REPORT_RETENTION_DAYS,
-  emailAddressProblem,
   kmsKeyArnProblem,
   MAX_HOURS_WITHOUT_SUCCESS_RULE,
   maxHoursWithoutSuccessProblem,
@@ -24,12 +24,22 @@ import {
   reportRetentionDaysProblem,
   ssmParameterNameProblem,
 } from '../lambda/setting-rules.js';
+import { alertEmailListProblem, alertEmailProblem } from './alert-emails.js';
 import { deployedBaseUrlProblem } from './base-url.js';
+import { closestNames } from './closest-names.js';
+import { DEFAULT_NAME, deploymentNameProblem } from './deployment-name.js';
+import {
+  DEFAULT_RESERVED_CONCURRENCY,
+  RESERVED_CONCURRENCY_RULE,
+  type ReservedConcurrency,
+} from './reserved-concurrency.js';
 import { DEFAULT_SCHEDULE, DEFAULT_WATCH_SCHEDULE, parseSchedule, WATCH_OFF } from './schedule.js';
 
 /** Context keys, as an operator writes them in cdk.json or after `-c`. */
 export const SETTING_KEYS = [
+  'name',
   'policyFile',
+  'allowExamplePolicy',
   'schedule',
   'watchSchedule',
   'adminKeyParameterName',
@@ -38,6 +48,7 @@ export const SETTING_KEYS = [
   'notify',
   'openAIBaseUrl',
   'maxHoursWithoutSuccess',
+  'reservedConcurrency',
   'reminderDays',
   'reportRetentionDays',
   'reportObjectLock',
@@ -52,8 +63,12 @@ export const DEFAULT_POLICY_FILE = 'policy.example.json';
 
 /** Validated deploy settings. */
 export interface DeploySettings {
+  /** The stack's name; the alarms' names and the service name of the logs and metrics follow it. */
+  readonly name: string;
   /** As written: relative to the directory of cdk.json, or absolute. */
   readonly policyFile: string;
+  /** Deploy a policy that lists the example policy's placeholder checkpoints all the same. */
+  readonly allowExamplePolicy: boolean;
   readonly schedule: string;
   /** The watch polls' schedule, or `off`. */
   readonly watchSchedule: string;
@@ -64,6 +79,8 @@ export interface DeploySettings {
   readonly notify: NotifySetting;
   readonly openAIBaseUrl: string | undefined;
   readonly maxHoursWithoutSuccess: number;
+  /** One run at a time (1), or the account's unreserved pool (`none`). */
+  readonly reservedConcurrency: ReservedConcurrency;
   readonly reminderDays: number;
   readonly reportRetentionDays: number;
   readonly reportObjectLock: boolean;
@@ -120,7 +137,13 @@ const onOff = () =>
   );
 
 const settingsSchema = z.object({
+  name: z
+    .string({ error: 'must be a string: the stack name' })
+    .trim()
+    .default(DEFAULT_NAME)
+    .superRefine(keeps(deploymentNameProblem)),
   policyFile: text('the policy file, relative to cdk.json').default(DEFAULT_POLICY_FILE),
+  allowExamplePolicy: onOff(),
   schedule: text('a cron(...) or rate(...) expression')
     .default(DEFAULT_SCHEDULE)
     .superRefine((expression, ctx) => {
@@ -146,15 +169,21 @@ const settingsSchema = z.object({
   alertEmails: z.preprocess(
     (value) => {
       const cleared = blankToUndefined(value);
-      if (typeof cleared === 'string') return cleared.split(',').map((email) => email.trim());
+      // A list written with semicolons stays whole, for the array's error to say so.
+      if (typeof cleared === 'string' && alertEmailListProblem(cleared) === undefined)
+        return cleared.split(',').map((email) => email.trim());
       return cleared;
     },
     z
       .array(
         z
           .string({ error: (issue) => `"${String(issue.input)}" is not an email address` })
-          .superRefine(keeps(emailAddressProblem)),
-        { error: 'must be a comma-separated list of email addresses' },
+          .superRefine(keeps(alertEmailProblem)),
+        {
+          error: (issue) =>
+            (typeof issue.input === 'string' ? alertEmailListProblem(issue.input) : undefined) ??
+            'must be a comma-separated list of email addresses',
+        },
       )
       .default([]),
   ),
@@ -167,6 +196,12 @@ const settingsSchema = z.object({
     MAX_HOURS_WITHOUT_SUCCESS_RULE,
     maxHoursWithoutSuccessProblem,
     DEFAULT_MAX_HOURS_WITHOUT_SUCCESS,
+  ),
+  reservedConcurrency: z.preprocess(
+    (value) => (value === '1' ? 1 : value),
+    z
+      .union([z.literal(1), z.literal('none')], { error: RESERVED_CONCURRENCY_RULE })
+      .default(DEFAULT_RESERVED_CONCURRENCY),
   ),
   reminderDays: wholeNumber(REMINDER_DAYS_RULE, reminderDaysProblem, DEFAULT_REMINDER_DAYS),
   reportRetentionDays: wholeNumber(
@@ -181,18 +216,48 @@ const settingsSchema = z.object({
 });
 
 /**
- * Reads and validates every setting through `context` (usually
- * `key => app.node.tryGetContext(key)`). Throws `DeploySettingsError` listing
- * every bad key at once.
+ * Whether a context key is the app's to check. Every key of the CDK's own holds a `@`, `:`,
+ * `/` or `-` (feature flags `@aws-cdk/...`, `aws:cdk:...` from the CLI, `cli-telemetry`,
+ * lookups cached as `availability-zones:account=...`); a key of letters, digits and `_`
+ * alone is a setting, or a misspelt one.
  */
-export function readDeploySettings(context: (key: SettingKey) => unknown): DeploySettings {
-  const raw = Object.fromEntries(SETTING_KEYS.map((key) => [key, context(key)]));
+export function looksLikeSetting(key: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9_]*$/.test(key);
+}
+
+const isSettingKey = (key: string): key is SettingKey => (SETTING_KEYS as readonly string[]).includes(key);
+
+/** An issue for each key of `keys` that looks like a setting but is none, with the one it may have meant. */
+function unknownKeyIssues(keys: readonly string[]): ConfigIssue[] {
+  return keys
+    .filter((key) => looksLikeSetting(key) && !isSettingKey(key))
+    .map((key) => {
+      const meant = closestNames(key, SETTING_KEYS).map((name) => `"${name}"`);
+      return {
+        path: key,
+        message:
+          meant.length > 0
+            ? `is not a setting: did you mean ${meant.join(' or ')}?`
+            : `is not a setting (the settings: ${SETTING_KEYS.join(', ')})`,
+      };
+    });
+}
+
+/**
+ * Reads and validates every setting of `context` (usually `app.node.getAllContext()`: cdk.json's
+ * context and the `-c` values). Throws `DeploySettingsError` listing every bad key at once, and
+ * every key that looks like a setting but is none.
+ */
+export function readDeploySettings(context: Readonly<Record<string, unknown>>): DeploySettings {
+  const raw = Object.fromEntries(SETTING_KEYS.map((key) => [key, context[key]]));
   const parsed = settingsSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new DeploySettingsError(
-      parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
-    );
-  }
+  const issues = [
+    ...unknownKeyIssues(Object.keys(context)),
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }))),
+  ];
+  if (!parsed.success || issues.length > 0) throw new DeploySettingsError(issues);
   const settings = parsed.data;
   return {
     ...settings,

@@ -19,10 +19,14 @@ export interface ReportTopic {
 }
 
 /**
- * Adds the key (`TopicKey`) and the topic (`Topic`) to `scope`, and subscribes
- * each of `alertEmails`.
+ * Adds the key (`TopicKey`) and the topic (`Topic`, shown as `serviceName` in e-mail) to
+ * `scope`, and subscribes each of `alertEmails`.
  */
-export function addReportTopic(scope: Construct, alertEmails: readonly string[]): ReportTopic {
+export function addReportTopic(
+  scope: Construct,
+  alertEmails: readonly string[],
+  serviceName: string,
+): ReportTopic {
   const key = new kms.Key(scope, 'TopicKey', {
     description: 'checkpoint-guard: encrypts the report and alarm topic, and the function log group',
     enableKeyRotation: true,
@@ -41,7 +45,7 @@ export function addReportTopic(scope: Construct, alertEmails: readonly string[])
     }),
   );
   const topic = new sns.Topic(scope, 'Topic', {
-    displayName: 'checkpoint-guard',
+    displayName: serviceName,
     masterKey: key,
     enforceSSL: true,
   });
@@ -127,9 +131,9 @@ function onlyTheFunctionAndAlarmsPublish(topic: sns.Topic, role: iam.Role, alarm
  * notification for Amazon Q Developer in chat applications, and the alarms. Nothing is
  * subscribed: a chat channel configuration subscribes itself when the topic is added to it.
  */
-export function addChatTopic(scope: Construct, key: kms.Key): sns.Topic {
+export function addChatTopic(scope: Construct, key: kms.Key, serviceName: string): sns.Topic {
   return new sns.Topic(scope, 'ChatTopic', {
-    displayName: 'checkpoint-guard chat',
+    displayName: `${serviceName} chat`,
     masterKey: key,
     enforceSSL: true,
   });

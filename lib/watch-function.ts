@@ -11,6 +11,8 @@
  * minutes and the nightly audit stays the source of truth. A watch poll and the nightly audit
  * may run at once: every write to the run store is conditional (a lost race re-reads and
  * merges), and a grant both try to revoke is revoked once (the second DELETE finds it gone).
+ * With `reservedConcurrency: none` neither function reserves a slot, so two polls may overlap
+ * too, under the same protections.
  */
 import { Annotations, Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -21,6 +23,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { type ReservedConcurrency, reservedConcurrencyProps } from './reserved-concurrency.js';
 
 /** The shortest event age Lambda and EventBridge accept: a tick older than this is no use. */
 const WATCH_TICK_MAX_AGE = Duration.minutes(1);
@@ -34,6 +37,8 @@ export interface WatchFunctionProps {
   readonly key: kms.IKey;
   readonly timeout: Duration;
   readonly memorySize: number;
+  /** 1: a slot of its own, so polls never overlap; `none`: the account's unreserved pool. */
+  readonly reservedConcurrency: ReservedConcurrency;
   readonly environment: Readonly<Record<string, string>>;
 }
 
@@ -66,7 +71,7 @@ export function addWatchFunction(scope: Construct, props: WatchFunctionProps): W
     timeout: props.timeout,
     role: props.role,
     logGroup,
-    reservedConcurrentExecutions: 1,
+    ...reservedConcurrencyProps(props.reservedConcurrency),
     retryAttempts: 0,
     maxEventAge: WATCH_TICK_MAX_AGE,
     environment: { ...props.environment },

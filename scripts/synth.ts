@@ -4,6 +4,11 @@
  * assembly, and hands back the template and, from `synthesizeApp`, the
  * function's bundle.
  *
+ * The tests and the benchmark deploy nothing: they synthesize with the example policy, and
+ * say so (`allowExamplePolicy: true`, which `allowExamplePolicy: false` in `context` takes
+ * back), as an operator trying the stack would; and they subscribe nobody, so the warning
+ * that nobody will be told is acknowledged.
+ *
  * A test of the template calls `synthesizeTemplate`, which skips bundling (esbuild,
  * as `cdk synth` skips it for a stack it was not asked for), so the asset hash is
  * that of a bundle never built. A test of the bundle calls `synthesizeApp`, which
@@ -21,8 +26,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { Annotations, App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { NO_ALERT_EMAILS_WARNING_ID } from '../lib/alert-emails.js';
 import { buildApp } from '../lib/build-app.js';
 import type { CheckpointGuardStack } from '../lib/checkpoint-guard-stack.js';
 import { PROJECT_ROOT } from '../lib/project-root.js';
@@ -107,11 +113,17 @@ function synthesize<T>(
       // No stack to bundle, as `cdk synth --exclusively` of another stack would say.
       context: {
         ...cdkJsonContext(),
+        allowExamplePolicy: true,
         ...options.context,
         ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
       },
     });
     const stack = buildApp(app, options.now !== undefined ? { now: options.now } : {});
+    // Nobody to tell either, unless `context` names someone.
+    Annotations.of(stack).acknowledgeWarning(
+      NO_ALERT_EMAILS_WARNING_ID,
+      'a synthesis for a test or the benchmark',
+    );
     const assembly = app.synth();
     const template = Template.fromJSON(assembly.getStackArtifact(stack.artifactId).template);
     return finish({

@@ -201,6 +201,26 @@ describe('a scheduled run', () => {
     });
     expect(emf.RunDuration).toEqual(expect.any(Number));
   });
+
+  it("emits them under the service name its stack sets, so each deployment's dead-man's switch hears its own runs", async () => {
+    const handler = await handlerFor(policy, { POWERTOOLS_SERVICE_NAME: 'checkpoint-guard-staging' });
+
+    await handler(scheduledEvent('event-8'), context());
+
+    const emf = logLines().find((line) => '_aws' in line) as Record<string, unknown>;
+    expect(emf).toMatchObject({ service: 'checkpoint-guard-staging', SuccessfulRuns: 1 });
+    expect(logLines().filter((line) => !('_aws' in line))).toEqual(
+      expect.arrayContaining([expect.objectContaining({ service: 'checkpoint-guard-staging' })]),
+    );
+  });
+
+  it('emits them under checkpoint-guard when no service name is set', async () => {
+    const handler = await handlerFor(policy);
+
+    await handler(scheduledEvent('event-9'), context());
+
+    expect(logLines().find((line) => '_aws' in line)).toMatchObject({ service: 'checkpoint-guard' });
+  });
 });
 
 describe('what may start a run', () => {

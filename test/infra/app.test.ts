@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
-import { STACK_NAME } from '../../lib/build-app.js';
+import { DEFAULT_NAME } from '../../lib/deployment-name.js';
 import { PROJECT_ROOT } from '../../lib/project-root.js';
 import { cdkJsonContext } from '../../scripts/synth.js';
 
@@ -40,8 +40,10 @@ it("writes the cloud assembly, past CDK's built-in CloudFormation rule check", (
   // rule check runs here, as in `cdk synth`, and only here (scripts/synth.ts skips it): a
   // template it rejects fails this process. The integrations are on, so that it checks every
   // resource the stack can have: turning them on only adds (test/infra/stack-integrations.test.ts).
+  // The example policy, asked for: nothing is deployed.
   const result = runApp({
     'aws:cdk:bundling-stacks': [],
+    allowExamplePolicy: true,
     securityHub: true,
     eventBridge: true,
     chatTopic: true,
@@ -49,16 +51,21 @@ it("writes the cloud assembly, past CDK's built-in CloudFormation rule check", (
 
   expect(result.status).toBe(0);
   const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8'));
-  expect(Object.keys(manifest.artifacts)).toContain(STACK_NAME);
-  expect(existsSync(join(outdir, `${STACK_NAME}.template.json`))).toBe(true);
+  expect(Object.keys(manifest.artifacts)).toContain(DEFAULT_NAME);
+  expect(existsSync(join(outdir, `${DEFAULT_NAME}.template.json`))).toBe(true);
 });
 
-it('prints a wrong setting as one message, without a stack trace, and exits 1', () => {
-  const result = runApp({ notify: 'sometimes' });
+it("prints wrong settings as one message, without a stack trace, and exits 1: among cdk.json's keys, only the misspelt one", () => {
+  const result = runApp({ notify: 'sometimes', polcyFile: 'policy.json' });
 
   expect(result.status).toBe(1);
   expect(result.stderr).toBe(
-    'invalid deploy settings (cdk.json "context", or -c key=value):\n  notify: must be "always", "findings-only" or "changes"\n',
+    [
+      'invalid deploy settings (cdk.json "context", or -c key=value):',
+      '  polcyFile: is not a setting: did you mean "policyFile"?',
+      '  notify: must be "always", "findings-only" or "changes"',
+      '',
+    ].join('\n'),
   );
   expect(existsSync(join(outdir, 'manifest.json'))).toBe(false);
 });

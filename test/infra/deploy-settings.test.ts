@@ -8,10 +8,12 @@ import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Subscription } from 'aws-cdk-lib/aws-sns';
 import type { IConstruct } from 'constructs';
-import { ENV } from '../../lambda/contract.js';
+import fc from 'fast-check';
+import { ENV, SERVICE_NAME } from '../../lambda/contract.js';
 import { CheckpointGuardError, PolicyError } from '../../lambda/core/errors.js';
 import { readHandlerSettings } from '../../lambda/handler-settings.js';
 import { ssmParameterNameProblem } from '../../lambda/setting-rules.js';
+import { NO_ALERT_EMAILS_WARNING } from '../../lib/alert-emails.js';
 import { buildApp } from '../../lib/build-app.js';
 import { BundledPolicy } from '../../lib/bundled-policy.js';
 import { CheckpointGuard } from '../../lib/checkpoint-guard.js';
@@ -20,9 +22,13 @@ import type { CheckpointGuardStack } from '../../lib/checkpoint-guard-stack.js';
 import {
   type DeploySettings,
   DeploySettingsError,
+  looksLikeSetting,
   readDeploySettings,
+  SETTING_KEYS,
   type SettingKey,
 } from '../../lib/deploy-settings.js';
+import { DEFAULT_NAME, serviceNameOf } from '../../lib/deployment-name.js';
+import { exampleCheckpointIds } from '../../lib/example-policy.js';
 import { PROJECT_ROOT } from '../../lib/project-root.js';
 import { parseSchedule } from '../../lib/schedule.js';
 import { cdkJsonContext } from '../../scripts/synth.js';
@@ -36,13 +42,13 @@ beforeAll(() => {
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function settingsFrom(context: Partial<Record<SettingKey, unknown>>): DeploySettings {
-  return readDeploySettings((key) => context[key]);
+  return readDeploySettings(context);
 }
 
 /** The error `readDeploySettings` throws for `context`; fails the test if it accepts it. */
-function rejection(context: Partial<Record<SettingKey, unknown>>): DeploySettingsError {
+function rejection(context: Readonly<Record<string, unknown>>): DeploySettingsError {
   try {
-    settingsFrom(context);
+    readDeploySettings(context);
   } catch (error) {
     if (error instanceof DeploySettingsError) return error;
     throw error;
@@ -52,13 +58,21 @@ function rejection(context: Partial<Record<SettingKey, unknown>>): DeploySetting
 
 /**
  * Builds the app from cdk.json plus `context` without bundling the function
- * (`aws:cdk:bundling-stacks: []`, as `cdk synth --exclusively` of another stack would).
+ * (`aws:cdk:bundling-stacks: []`, as `cdk synth --exclusively` of another stack would): a
+ * deployment that tells someone, of the example policy unless `context` names another, and
+ * saying so (`allowExamplePolicy`).
  */
 function build(context: Record<string, unknown>): { app: App; stack: CheckpointGuardStack } {
   const app = new App({
     outdir: join(scratch, `out-${Math.random().toString(36).slice(2)}`),
     autoSynth: false,
-    context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], ...context },
+    context: {
+      ...cdkJsonContext(),
+      'aws:cdk:bundling-stacks': [],
+      allowExamplePolicy: true,
+      alertEmails: 'secops@example.com',
+      ...context,
+    },
   });
   return { app, stack: buildApp(app, { now: NOW }) };
 }
@@ -97,7 +111,9 @@ const VALID_POLICY = {
 describe('readDeploySettings', () => {
   it('gives the documented defaults when nothing is set', () => {
     expect(settingsFrom({})).toEqual({
+      name: 'CheckpointGuard',
       policyFile: 'policy.example.json',
+      allowExamplePolicy: false,
       schedule: 'cron(0 3 * * ? *)',
       watchSchedule: 'rate(5 minutes)',
       adminKeyParameterName: '/checkpoint-guard/openai-admin-key',
@@ -106,6 +122,7 @@ describe('readDeploySettings', () => {
       notify: 'always',
       openAIBaseUrl: undefined,
       maxHoursWithoutSuccess: 26,
+      reservedConcurrency: 1,
       reminderDays: 7,
       reportRetentionDays: 400,
       reportObjectLock: false,
@@ -116,9 +133,11 @@ describe('readDeploySettings', () => {
   });
 
   it('reads cdk.json as shipped to the same defaults', () => {
-    const context = cdkJsonContext();
+    expect(readDeploySettings(cdkJsonContext())).toEqual(settingsFrom({}));
+  });
 
-    expect(readDeploySettings((key) => context[key])).toEqual(settingsFrom({}));
+  it('finds every setting in cdk.json, so that the file shows each with its default', () => {
+    expect(SETTING_KEYS.filter((key) => !(key in cdkJsonContext()))).toEqual([]);
   });
 
   it('treats an empty -c value as unset for optional settings', () => {
@@ -175,6 +194,24 @@ describe('readDeploySettings', () => {
     });
   });
 
+  it('reads a name, from which the service name of the logs and metrics follows', () => {
+    const { name } = settingsFrom({ name: 'CheckpointGuardStaging' });
+
+    expect(name).toBe('CheckpointGuardStaging');
+    expect(serviceNameOf(name)).toBe('checkpoint-guard-staging');
+  });
+
+  it('reads reservedConcurrency 1 or none, from -c text or a cdk.json number', () => {
+    expect(settingsFrom({ reservedConcurrency: 'none' }).reservedConcurrency).toBe('none');
+    expect(settingsFrom({ reservedConcurrency: '1' }).reservedConcurrency).toBe(1);
+    expect(settingsFrom({ reservedConcurrency: 1 }).reservedConcurrency).toBe(1);
+  });
+
+  it('reads allowExamplePolicy, from -c text or a cdk.json boolean', () => {
+    expect(settingsFrom({ allowExamplePolicy: 'true' }).allowExamplePolicy).toBe(true);
+    expect(settingsFrom({ allowExamplePolicy: false }).allowExamplePolicy).toBe(false);
+  });
+
   it.each<[string, Partial<Record<SettingKey, unknown>>, string, RegExp]>([
     [
       'a schedule that is no expression',
@@ -213,6 +250,35 @@ describe('readDeploySettings', () => {
       { alertEmails: 'ops@example.com,not-an-email' },
       'alertEmails[1]',
       /"not-an-email" is not an email address/,
+    ],
+    [
+      'addresses separated by semicolons, showing them with commas',
+      { alertEmails: 'ops@example.com; security@example.com;' },
+      'alertEmails',
+      /^separate the addresses with commas, not semicolons \(";"\): ops@example\.com,security@example\.com$/,
+    ],
+    [
+      'a cdk.json list holding two addresses in one entry, with a semicolon',
+      { alertEmails: ['ops@example.com;security@example.com'] },
+      'alertEmails[0]',
+      /^"ops@example\.com;security@example\.com" holds a semicolon/,
+    ],
+    ['a name in kebab-case', { name: 'checkpoint-guard-staging' }, 'name', /starting with a capital letter/],
+    ['a name longer than 48 characters', { name: `Guard${'x'.repeat(44)}` }, 'name', /at most 48 characters/],
+    ['an empty name', { name: '' }, 'name', /^must be letters and digits, .*\(got ""\)$/],
+    [
+      'two reserved slots',
+      { reservedConcurrency: 2 },
+      'reservedConcurrency',
+      /more than 1 would only let runs overlap/,
+    ],
+    ['no slot at all', { reservedConcurrency: '0' }, 'reservedConcurrency', /must be 1 .* or none/],
+    ['unlimited concurrency', { reservedConcurrency: 'unlimited' }, 'reservedConcurrency', /or none/],
+    [
+      'an example opt-in that is not a boolean',
+      { allowExamplePolicy: 'yes' },
+      'allowExamplePolicy',
+      /true or false/,
     ],
     ['an unknown notify value', { notify: 'never' }, 'notify', /"always", "findings-only" or "changes"/],
     ['a reminder of zero days', { reminderDays: '0' }, 'reminderDays', /from 1 to 365/],
@@ -267,10 +333,112 @@ describe('readDeploySettings', () => {
     expect(error.code).toBe('ERR_CONFIG');
   });
 
-  it('reports every bad key at once', () => {
-    const error = rejection({ schedule: 'daily', notify: 'never', alertEmails: 'x' });
+  it('reports every bad key at once, a misspelt one first', () => {
+    const error = rejection({ schedule: 'daily', notify: 'never', alertEmails: 'x', notfy: 'changes' });
 
-    expect(error.issues.map((issue) => issue.path)).toEqual(['schedule', 'alertEmails[0]', 'notify']);
+    expect(error.issues.map((issue) => issue.path)).toEqual([
+      'notfy',
+      'schedule',
+      'alertEmails[0]',
+      'notify',
+    ]);
+  });
+});
+
+describe('context keys', () => {
+  it('refuses a misspelt setting instead of deploying the default, naming the setting it looks like', () => {
+    const error = rejection({ polcyFile: 'policy.json' });
+
+    expect(error.issues).toEqual([
+      { path: 'polcyFile', message: 'is not a setting: did you mean "policyFile"?' },
+    ]);
+    expect(error.message).toBe(
+      'invalid deploy settings (cdk.json "context", or -c key=value):\n  polcyFile: is not a setting: did you mean "policyFile"?',
+    );
+  });
+
+  it.each([
+    ['alertEmail', 'alertEmails'],
+    ['alertemails', 'alertEmails'],
+    ['PolicyFile', 'policyFile'],
+    ['policy_file', 'policyFile'],
+    ['shedule', 'schedule'],
+    ['maxRevocationsPerRun', undefined],
+    ['stackName', 'name'],
+    ['emails', 'alertEmails'],
+    ['concurrency', 'reservedConcurrency'],
+    ['reserveConcurrency', 'reservedConcurrency'],
+    ['securityhub', 'securityHub'],
+  ])('%s is not a setting: did you mean %s?', (key, meant) => {
+    const [issue] = rejection({ [key]: 'x' }).issues;
+
+    expect(issue?.path).toBe(key);
+    expect(issue?.message).toBe(
+      meant === undefined
+        ? `is not a setting (the settings: ${SETTING_KEYS.join(', ')})`
+        : `is not a setting: did you mean "${meant}"?`,
+    );
+  });
+
+  it.each([
+    '@aws-cdk/core:newStyleStackSynthesis',
+    '@aws-cdk/aws-lambda:recognizeLayerVersion',
+    'cli-telemetry',
+    'acknowledged-issue-numbers',
+    'aws:cdk:enable-path-metadata',
+    'aws:cdk:enable-asset-metadata',
+    'aws:cdk:version-reporting',
+    'aws:cdk:bundling-stacks',
+    'availability-zones:account=123456789012:region=eu-west-1',
+    'hosted-zone:account=123456789012:domainName=example.com:region=eu-west-1',
+  ])("leaves the CDK's own %s alone", (key) => {
+    expect(looksLikeSetting(key)).toBe(false);
+    expect(() => readDeploySettings({ [key]: 'anything' })).not.toThrow();
+  });
+
+  it("accepts every key of the repository's cdk.json: its settings, and the CDK's keys it leaves alone", () => {
+    const keys = Object.keys(cdkJsonContext());
+
+    expect(
+      keys.filter((key) => looksLikeSetting(key) && !(SETTING_KEYS as readonly string[]).includes(key)),
+    ).toEqual([]);
+    expect(keys.filter((key) => !looksLikeSetting(key))).toEqual(
+      expect.arrayContaining(['cli-telemetry', '@aws-cdk/core:checkSecretUsage']),
+    );
+    expect(() => readDeploySettings(cdkJsonContext())).not.toThrow();
+  });
+
+  it('takes every setting for one that looks like a setting', () => {
+    expect(SETTING_KEYS.filter((key) => !looksLikeSetting(key))).toEqual([]);
+  });
+});
+
+describe('the deployment name', () => {
+  it('gives the default deployment the service name its metrics have always had', () => {
+    expect(serviceNameOf(DEFAULT_NAME)).toBe(SERVICE_NAME);
+  });
+
+  it.each([
+    ['CheckpointGuardStaging', 'checkpoint-guard-staging'],
+    ['Guard2', 'guard2'],
+    ['ABTest', 'a-b-test'],
+    ['X', 'x'],
+  ])('%s has the service name %s', (name, service) => {
+    expect(serviceNameOf(name)).toBe(service);
+  });
+
+  it('gives two names two service names: the kebab-case can be read back', () => {
+    const readBack = (service: string) =>
+      service
+        .split('-')
+        .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+        .join('');
+    fc.assert(
+      fc.property(fc.stringMatching(/^[A-Z][A-Za-z0-9]{0,47}$/), (name) => {
+        expect(settingsFrom({ name }).name).toBe(name);
+        expect(readBack(serviceNameOf(name))).toBe(name);
+      }),
+    );
   });
 });
 
@@ -350,6 +518,63 @@ describe('synth-time validation', () => {
     expect(error.message).toMatch(
       /^invalid deploy settings \(cdk\.json "context", or -c key=value\):\n {2}schedule: /,
     );
+  });
+
+  it('refuses the example policy as shipped, saying what to do instead', () => {
+    const error = buildError({ allowExamplePolicy: false });
+
+    expect(error).toBeInstanceOf(DeploySettingsError);
+    expect((error as DeploySettingsError).issues).toEqual([
+      {
+        path: 'policyFile',
+        message: expect.stringMatching(
+          /^policy\.example\.json lists the example policy's placeholder checkpoints \(ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd and 2 more\), which no organization has: .* -c policyFile=<your copy>; or, .* add -c allowExamplePolicy=true\.$/,
+        ),
+      },
+    ]);
+  });
+
+  it('refuses a copy of the example that still lists one of its placeholders, naming it', () => {
+    const [placeholder] = exampleCheckpointIds();
+    const copy = writePolicy('copied.json', {
+      ...VALID_POLICY,
+      checkpoints: [...VALID_POLICY.checkpoints, placeholder],
+    });
+
+    const error = buildError({ policyFile: copy, allowExamplePolicy: false });
+
+    expect(error.message).toContain(
+      `copied.json lists the example policy's placeholder checkpoints (${placeholder}),`,
+    );
+  });
+
+  it('deploys the example policy when asked to', () => {
+    expect(() => build({ policyFile: 'policy.example.json', allowExamplePolicy: 'true' })).not.toThrow();
+  });
+
+  it('deploys a policy of your own without being asked', () => {
+    const own = writePolicy('own.json', VALID_POLICY);
+
+    expect(() => build({ policyFile: own, allowExamplePolicy: false })).not.toThrow();
+  });
+
+  it('takes the placeholders from the example file itself: the three checkpoints it lists', () => {
+    expect([...exampleCheckpointIds()]).toEqual([
+      'ft:gpt-4o-mini-2024-07-18:org:weather:B7R9VjQd',
+      'ft:gpt-4o-2024-08-06:org:support:Q1w2E3r4',
+      'ft:gpt-4.1-mini-2025-04-14:org:legal:Zx81LmQa',
+    ]);
+  });
+
+  it('warns that nobody will be told when alertEmails is empty', () => {
+    const { stack } = build({ alertEmails: '' });
+
+    expect(warningsOf(stack)).toEqual([expect.stringContaining(NO_ALERT_EMAILS_WARNING)]);
+  });
+
+  it('names the stack after the name setting', () => {
+    expect(build({ name: 'CheckpointGuardStaging' }).stack.stackName).toBe('CheckpointGuardStaging');
+    expect(build({}).stack.stackName).toBe(DEFAULT_NAME);
   });
 
   it.each([
@@ -456,6 +681,21 @@ describe('CheckpointGuard props', () => {
       'reports kept a fraction of a day',
       { reportRetentionDays: 0.5 },
       /reportRetentionDays 0.5: .*whole number/,
+    ],
+    [
+      'two addresses in one, with a semicolon',
+      { alertEmails: ['ops@example.com;sec@example.com'] },
+      /alertEmails: "ops@example\.com;sec@example\.com" holds a semicolon/,
+    ],
+    [
+      'a service name with a space',
+      { serviceName: 'checkpoint guard' },
+      /serviceName "checkpoint guard" must be/,
+    ],
+    [
+      'two reserved slots',
+      { reservedConcurrency: 2 as unknown as 1 },
+      /reservedConcurrency: must be 1 .* or none .*\(got 2\)/,
     ],
   ])('refuses %s', (_name, props, message) => {
     expect(() => construct(props)).toThrow(message);
