@@ -235,6 +235,75 @@ describe('GET /organization/audit_logs', () => {
     expect(second.has_more).toBe(false);
   });
 
+  it.each([
+    ['gt', '&effective_at[gt]=102', [105, 104, 103]],
+    ['gte', '&effective_at[gte]=102', [105, 104, 103, 102]],
+    ['lt', '&effective_at[lt]=102', [101, 100]],
+    ['lte', '&effective_at[lte]=102', [102, 101, 100]],
+    ['gte and lt', '&effective_at[gte]=101&effective_at[lt]=104', [103, 102, 101]],
+    ['gt and lte, one second', '&effective_at[gt]=102&effective_at[lte]=103', [103]],
+    ['an empty range', '&effective_at[gt]=103&effective_at[lt]=104', []],
+    ['a range past the log', '&effective_at[gte]=200', []],
+  ])('filters by effective_at[%s]', async (_name, range, expected) => {
+    ['proj_a', 'proj_b', 'proj_c', 'proj_d', 'proj_e', 'proj_f'].forEach((project, i) => {
+      emulator.grant(CHECKPOINT, [project], { createdAt: 100 + i });
+    });
+
+    const { body } = await get(`/organization/audit_logs?event_types[]=${CREATED}${range}`);
+
+    expect((body as AuditLogListObject).data.map((e) => e.effective_at)).toEqual(expected);
+  });
+
+  it('pages through a time range with after, and stops at its end', async () => {
+    for (let second = 100; second < 110; second++) {
+      emulator.grant(CHECKPOINT, ['proj_a', 'proj_b'], { createdAt: second });
+    }
+    const range = '&effective_at[gte]=103&effective_at[lte]=106&limit=3';
+
+    const pages: AuditLogListObject[] = [];
+    let after = '';
+    do {
+      const page = (await get(`/organization/audit_logs?event_types[]=${CREATED}${range}${after}`))
+        .body as AuditLogListObject;
+      pages.push(page);
+      after = `&after=${page.last_id}`;
+    } while (pages.at(-1)?.has_more === true);
+
+    expect(pages.map((page) => page.data.map((e) => e.effective_at))).toEqual([
+      [106, 106, 105],
+      [105, 104, 104],
+      [103, 103],
+    ]);
+  });
+
+  it('refuses an after cursor that its filters do not list, as an unknown one', async () => {
+    const [old] = emulator.grant(CHECKPOINT, ['proj_a'], { createdAt: 100 });
+    emulator.grant(CHECKPOINT, ['proj_b'], { createdAt: 200 });
+    const oldEntry = emulator.auditLogs.find((entry) => entry.effective_at === 100);
+
+    const outside = await get(`/organization/audit_logs?effective_at[gte]=150&after=${oldEntry?.id}`);
+    const unknown = await get('/organization/audit_logs?after=audit_log-nowhere');
+
+    expect(old).toBeDefined();
+    expect(outside.status).toBe(400);
+    expect((outside.body as { error: { param: string } }).error.param).toBe('after');
+    expect(unknown.status).toBe(400);
+  });
+
+  it('lists an entry only once the audit-log delay has passed since the change', async () => {
+    let now = 1_000_000;
+    await start({ clock: () => now });
+    emulator.setAuditLogDelay(5_000);
+    emulator.grant(CHECKPOINT, ['proj_a']);
+
+    const early = (await get('/organization/audit_logs')).body as AuditLogListObject;
+    now += 5_000;
+    const late = (await get('/organization/audit_logs')).body as AuditLogListObject;
+
+    expect(early.data).toEqual([]);
+    expect(late.data).toHaveLength(1);
+  });
+
   it('refuses a limit above 100', async () => {
     const { status, body } = await get('/organization/audit_logs?limit=101');
 

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import {
   maskApiKey,
@@ -454,6 +455,28 @@ describe('request log', () => {
     await call('GET', '/nowhere');
 
     expect(emulator.counters).toEqual({ totalRequests: 2, rateLimited: 0 });
+  });
+
+  it('counts the bytes it sends, status lines and headers included, as the client reads them', async () => {
+    emulator.grant(CHECKPOINT, ['proj_a', 'proj_b']);
+    const url = new URL(emulator.baseUrl);
+
+    const received = await new Promise<number>((resolve, reject) => {
+      let bytes = 0;
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.end(
+          `GET ${url.pathname}${PERMISSIONS_PATH} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${emulator.adminKey}\r\nConnection: close\r\n\r\n`,
+        );
+      });
+      socket.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
+      socket.on('close', () => resolve(bytes));
+      socket.on('error', reject);
+    });
+
+    expect(received).toBeGreaterThan(0);
+    expect(emulator.bytesSent).toBe(received);
   });
 });
 

@@ -168,13 +168,17 @@ function listAuditLogs(state: OrganizationState, { query }: OperationRequest): O
   if (typeof limit !== 'number') return limit;
   const effectiveAt = parseEffectiveAt(query);
   if ('status' in effectiveAt) return effectiveAt;
-  const listed = state.auditLogs({
-    types: query.getAll('event_types[]'),
-    resourceIds: new Set(query.getAll('resource_ids[]')),
-    effectiveAt,
-  });
-  const result = pageAfter(listed, query.get('after'), limit);
-  if ('status' in result) return result;
+  const after = query.get('after');
+  const result = state.auditLogPage(
+    {
+      types: query.getAll('event_types[]'),
+      resourceIds: new Set(query.getAll('resource_ids[]')),
+      effectiveAt,
+    },
+    after,
+    limit,
+  );
+  if (!result) return unknownCursor('object', after);
   return { list: listOf(result.page, result.hasMore) };
 }
 

@@ -10,7 +10,7 @@
  * 6. the operation runs.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { bearerKey, DEFAULT_EMULATOR_ADMIN_KEY, rejectKey } from './auth.js';
 import {
   breakPagination,
@@ -117,6 +117,11 @@ export interface OpenAIEmulator {
   /** Requests received since start (or since `clearRequests`), oldest first, up to `requestLogLimit`. */
   readonly requests: readonly RecordedRequest[];
   readonly counters: EmulatorCounters;
+  /**
+   * Bytes written to clients since start (status lines, headers and bodies, as sent on the
+   * sockets): what the clients read, for the benchmark's cost of a request.
+   */
+  readonly bytesSent: number;
 
   /** Creates a checkpoint with no permissions; does nothing if it exists. */
   addCheckpoint(checkpointId: string): void;
@@ -196,6 +201,9 @@ class Emulator implements OpenAIEmulator {
   #requests: MutableRecord[] = [];
   #totalRequests = 0;
   #rateLimited = 0;
+  /** Open connections, whose bytes written still grow, and the bytes of those closed. */
+  readonly #sockets = new Set<Socket>();
+  #closedSocketBytes = 0;
   #port = 0;
   #host = '127.0.0.1';
 
@@ -223,6 +231,13 @@ class Emulator implements OpenAIEmulator {
         }
       });
     });
+    this.#server.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => {
+        this.#sockets.delete(socket);
+        this.#closedSocketBytes += socket.bytesWritten;
+      });
+    });
   }
 
   get baseUrl(): string {
@@ -240,6 +255,12 @@ class Emulator implements OpenAIEmulator {
 
   get counters(): EmulatorCounters {
     return { totalRequests: this.#totalRequests, rateLimited: this.#rateLimited };
+  }
+
+  get bytesSent(): number {
+    let open = 0;
+    for (const socket of this.#sockets) open += socket.bytesWritten;
+    return this.#closedSocketBytes + open;
   }
 
   listen(port: number, host: string): Promise<void> {

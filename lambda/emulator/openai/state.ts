@@ -99,8 +99,8 @@ export class OrganizationState {
   readonly #checkpoints = new Map<string, CheckpointState>();
   readonly #projects = new Map<string, StoredProject>();
   readonly #auditLogs: StoredAuditLog[] = [];
-  /** `#auditLogs` newest first, sorted once per change rather than once per request. */
-  #auditLogsNewestFirst: StoredAuditLog[] | undefined;
+  /** `#auditLogs` in listing order, built once per change rather than once per request. */
+  #auditLogListing: AuditLogListing | undefined;
   #auditLogging: boolean;
   /** Milliseconds between a change and its audit-log entry being listed. */
   #auditLogDelayMs = 0;
@@ -251,22 +251,68 @@ export class OrganizationState {
 
   /** Audit log entries in listing order: newest first. */
   auditLogs(filter: AuditLogFilter = {}): AuditLogObject[] {
+    const listed = this.#listedAuditLog(filter);
+    return this.#auditLogOrder()
+      .newestFirst.filter(listed)
+      .map((stored) => stored.entry);
+  }
+
+  /**
+   * Up to `limit` of the entries `auditLogs(filter)` lists, strictly past the one with id
+   * `after`, and whether more follow; `undefined` when `after` names no entry of that listing.
+   * A page costs its own length plus the entries the filter skips between its ends, not the
+   * length of the log: the time range is found by binary search, `after` by its position.
+   */
+  auditLogPage(
+    filter: AuditLogFilter,
+    after: string | null,
+    limit: number,
+  ): { readonly page: AuditLogObject[]; readonly hasMore: boolean } | undefined {
+    const { newestFirst, positions } = this.#auditLogOrder();
+    const listed = this.#listedAuditLog(filter);
+    const range = filter.effectiveAt ?? {};
+    // Newest first: no entry before `start` or from `end` on can pass the range (the filter
+    // still decides the bounds' own seconds, where `gt` and `lt` exclude).
+    let start = countNewer(newestFirst, upperBound(range), false);
+    const end = countNewer(newestFirst, lowerBound(range), true);
+    if (after !== null) {
+      const position = positions.get(after);
+      const cursor = position === undefined ? undefined : newestFirst[position];
+      if (position === undefined || cursor === undefined || !listed(cursor)) return undefined;
+      start = Math.max(start, position + 1);
+    }
+    const page: AuditLogObject[] = [];
+    for (let index = start; index < end; index++) {
+      const stored = newestFirst[index] as StoredAuditLog;
+      if (!listed(stored)) continue;
+      if (page.length === limit) return { page, hasMore: true };
+      page.push(stored.entry);
+    }
+    return { page, hasMore: false };
+  }
+
+  /** Whether an entry is listed now under `filter`. */
+  #listedAuditLog(filter: AuditLogFilter): (stored: StoredAuditLog) => boolean {
     const types = filter.types ?? [];
     const resourceIds = filter.resourceIds ?? new Set();
     const range = filter.effectiveAt ?? {};
     const now = this.#clock();
-    this.#auditLogsNewestFirst ??= [...this.#auditLogs].sort(
-      (a, b) => b.entry.effective_at - a.entry.effective_at || b.seq - a.seq,
-    );
-    return this.#auditLogsNewestFirst
-      .filter(
-        (stored) =>
-          stored.visibleFrom <= now &&
-          (types.length === 0 || types.includes(stored.entry.type)) &&
-          (resourceIds.size === 0 || resourceIds.has(stored.resourceId)) &&
-          inRange(stored.entry.effective_at, range),
-      )
-      .map((stored) => stored.entry);
+    return (stored) =>
+      stored.visibleFrom <= now &&
+      (types.length === 0 || types.includes(stored.entry.type)) &&
+      (resourceIds.size === 0 || resourceIds.has(stored.resourceId)) &&
+      inRange(stored.entry.effective_at, range);
+  }
+
+  #auditLogOrder(): AuditLogListing {
+    if (this.#auditLogListing === undefined) {
+      const newestFirst = [...this.#auditLogs].sort(
+        (a, b) => b.entry.effective_at - a.entry.effective_at || b.seq - a.seq,
+      );
+      const positions = new Map(newestFirst.map((stored, index) => [stored.entry.id, index]));
+      this.#auditLogListing = { newestFirst, positions };
+    }
+    return this.#auditLogListing;
   }
 
   #nowSeconds(): number {
@@ -289,7 +335,7 @@ export class OrganizationState {
     details: { readonly id: string; readonly [field: string]: unknown },
   ): void {
     if (!this.#auditLogging) return;
-    this.#auditLogsNewestFirst = undefined;
+    this.#auditLogListing = undefined;
     this.#auditLogs.push({
       entry: { id: newAuditLogId(), type, effective_at: effectiveAt, actor, [type]: details },
       seq: ++this.#sequence,
@@ -297,6 +343,35 @@ export class OrganizationState {
       visibleFrom: this.#clock() + this.#auditLogDelayMs,
     });
   }
+}
+
+/** The audit log in listing order, and each entry's position in it by id. */
+interface AuditLogListing {
+  readonly newestFirst: readonly StoredAuditLog[];
+  readonly positions: ReadonlyMap<string, number>;
+}
+
+/** No entry newer than this passes the range (`Infinity` without an upper bound). */
+function upperBound(range: EffectiveAtRange): number {
+  return Math.min(range.lte ?? Number.POSITIVE_INFINITY, range.lt ?? Number.POSITIVE_INFINITY);
+}
+
+/** No entry older than this passes the range (`-Infinity` without a lower bound). */
+function lowerBound(range: EffectiveAtRange): number {
+  return Math.max(range.gte ?? Number.NEGATIVE_INFINITY, range.gt ?? Number.NEGATIVE_INFINITY);
+}
+
+/** How many entries of the (newest-first) listing are newer than `at`, or as new with `orEqual`. */
+function countNewer(newestFirst: readonly StoredAuditLog[], at: number, orEqual: boolean): number {
+  let low = 0;
+  let high = newestFirst.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const candidate = (newestFirst[middle] as StoredAuditLog).entry.effective_at;
+    if (candidate > at || (orEqual && candidate === at)) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 function compareKeys(a: SortKey, b: SortKey): number {
