@@ -7,9 +7,11 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { AuditJob, AuditOutcome } from './audit-process.js';
+import type { DiscoveryJob, DiscoveryMeasure } from './discovery-process.js';
 import type { EmulatorConfig, EmulatorMessage, EmulatorRequest } from './emulator-process.js';
 import type { HistoryJob, HistoryOutcome } from './history-process.js';
 import type { RenderJob, RenderOutcome } from './render-process.js';
+import type { WatchJob, WatchPoll, WatchRequest } from './watch-process.js';
 
 /** A child that does not finish in this time is killed and the benchmark fails. */
 const CHILD_TIMEOUT_MS = 5 * 60 * 1000;
@@ -21,7 +23,9 @@ export interface RunningEmulator {
   readonly baseUrl: string;
   readonly adminKey: string;
   readonly seedMs: number;
-  counters(): Promise<{ totalRequests: number; rateLimited: number }>;
+  counters(): Promise<{ totalRequests: number; rateLimited: number; bytesSent: number }>;
+  /** Grants `projectId` access to `checkpointId` now; resolves with the permission and the instant (epoch ms). */
+  grant(checkpointId: string, projectId: string): Promise<{ permissionId: string; createdAtMs: number }>;
 }
 
 /** Runs `use` with an emulator started and seeded per `config` in its own process, then stops it. */
@@ -55,6 +59,15 @@ export async function withEmulator<T>(
         child.send({ type: 'counters' } satisfies EmulatorRequest);
         return answer;
       },
+      grant: async (checkpointId, projectId) => {
+        const answer = nextMessage(child, 'the emulator', (message) =>
+          (message as EmulatorMessage).type === 'granted'
+            ? (message as Extract<EmulatorMessage, { type: 'granted' }>)
+            : undefined,
+        );
+        child.send({ type: 'grant', checkpointId, projectId } satisfies EmulatorRequest);
+        return answer;
+      },
     });
   } finally {
     if (child.connected) child.disconnect();
@@ -69,6 +82,76 @@ export function runAudit(job: AuditJob): Promise<AuditOutcome> {
   return runChild<AuditOutcome>('./audit-process.ts', job, `the ${job.engine} audit`);
 }
 
+/** Reads a whole audit-log history in a fresh process (its peak RSS its own) and returns what it measured. */
+export function runDiscovery(job: DiscoveryJob): Promise<DiscoveryMeasure> {
+  const heap = job.maxOldSpaceMb === undefined ? [] : [`--max-old-space-size=${job.maxOldSpaceMb}`];
+  return runChild<DiscoveryMeasure>('./discovery-process.ts', job, 'the discovery', heap);
+}
+
+/** A watch running in its own process (bench/watch-process.ts), and every poll it has reported. */
+export interface RunningWatch {
+  /** The polls reported so far, oldest first. */
+  readonly polls: readonly WatchPoll[];
+  /** The first poll, reported already or later, that `accept` takes; rejects after `timeoutMs`. */
+  waitFor(accept: (poll: WatchPoll, index: number) => boolean, timeoutMs: number): Promise<WatchPoll>;
+  /** A watch started with `loop: false`: one poll now. */
+  poll(): Promise<WatchPoll>;
+}
+
+/** Runs `use` with a watch started per `job` in its own process, then stops it (after its current poll). */
+export async function withWatch<T>(job: WatchJob, use: (watch: RunningWatch) => Promise<T>): Promise<T> {
+  const child = fork(fileURLToPath(new URL('./watch-process.ts', import.meta.url)), [JSON.stringify(job)], {
+    execArgv: TSX_EXEC_ARGV,
+  });
+  const polls: WatchPoll[] = [];
+  const waiters = new Set<() => void>();
+  let closed = false;
+  child.on('message', (message: WatchPoll) => {
+    polls.push(message);
+    for (const wake of waiters) wake();
+  });
+  child.on('close', () => {
+    closed = true;
+    for (const wake of waiters) wake();
+  });
+  const waitFor: RunningWatch['waitFor'] = (accept, timeoutMs) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => settle(() => reject(new Error(`the watch: no such poll within ${timeoutMs} ms`))),
+        timeoutMs,
+      );
+      const settle = (finish: () => void): void => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        finish();
+      };
+      const check = (): void => {
+        const index = polls.findIndex(accept);
+        const found = polls[index];
+        if (found !== undefined) settle(() => resolve(found));
+        else if (closed) settle(() => reject(new Error('the watch: the process exited')));
+      };
+      waiters.add(check);
+      check();
+    });
+  try {
+    return await use({
+      polls,
+      waitFor,
+      poll: () => {
+        const before = polls.length;
+        child.send({ type: 'poll' } satisfies WatchRequest);
+        return waitFor((_, index) => index >= before, CHILD_TIMEOUT_MS);
+      },
+    });
+  } finally {
+    if (child.connected) child.disconnect();
+    const timer = setTimeout(() => child.kill(), 30_000);
+    await exited(child);
+    clearTimeout(timer);
+  }
+}
+
 /** Renders a large report in a fresh process (its peak RSS its own) and returns what it measured. */
 export function runRender(job: RenderJob): Promise<RenderOutcome> {
   return runChild<RenderOutcome>('./render-process.ts', job, 'the render');
@@ -79,10 +162,18 @@ export function runHistory(job: HistoryJob): Promise<HistoryOutcome> {
   return runChild<HistoryOutcome>('./history-process.ts', job, 'the history read');
 }
 
-/** Forks `file` (relative to bench/) with `job` as its JSON argument, and returns its one message. */
-async function runChild<T>(file: string, job: unknown, what: string): Promise<T> {
+/**
+ * Forks `file` (relative to bench/) with `job` as its JSON argument, and Node options `nodeOptions`
+ * besides the loader, and returns its one message.
+ */
+async function runChild<T>(
+  file: string,
+  job: unknown,
+  what: string,
+  nodeOptions: readonly string[] = [],
+): Promise<T> {
   const child = fork(fileURLToPath(new URL(file, import.meta.url)), [JSON.stringify(job)], {
-    execArgv: TSX_EXEC_ARGV,
+    execArgv: [...TSX_EXEC_ARGV, ...nodeOptions],
   });
   try {
     return await nextMessage(child, what, (message) => message as T);

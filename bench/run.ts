@@ -12,6 +12,10 @@
  * (bench/history-workload.ts). bench/ipc.ts drives the children. One table, measured in this
  * run (bench/results-table.ts).
  *
+ * `detect`, `quiet` and `discovery` time watch mode and discovery (bench/watch-workloads.ts):
+ * a watch loop in its own process catching grants made while it runs, polls that find
+ * nothing, and a first read of a long audit log.
+ *
  * Progress goes to stderr, the table to stdout. `--check` exits 1 when a target is missed.
  */
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -21,6 +25,7 @@ import { workloadRender } from './render-workload.js';
 import { type Row, renderTable, seconds } from './results-table.js';
 import { readSettings, type Settings, USAGE } from './settings.js';
 import { workloadStore } from './store-workload.js';
+import { workloadDetect, workloadDiscovery, workloadQuiet } from './watch-workloads.js';
 import { pagesPerCheckpoint } from './workload-shape.js';
 import { coldStart, workloadA, workloadB, workloadC } from './workloads.js';
 
@@ -55,6 +60,9 @@ async function main(): Promise<number> {
   if (settings.only.has('render')) rows.push(...(await workloadRender(settings)));
   if (settings.only.has('history')) rows.push(...(await workloadHistory(settings)));
   if (settings.only.has('cold')) rows.push(...coldStart(settings));
+  if (settings.only.has('detect')) rows.push(...(await workloadDetect(settings)));
+  if (settings.only.has('quiet')) rows.push(...(await workloadQuiet(settings)));
+  if (settings.only.has('discovery')) rows.push(...(await workloadDiscovery(settings)));
   const { shape, bucketShape, bigShape } = settings;
   process.stdout.write(
     [

@@ -4,7 +4,21 @@ import { DEFAULT_CONCURRENCY } from '../lambda/core/audit.js';
 import type { WorkloadShape } from './workload-shape.js';
 
 /** Every part `--only` can select, in the order they run. */
-export const PARTS = ['A', 'store', 'B', 'B2', 'B3', 'B4', 'C', 'render', 'history', 'cold'] as const;
+export const PARTS = [
+  'A',
+  'store',
+  'B',
+  'B2',
+  'B3',
+  'B4',
+  'C',
+  'render',
+  'history',
+  'cold',
+  'detect',
+  'quiet',
+  'discovery',
+] as const;
 export type Part = (typeof PARTS)[number];
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -24,6 +38,10 @@ export const USAGE = `Usage: npm run bench -- [options]
   --store-rounds N        store: audits of each side, taking turns; medians compared (default 3)
   --history-runs N        history: nightly runs recorded in the store (default 400)
   --import-runs N         cold start: fresh processes timed (default 7)
+  --watch-interval-ms MS  detect, quiet: the watch's interval (default 2000)
+  --watch-grants N        detect: grants timed on listed checkpoints, and as many on unlisted (default 5)
+  --discovery-events N    discovery: grant events in the audit log (default 100000)
+  --discovery-checkpoints N  discovery: checkpoints they are spread over (default 1000)
   --only LIST             comma-separated subset of ${PARTS.join(',')} (default all)
   --check                 exit 1 when a target is missed
 
@@ -44,6 +62,13 @@ export const USAGE = `Usage: npm run bench -- [options]
       readHistory and the text and JSON renderers in a fresh process: time, peak RSS, one
       read per month, under 1 s; and checkpoint-guard history as a whole process
   cold    the bundled handler: size and import time
+  detect  a watch loop (its own process, a local-folder store) at --watch-interval-ms and
+      --latency-ms; grants made at random moments, on listed and on unlisted checkpoints
+      (unlistedCheckpoints: audit): from each grant to the poll's report that has it, worst and
+      median, against one interval plus that poll's duration
+  quiet   polls with nothing new: requests (target 1), time, bytes read, store reads and writes
+  discovery  a store's first discovery over --discovery-events grant events, in a fresh
+      process: time and peak RSS, against a control that holds every event
 `;
 
 export interface Settings {
@@ -58,6 +83,10 @@ export interface Settings {
   readonly storeRounds: number;
   readonly historyRuns: number;
   readonly importRuns: number;
+  readonly watchIntervalMs: number;
+  readonly watchGrants: number;
+  readonly discoveryEvents: number;
+  readonly discoveryCheckpoints: number;
   readonly only: ReadonlySet<Part>;
   readonly check: boolean;
 }
@@ -81,6 +110,10 @@ export function readSettings(argv: readonly string[]): Settings | undefined {
       'store-rounds': { type: 'string', default: '3' },
       'history-runs': { type: 'string', default: '400' },
       'import-runs': { type: 'string', default: '7' },
+      'watch-interval-ms': { type: 'string', default: '2000' },
+      'watch-grants': { type: 'string', default: '5' },
+      'discovery-events': { type: 'string', default: '100000' },
+      'discovery-checkpoints': { type: 'string', default: '1000' },
       only: { type: 'string', default: PARTS.join(',') },
       check: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -120,6 +153,10 @@ export function readSettings(argv: readonly string[]): Settings | undefined {
     storeRounds: integer('store-rounds', values['store-rounds'], 1),
     historyRuns: integer('history-runs', values['history-runs'], 1),
     importRuns: integer('import-runs', values['import-runs'], 1),
+    watchIntervalMs: integer('watch-interval-ms', values['watch-interval-ms'], 100),
+    watchGrants: integer('watch-grants', values['watch-grants'], 1),
+    discoveryEvents: integer('discovery-events', values['discovery-events'], 1),
+    discoveryCheckpoints: integer('discovery-checkpoints', values['discovery-checkpoints'], 1),
     only,
     check: values.check,
   };
