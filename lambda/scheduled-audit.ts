@@ -231,15 +231,19 @@ async function watchPoll(
   });
   if (store === undefined)
     return failed(new Error('watch needs the run store (STATE_BUCKET)'), 'no run store');
-  let findingsBefore: Awaited<ReturnType<typeof readFindingsState>>;
+  let findingsBefore: Awaited<ReturnType<typeof readFindingsState>> | undefined;
   let discoveryBefore: VersionedDiscovery;
   let adminKey: string;
   try {
-    findingsBefore = await readFindingsState(store);
+    // The open findings only when a revocation event asks for them: a quiet poll reads one object.
     discoveryBefore = await readDiscoveryState(store);
   } catch (error) {
     return failed(error, 'the run store cannot be read');
   }
+  const loadFindings = async () => {
+    findingsBefore ??= await readFindingsState(store);
+    return findingsBefore.state;
+  };
   try {
     adminKey = (await deps.adminKey.get()).value;
   } catch (error) {
@@ -249,10 +253,9 @@ async function watchPoll(
   const outcome = await runWatchPoll({
     ...auditSettings(deps, policy, mode, adminKey, runId, deadline),
     discoveryBefore: discoveryBefore.state,
-    findings: findingsBefore.state,
+    loadFindings,
   });
-  const lastNotifiedAt = findingsBefore.state?.lastNotifiedAt ?? null;
-  if (outcome.report.runError !== undefined) return { report: outcome.report, lastNotifiedAt };
+  if (outcome.report.runError !== undefined) return { report: outcome.report, lastNotifiedAt: null };
   if (outcome.quiet) {
     if (outcome.moved) {
       try {
@@ -261,10 +264,16 @@ async function watchPoll(
         logger.error('the watch cursor could not be written', { error: String(error) });
       }
     }
-    return { report: outcome.report, lastNotifiedAt, quiet: true };
+    return { report: outcome.report, lastNotifiedAt: null, quiet: true };
+  }
+  let lastNotifiedAt: string | null = null;
+  try {
+    lastNotifiedAt = (await loadFindings())?.lastNotifiedAt ?? null;
+  } catch (error) {
+    return failed(error, 'the run store cannot be read');
   }
   const recorded = await recordRun(store, outcome.report, auditedPolicy(policy.policy, outcome.discovery), {
-    readBefore: findingsBefore,
+    ...(findingsBefore !== undefined ? { readBefore: findingsBefore } : {}),
     ...(outcome.moved ? { discovery: { readBefore: discoveryBefore, next: outcome.discovery } } : {}),
   });
   if (recorded.history?.storeError !== undefined) {

@@ -47,9 +47,14 @@ export async function runWatchCommand(command: WatchCommand): Promise<number> {
 
 async function pollOnce(command: WatchCommand): Promise<number> {
   const { store, loaded } = command;
-  // Read before anything is done: a poll that could not record what it did does nothing.
-  const findingsBefore = await readFindingsState(store);
+  // Read before anything is done: a poll that could not record what it did does nothing. The
+  // open findings only when a revocation event asks for them: a quiet poll reads one object.
   const discoveryBefore = await readDiscoveryState(store);
+  let findingsBefore: Awaited<ReturnType<typeof readFindingsState>> | undefined;
+  const loadFindings = async () => {
+    findingsBefore ??= await readFindingsState(store);
+    return findingsBefore.state;
+  };
   const outcome = await runWatchPoll({
     loaded,
     mode: command.mode,
@@ -57,7 +62,7 @@ async function pollOnce(command: WatchCommand): Promise<number> {
     baseUrl: command.baseUrl,
     deadline: Date.now() + Math.min(command.pollDeadlineMs, command.intervalMs),
     discoveryBefore: discoveryBefore.state,
-    findings: findingsBefore.state,
+    loadFindings,
   });
   // The audit log could not be read: nothing was listed, nothing changes in the store.
   if (outcome.report.runError !== undefined) return command.print(outcome.report, false);
@@ -66,7 +71,7 @@ async function pollOnce(command: WatchCommand): Promise<number> {
     return command.print(outcome.report, true);
   }
   const report = await recordRun(store, outcome.report, auditedPolicy(loaded.policy, outcome.discovery), {
-    readBefore: findingsBefore,
+    ...(findingsBefore !== undefined ? { readBefore: findingsBefore } : {}),
     ...(outcome.moved ? { discovery: { readBefore: discoveryBefore, next: outcome.discovery } } : {}),
   });
   return command.print(report, false);

@@ -20,8 +20,11 @@ import {
 export interface WatchSettings extends Omit<RunSettings, 'discovery'> {
   /** `state/discovery.json` as read (its `watch` cursor is where the poll starts); `null` for a new store. */
   readonly discoveryBefore: DiscoveryState | null;
-  /** The open findings (`state/findings.json`): a revoked grant of one of them re-lists its checkpoint. */
-  readonly findings: FindingsState | null;
+  /**
+   * Reads the open findings (`state/findings.json`), when a revocation event needs them: a
+   * revoked grant of one of them re-lists its checkpoint. A quiet poll never calls it.
+   */
+  readonly loadFindings: () => Promise<FindingsState | null>;
 }
 
 export interface WatchOutcome {
@@ -43,7 +46,7 @@ export async function runWatchPoll(settings: WatchSettings): Promise<WatchOutcom
   const { policy } = settings.loaded;
   const client = openClient(settings);
   try {
-    const plan = await planWatchPoll(client, policy, settings.discoveryBefore, settings.findings, {
+    const plan = await planWatchPoll(client, policy, settings.discoveryBefore, settings.loadFindings, {
       now: () => clock.now(),
       ...(settings.deadline !== undefined ? { deadline: settings.deadline } : {}),
     });
@@ -61,6 +64,21 @@ export async function runWatchPoll(settings: WatchSettings): Promise<WatchOutcom
         clock,
       );
       return { report, quiet: false, discovery: plan.discovery, moved: false, grants: [] };
+    }
+    if (plan.touched.length > 0) {
+      // The store must be readable before anything is acted on: a poll that could not record
+      // what it did does nothing. (A quiet poll never reads the open findings.)
+      try {
+        await settings.loadFindings();
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        const report = failedRunReport(
+          { runId, runError: why, mode: settings.mode, startedAt, kind: 'watch' },
+          undefined,
+          clock,
+        );
+        return { report, quiet: false, discovery: plan.discovery, moved: false, grants: [] };
+      }
     }
     const left = watchRevocationsLeft(settings.discoveryBefore, policy.maxRevocationsPerRun, clock.now());
     const polled = watchPolicy(policy, plan.touched, left);

@@ -66,7 +66,8 @@ export async function planWatchPoll(
   source: AuditLogSource,
   policy: Policy,
   discoveryBefore: DiscoveryState | null,
-  findings: FindingsState | null,
+  /** The open findings, read only when a revocation event needs them: a quiet poll reads one object. */
+  loadFindings: () => Promise<FindingsState | null>,
   options: WatchOptions,
 ): Promise<WatchPlan> {
   const discovery = discoveryBefore ?? emptyDiscoveryState();
@@ -74,9 +75,7 @@ export async function planWatchPoll(
     newestAt: Math.floor(options.now() / 1000),
     recentIds: [],
   };
-  const openByPermission = new Map(
-    (findings?.findings ?? []).map((finding) => [finding.permissionId, finding.checkpointId]),
-  );
+  const deleted: string[] = [];
   const listed = new Set(policy.checkpoints.map((checkpoint) => checkpoint.id));
   const known = new Map(discovery.checkpoints.map((checkpoint) => [checkpoint.id, checkpoint]));
   const found: DiscoveredCheckpoint[] = [...discovery.checkpoints];
@@ -86,8 +85,7 @@ export async function planWatchPoll(
   const onEvent = (entry: AuditLogEntry): void => {
     eventsRead++;
     if (entry.type === PERMISSION_DELETED) {
-      const checkpointId = entry.resourceId === null ? undefined : openByPermission.get(entry.resourceId);
-      if (checkpointId !== undefined) touched.add(checkpointId);
+      if (entry.resourceId !== null) deleted.push(entry.resourceId);
       return;
     }
     const checkpointId = entry.checkpointId;
@@ -129,6 +127,17 @@ export async function planWatchPoll(
       moved: false,
       unavailable: read.failure,
     };
+  }
+  if (deleted.length > 0) {
+    // A revoked grant of an open finding: its checkpoint is listed again, and the finding resolves.
+    const findings = await loadFindings();
+    const openByPermission = new Map(
+      (findings?.findings ?? []).map((finding) => [finding.permissionId, finding.checkpointId]),
+    );
+    for (const permissionId of deleted) {
+      const checkpointId = openByPermission.get(permissionId);
+      if (checkpointId !== undefined) touched.add(checkpointId);
+    }
   }
   // A poll cut short by its deadline keeps its cursor: the next one reads the same events again.
   const cursor = read.complete ? read.cursor : start;

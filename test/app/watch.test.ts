@@ -9,12 +9,16 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { LocalFolderStore } from '../../lambda/adapters/store/local-folder-store.js';
 import type { AuditReport } from '../../lambda/core/report.js';
+import type { RunStore } from '../../lambda/core/run-store.js';
 import {
   type OpenAIEmulator,
   sessionActor,
   startOpenAIEmulator,
 } from '../../lambda/emulator/openai/index.js';
+import { loadPolicyFile } from '../../lambda/policy-file.js';
+import { runWatchCommand } from '../../lambda/watch-command.js';
 import { runCli } from '../support/run-cli.js';
 
 const KEY = 'sk-admin-WatchTest0123456789abcdefghij';
@@ -254,5 +258,59 @@ describe('a watch poll and the nightly audit at once', () => {
     expect(discovery.watch.newestAt).toEqual(expect.any(Number));
     const index = Object.entries(await storeFiles()).find(([key]) => key.startsWith('index/'));
     expect(JSON.parse(index?.[1] ?? '[]')).toHaveLength(2);
+  });
+});
+
+describe('what a poll reads from the store', () => {
+  async function pollWith(store: RunStore): Promise<AuditReport> {
+    let printed: AuditReport | undefined;
+    await runWatchCommand({
+      loaded: loadPolicyFile(policyFile, new Date()),
+      mode: 'enforce',
+      adminKey: KEY,
+      baseUrl: emulator.baseUrl,
+      store,
+      intervalMs: 60_000,
+      once: true,
+      pollDeadlineMs: 60_000,
+      print: async (report) => {
+        printed = report;
+        return 0;
+      },
+    });
+    if (printed === undefined) throw new Error('nothing printed');
+    return printed;
+  }
+
+  it('a quiet poll reads one object: the open findings are read only when a poll has something to list', async () => {
+    const store = new LocalFolderStore(state);
+    await pollWith(store);
+    const reads: string[] = [];
+    const counting: RunStore = {
+      location: store.location,
+      read: (key) => {
+        reads.push(key);
+        return store.read(key);
+      },
+      write: (key, body, version) => store.write(key, body, version),
+      list: (prefix) => store.list(prefix),
+    };
+
+    await pollWith(counting);
+
+    expect(reads).toEqual(['state/discovery.json']);
+  });
+
+  it('refuses a store whose findings it cannot read before revoking anything', async () => {
+    await poll();
+    await writeFile(join(state, 'state', 'findings.json'), '{"schemaVersion": 99}');
+    emulator.grant(LISTED, ['proj_stranger']);
+
+    const { code, report } = await pollJson();
+
+    expect(code).toBe(2);
+    expect(report.runError).toContain('newer checkpoint-guard');
+    expect(emulator.requests.some((r) => r.operation === 'deletePermission')).toBe(false);
+    expect(await readFile(join(state, 'state', 'findings.json'), 'utf8')).toBe('{"schemaVersion": 99}');
   });
 });
