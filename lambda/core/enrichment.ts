@@ -23,6 +23,7 @@ import {
   computeTotals,
   type Finding,
   type GrantedBy,
+  isMissingGrant,
   type LookupSummary,
 } from './report.js';
 
@@ -296,7 +297,10 @@ function describeFinding(
       projectArchivedAt: project?.archived ? isoOrNull(project.archivedAt) : null,
     };
   }
-  if (grants) described = { ...described, grantedBy: grants.get(finding.permissionId) ?? null };
+  const { permissionId } = finding;
+  if (grants && permissionId !== null && !isMissingGrant(finding)) {
+    described = { ...described, grantedBy: grants.get(permissionId) ?? null };
+  }
   return described;
 }
 
@@ -333,13 +337,22 @@ export async function enrichReport(
     },
   };
   const batchSize = Math.max(1, options.attributionBatchSize ?? DEFAULT_ATTRIBUTION_BATCH_SIZE);
-  const permissionIds = [...new Set(findings.map((finding) => finding.permissionId))];
+  // A missing required grant has no grant to attribute (one this run created is its own doing).
+  const permissionIds = [
+    ...new Set(
+      findings.flatMap((finding) =>
+        finding.permissionId === null || isMissingGrant(finding) ? [] : [finding.permissionId],
+      ),
+    ),
+  ];
 
   const disabled: ProjectsOutcome & GrantsOutcome = { summary: { state: 'disabled' } };
   const [projects, grants] = await Promise.all([
     wantProjects && sources.projects ? lookUpProjects(sources.projects, limits, signal) : disabled,
     wantGrants && sources.auditLog
-      ? lookUpGrants(sources.auditLog, permissionIds, batchSize, limits, signal)
+      ? permissionIds.length === 0
+        ? { summary: { state: 'not-needed' as const } }
+        : lookUpGrants(sources.auditLog, permissionIds, batchSize, limits, signal)
       : disabled,
   ]);
 

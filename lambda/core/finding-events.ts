@@ -60,7 +60,7 @@ export function findingEvents(report: AuditReport): FindingEvent[] {
         ...run,
         checkpointId: resolved.checkpointId,
         projectId: bounded(resolved.projectId),
-        permissionId: bounded(resolved.permissionId),
+        permissionId: resolved.permissionId === null ? null : bounded(resolved.permissionId),
         lifecycle: 'resolved',
         firstSeenAt: resolved.firstSeenAt,
         // `runId` above is the run that saw it resolved (for `revoked`, the one that revoked it).

@@ -119,7 +119,7 @@ describe('checkpoint-guard audit', () => {
     const result = await runCli(['audit', '--policy', policy, '--format', 'json'], env);
 
     const report = JSON.parse(result.stdout);
-    expect(report).toMatchObject({ schemaVersion: 3, mode: 'report', status: 'findings' });
+    expect(report).toMatchObject({ schemaVersion: 4, mode: 'report', status: 'findings' });
     expect(report.checkpoints.map((c: { id: string }) => c.id)).toEqual([WEATHER, SUPPORT]);
   });
 

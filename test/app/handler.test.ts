@@ -127,7 +127,7 @@ describe('a scheduled run', () => {
     expect(message.email.split('\n')[0]).toBe(input.Subject);
     expect(message.email).toContain('proj_stranger');
     const json = JSON.parse(message.default);
-    expect(json).toMatchObject({ schemaVersion: 3, status: 'findings', totals: { findings: 1 } });
+    expect(json).toMatchObject({ schemaVersion: 4, status: 'findings', totals: { findings: 1 } });
   });
 
   it('with notify findings-only, a clean run publishes nothing', async () => {

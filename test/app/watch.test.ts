@@ -129,7 +129,7 @@ describe('a new grant', () => {
     const { code, report } = await pollJson();
 
     expect(code).toBe(1);
-    expect(report).toMatchObject({ schemaVersion: 3, kind: 'watch', mode: 'enforce' });
+    expect(report).toMatchObject({ schemaVersion: 4, kind: 'watch', mode: 'enforce' });
     const finding = report.checkpoints[0]?.findings[0];
     expect(finding).toMatchObject({ projectId: 'proj_stranger', action: 'revoked', lifecycle: 'new' });
     expect(Date.parse(finding?.detectedAt ?? '')).toBeGreaterThanOrEqual(

@@ -54,7 +54,7 @@ function bodiesOf(message: SnsMessage): Bodies {
 }
 
 /** `[checkpoint id, permission id]` of every finding listed, in report order. */
-function listedFindings(report: Pick<AuditReport, 'checkpoints'>): string[][] {
+function listedFindings(report: Pick<AuditReport, 'checkpoints'>): (string | null)[][] {
   return report.checkpoints.flatMap((c) => c.findings.map((f) => [c.id, f.permissionId]));
 }
 
