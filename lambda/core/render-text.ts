@@ -262,7 +262,7 @@ function checkpointHeading(checkpoint: CheckpointResult): string {
     checkpoint.unlisted ? 'UNLISTED' : '',
     actionable > 0 ? `${actionable} to act on` : '',
     exempt > 0 ? `${exempt} exempt` : '',
-    missing > 0 ? `${missing} required grant${missing === 1 ? '' : 's'} MISSING` : '',
+    missing > 0 ? `${missing} MISSING` : '',
     checkpoint.status === 'incomplete' || checkpoint.status === 'error'
       ? checkpoint.status.toUpperCase()
       : '',

@@ -110,6 +110,9 @@ describe('a scheduled run', () => {
         findings: { DataType: 'Number', StringValue: '0' },
         revocations: { DataType: 'Number', StringValue: '0' },
         revokeFailures: { DataType: 'Number', StringValue: '0' },
+        missingRequired: { DataType: 'Number', StringValue: '0' },
+        creations: { DataType: 'Number', StringValue: '0' },
+        createFailures: { DataType: 'Number', StringValue: '0' },
         incompleteCheckpoints: { DataType: 'Number', StringValue: '0' },
       },
     });
@@ -196,6 +199,9 @@ describe('a scheduled run', () => {
       Findings: 0,
       Revocations: 0,
       FailedRevocations: 0,
+      MissingRequiredGrants: 0,
+      Creations: 0,
+      FailedCreations: 0,
       IncompleteCheckpoints: 0,
       SuccessfulRuns: 1,
     });

@@ -205,6 +205,28 @@ describe('the day’s revocations', () => {
   });
 });
 
+describe('the day’s creations', () => {
+  it('a poll creates a missing required grant, and stays under maxCreationsPerRun however many polls', async () => {
+    emulator.addProject({ id: 'proj_prod' });
+    await writePolicy({ requiredProjects: ['proj_prod'], maxCreationsPerRun: 1 });
+    await poll();
+    emulator.grant(LISTED, ['proj_first']);
+    const first = await pollJson();
+    emulator.grant(OTHER, ['proj_second']);
+
+    const second = await pollJson();
+
+    expect(first.report.totals).toMatchObject({ missingRequired: 1, created: 1 });
+    expect(emulator.permissionsOf(LISTED).map((p) => p.project_id)).toContain('proj_prod');
+    expect(second.report.totals).toMatchObject({ missingRequired: 1, created: 0 });
+    expect(second.report.enforcement.creations).toMatchObject({ state: 'halted', maxCreationsPerRun: 0 });
+    expect(second.report.warnings.join('\n')).toContain(
+      'watch: 1 of the 1 grants allowed a day (maxCreationsPerRun) already created by watch',
+    );
+    expect(emulator.permissionsOf(OTHER).map((p) => p.project_id)).not.toContain('proj_prod');
+  });
+});
+
 describe('refusals', () => {
   it('needs a run store: that is where its place in the audit log is kept', async () => {
     const result = await runCli(['watch', '--policy', policyFile, '--once'], { OPENAI_ADMIN_KEY: KEY });
