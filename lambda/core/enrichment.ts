@@ -201,6 +201,34 @@ async function lookUpProjects(
   return { summary: { state: 'ok' }, directory };
 }
 
+/**
+ * The organization's whole project list, by id (archived projects included, every page), read
+ * as the project-name lookup reads it; `unavailable` says why it could not be read whole. Never
+ * throws. Used by `validate`, to check the projects a policy requires.
+ */
+export async function readProjectDirectory(
+  source: ProjectDirectory,
+  options: Pick<EnrichmentOptions, 'clock' | 'deadline' | 'signal' | 'pageSize' | 'maxPages'>,
+): Promise<{ readonly directory: ReadonlyMap<string, ProjectRecord> } | { readonly unavailable: string }> {
+  const { clock, signal } = options;
+  const outcome = await lookUpProjects(
+    source,
+    {
+      pageSize: options.pageSize ?? DEFAULT_LOOKUP_PAGE_SIZE,
+      maxPages: options.maxPages ?? DEFAULT_LOOKUP_MAX_PAGES,
+      checkDeadline: () => {
+        if (signal?.aborted || (options.deadline !== undefined && clock.now() >= options.deadline)) {
+          throw new LookupStopped("the run's deadline was reached");
+        }
+      },
+    },
+    signal,
+  );
+  return outcome.directory !== undefined
+    ? { directory: outcome.directory }
+    : { unavailable: outcome.summary.reason ?? 'the project list could not be read' };
+}
+
 interface GrantsOutcome {
   readonly summary: LookupSummary;
   /** Who granted each permission found in the audit log, by permission id. */

@@ -82,6 +82,63 @@ describe('checkpoint-guard validate', () => {
     expect(result.stderr).toContain('not valid JSON');
   });
 
+  it('with an admin key, warns of each required project the organization has archived or does not have, and still exits 0', async () => {
+    emulator.addProject({ id: 'proj_prod' });
+    emulator.addProject({ id: 'proj_old', archivedAt: Date.parse('2026-10-02T00:00:00Z') / 1000 });
+    const policy = await writePolicy({
+      ...basePolicy,
+      requiredProjects: ['proj_prod', 'proj_old'],
+      checkpoints: [WEATHER, { id: SUPPORT, requiredProjects: ['proj_typo'] }],
+    });
+
+    const result = await runCli(['validate', '--policy', policy], env);
+
+    expect(result.code).toBe(0);
+    expect(result.stderr.split('\n').filter(Boolean)).toEqual([
+      `warning: ${policy}: requiredProjects[1]: proj_old is archived since 2026-10-02: its grant may be refused (create-failed); unarchive it or take it out of requiredProjects`,
+      `warning: ${policy}: checkpoints[1].requiredProjects[0]: proj_typo is not a project of this organization: its grant will be refused (create-failed); check the id`,
+    ]);
+    expect(emulator.requests.map((r) => r.operation)).toEqual(['listProjects']);
+  });
+
+  it('without an admin key, or with project lookups off, asks the API nothing', async () => {
+    const required = { ...basePolicy, requiredProjects: ['proj_typo'] };
+    const withoutKey = await runCli(['validate', '--policy', await writePolicy(required)], {
+      OPENAI_BASE_URL: emulator.baseUrl,
+    });
+    const lookupsOff = await runCli(
+      [
+        'validate',
+        '--policy',
+        await writePolicy({ ...required, lookups: { projectNames: false } }, 'off.json'),
+      ],
+      env,
+    );
+
+    expect([withoutKey.code, withoutKey.stderr]).toEqual([0, '']);
+    expect([lookupsOff.code, lookupsOff.stderr]).toEqual([0, '']);
+    expect(emulator.requests).toEqual([]);
+  });
+
+  it('a project list that cannot be read is one warning, not a failure', async () => {
+    emulator.injectFault({
+      kind: 'error',
+      status: 403,
+      message: 'not allowed',
+      match: { operation: 'listProjects' },
+    });
+    const policy = await writePolicy({ ...basePolicy, requiredProjects: ['proj_prod'] });
+
+    const result = await runCli(['validate', '--policy', policy], env);
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^warning: ${policy.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: requiredProjects not checked against the organization: the project list could not be read: .*HTTP 403`,
+      ),
+    );
+  });
+
   it('validates the shipped policy.example.json', async () => {
     const result = await runCli(['validate', '--policy', join(repoRoot, 'policy.example.json')], {});
 
@@ -373,7 +430,7 @@ describe('the admin key never leaves the process', () => {
 
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
-      `${join(dir, 'policy-[REDACTED].json')}: valid (2 checkpoints, 0 exemptions, mode report, at most 10 revocations per run)\n`,
+      `${join(dir, 'policy-[REDACTED].json')}: valid (2 checkpoints, 0 exemptions, mode report, at most 10 revocations and 10 creations per run)\n`,
     );
   });
 
