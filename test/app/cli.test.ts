@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CliIo, main } from '../../lambda/cli.js';
-import { DEMO_UNLISTED_CHECKPOINT } from '../../lambda/emulator/demo-organization.js';
+import { DEMO_REQUIRED_PROJECT, DEMO_UNLISTED_CHECKPOINT } from '../../lambda/emulator/demo-organization.js';
 import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
 import { runCli } from '../support/run-cli.js';
 
@@ -320,7 +320,7 @@ describe('checkpoint-guard demo', () => {
 
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
-      /^checkpoint-guard: 5 unexpected grants \(1 new\) on 4 checkpoints \(report mode\)/,
+      /^checkpoint-guard: 5 unexpected grants \(1 new\) on 4 checkpoints, 1 required grant missing \(1 new\) \(report mode\)/,
     );
     expect(result.stdout).toContain('proj_marketing_sandbox');
     expect(result.stdout).toContain('exemption EXPIRED');
@@ -370,7 +370,27 @@ describe('checkpoint-guard demo', () => {
     expect(result.stdout).toContain(
       '  + proj_q3_hackathon on ft:gpt-4o-mini-2024-07-18:acme:weather:B7R9VjQd\n',
     );
-    expect(result.stdout).toContain('history       1 new, 4 still open, 1 resolved\n');
+    expect(result.stdout).toContain('history       2 new, 4 still open, 1 resolved\n');
+  });
+
+  it('shows the production grant removed overnight by mistake as a missing required grant, apart from the unexpected ones', async () => {
+    const result = await runCli(['demo'], {});
+
+    expect(result.stdout).toContain(
+      [
+        `  ! ${DEMO_REQUIRED_PROJECT} "Weather app (production)"`,
+        '      MISSING: required by the policy, and no grant holds it',
+        '      NEW since the last run',
+        '      -> would create (report mode)',
+        '',
+      ].join('\n'),
+    );
+    expect(result.stdout).toContain(
+      'report mode: 1 missing required grant would be created in enforce mode.\n',
+    );
+    expect(result.stdout).toContain(
+      'required      1 missing: 1 would create, 0 created, 0 failed, 0 halted\n',
+    );
   });
 
   it('shows the same in the JSON report', async () => {
@@ -378,7 +398,9 @@ describe('checkpoint-guard demo', () => {
 
     const report = JSON.parse(result.stdout);
     expect(report.totals).toMatchObject({
-      findings: 5,
+      findings: 6,
+      missingRequired: 1,
+      wouldCreate: 1,
       unlisted: 1,
       archivedProjects: 1,
       unknownProjects: 1,
