@@ -132,6 +132,7 @@ describe('checkpoint-guard validate', () => {
     const result = await runCli(['validate', '--policy', policy], env);
 
     expect(result.code).toBe(0);
+    expect(result.stdout + result.stderr).not.toContain(ADMIN_KEY);
     expect(result.stderr).toMatch(
       new RegExp(
         `^warning: ${policy.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: requiredProjects not checked against the organization: the project list could not be read: .*HTTP 403`,

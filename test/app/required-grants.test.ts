@@ -45,6 +45,8 @@ async function audit(
     OPENAI_ADMIN_KEY: ADMIN_KEY,
     OPENAI_BASE_URL: emulator.baseUrl,
   });
+  // Whatever the API answered (a refusal quotes it), the key is in no output.
+  expect(result.stdout + result.stderr).not.toContain(ADMIN_KEY);
   return { code: result.code, report: JSON.parse(result.stdout) as AuditReport, stderr: result.stderr };
 }
 
