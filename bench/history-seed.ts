@@ -61,6 +61,11 @@ class NightlyOrganization implements PermissionSource {
     return 'deleted';
   }
 
+  async createPermissions(): Promise<never[]> {
+    // Report mode, and the benchmark's policy requires no project: the engine never creates.
+    return [];
+  }
+
   #grants(checkpoint: number): Permission[] {
     const projects = Array.from({ length: this.#shape.grants - 1 }, (_, i) => teamProject(i));
     if ((checkpoint + this.night) % 7 !== 0) {

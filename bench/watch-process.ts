@@ -38,7 +38,8 @@ export interface WatchPoll {
   readonly storeWrites: number;
   readonly findings: readonly {
     readonly checkpointId: string;
-    readonly permissionId: string;
+    /** `null` for a missing required grant not (yet) created. */
+    readonly permissionId: string | null;
     /** ISO 8601: when the listing saw the grant. */
     readonly detectedAt: string | undefined;
   }[];

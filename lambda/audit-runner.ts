@@ -10,6 +10,7 @@ import { type DiscoveryOutcome, type DiscoveryState, discoverCheckpoints } from 
 import { enrichReport } from './core/enrichment.js';
 import { type AuditMode, type LoadedPolicy, type Policy, withUnlistedCheckpoints } from './core/policy.js';
 import type { AuditReport, DiscoverySummary, RunKind } from './core/report.js';
+import { withRequiredProjectWarnings } from './core/required-project-check.js';
 
 export interface RunSettings {
   readonly loaded: LoadedPolicy;
@@ -130,7 +131,7 @@ export async function auditPolicy(
   const { deadline } = settings;
   const signal =
     deadline !== undefined ? AbortSignal.timeout(Math.max(0, deadline - clock.now())) : undefined;
-  return enrichReport(
+  const described = await enrichReport(
     report,
     { projects: client, auditLog: client },
     {
@@ -143,6 +144,8 @@ export async function auditPolicy(
         : {}),
     },
   );
+  // A required project the project list shows archived or unknown: the policy is at fault.
+  return withRequiredProjectWarnings(described, settings.loaded.policy);
 }
 
 /** Reads the audit log's grant events, unless the policy turned discovery off. Never throws. */

@@ -10,15 +10,17 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createRedactor } from './adapters/openai/index.js';
 import { openRunStore } from './adapters/store/open-run-store.js';
-import { auditedPolicy, effectiveMode, runCheckpointAudit } from './audit-runner.js';
+import { auditedPolicy, effectiveMode, openClient, runCheckpointAudit } from './audit-runner.js';
 import type { DiscoveryState } from './core/discovery.js';
-import { CheckpointGuardError } from './core/errors.js';
+import { readProjectDirectory } from './core/enrichment.js';
+import { CheckpointGuardError, type ConfigIssue } from './core/errors.js';
 import { readEvidence } from './core/evidence.js';
 import { renderEvidencePage } from './core/evidence-page.js';
-import { type LoadedPolicy, parsePolicy } from './core/policy.js';
+import { type LoadedPolicy, type Policy, parsePolicy } from './core/policy.js';
 import { jsonReportChunks } from './core/render-json.js';
 import { textReportLines, verdictLine } from './core/render-text.js';
 import { type AuditReport, isFailedRun } from './core/report.js';
+import { requiredProjectWarnings } from './core/required-project-check.js';
 import { historyCsv, historyJson, historyText, readHistory } from './core/run-history.js';
 import { readDiscoveryState, readFindingsState, recordRun } from './core/run-recorder.js';
 import { printable } from './core/sanitize.js';
@@ -28,7 +30,7 @@ import { restoreCommand } from './restore-command.js';
 import { TUNING_RANGES, WHOLE_NUMBER } from './setting-rules.js';
 import { runWatchCommand } from './watch-command.js';
 
-/** 0: clean. 1: findings. 2: error, partial run, or invalid input. */
+/** 0: clean. 1: findings (unexpected grants, missing required grants). 2: error, partial run, or invalid input. */
 export const EXIT = { clean: 0, findings: 1, failure: 2 } as const;
 
 export interface CliIo {
@@ -66,10 +68,12 @@ const USAGE = `Usage:
                      --interval (default 60s) until Ctrl-C
 
 Environment:
-  OPENAI_ADMIN_KEY   organization admin API key (sk-admin-...), required by audit
+  OPENAI_ADMIN_KEY   organization admin API key (sk-admin-...), required by audit; with validate,
+                     the projects the policy requires are checked against the organization's
   OPENAI_BASE_URL    API base URL (default https://api.openai.com/v1; https only, except loopback)
 
-Exit codes: 0 clean, 1 unexpected grants found, 2 error, incomplete run or invalid input.
+Exit codes: 0 clean, 1 unexpected or missing required grants found, 2 error, incomplete run
+or invalid input.
 `;
 
 /** How long an audit may take, start to report, unless `--deadline` says otherwise. */
@@ -384,12 +388,52 @@ async function restore(flags: Flags, io: CliIo): Promise<number> {
 
 async function validate(flags: Flags, io: CliIo): Promise<number> {
   const { policy, warnings } = policyFlag(flags.policy);
-  for (const warning of warnings)
-    await io.stderr(`warning: ${flags.policy}: ${warning.path}: ${warning.message}\n`);
+  const organization = await organizationWarnings(policy, io);
+  for (const warning of [...warnings, ...organization])
+    await io.stderr(
+      `warning: ${flags.policy}: ${warning.path ? `${warning.path}: ` : ''}${warning.message}\n`,
+    );
   await io.stdout(
-    `${flags.policy}: valid (${policy.checkpoints.length} checkpoints, ${policy.exemptions.length} exemptions, mode ${policy.mode}, at most ${policy.maxRevocationsPerRun} revocations per run)\n`,
+    `${flags.policy}: valid (${policy.checkpoints.length} checkpoints, ${policy.exemptions.length} exemptions, mode ${policy.mode}, at most ${policy.maxRevocationsPerRun} revocations and ${policy.maxCreationsPerRun} creations per run)\n`,
   );
   return EXIT.clean;
+}
+
+/** How long `validate` may spend reading the project list. */
+const VALIDATE_LOOKUP_MS = 60_000;
+
+/**
+ * With an admin key, the projects the policy requires checked against the organization's project
+ * list: one archived or unknown is a warning. Without a key, or with `lookups.projectNames`
+ * off, nothing is asked; a list that cannot be read is one warning, never a failure.
+ */
+async function organizationWarnings(policy: Policy, io: CliIo): Promise<ConfigIssue[]> {
+  const adminKey = io.env.OPENAI_ADMIN_KEY?.trim();
+  if (adminKey === undefined || adminKey === '') return [];
+  if (policy.requiredProjectPaths.size === 0 || !policy.lookups.projectNames) return [];
+  const client = openClient({
+    adminKey,
+    baseUrl: io.env.OPENAI_BASE_URL,
+    deadline: Date.now() + VALIDATE_LOOKUP_MS,
+  });
+  try {
+    const read = await readProjectDirectory(client, { clock: { now: () => Date.now() } });
+    if ('unavailable' in read) {
+      return [
+        { path: '', message: `requiredProjects not checked against the organization: ${read.unavailable}` },
+      ];
+    }
+    return requiredProjectWarnings(policy, (projectId) => {
+      const project = read.directory.get(projectId);
+      if (project === undefined) return { status: 'unknown', archivedAt: null };
+      return {
+        status: project.archived ? 'archived' : 'active',
+        archivedAt: project.archivedAt === null ? null : new Date(project.archivedAt * 1000).toISOString(),
+      };
+    });
+  } finally {
+    client.close();
+  }
 }
 
 /**

@@ -5,7 +5,7 @@
  * - `always`: every run.
  * - `findings-only`: every run but a clean one.
  * - `changes`: a run that found something new, saw a finding resolved, took an action (a
- *   revocation, done or failed), or failed (`error`, `partial`); and, when nothing changed,
+ *   revocation or a creation, done or failed), or failed (`error`, `partial`); and, when nothing changed,
  *   a run with findings still open that no message has listed for `reminderDays` days. The
  *   dead-man's switch alarm already speaks when runs stop. Without a run store nothing is
  *   known to be new, so `changes` publishes what `findings-only` would.
@@ -41,6 +41,7 @@ function changesOf(report: AuditReport): string[] {
     (totals.new ?? 0) > 0 ? 'new findings' : '',
     (totals.resolved ?? 0) > 0 ? 'resolved findings' : '',
     totals.revoked > 0 || totals.revokeFailed > 0 ? 'revocations' : '',
+    totals.created > 0 || totals.createFailed > 0 ? 'creations' : '',
   ].filter((change) => change !== '');
 }
 

@@ -48,6 +48,9 @@ export const METRICS = {
   findings: 'Findings',
   revocations: 'Revocations',
   failedRevocations: 'FailedRevocations',
+  missingRequired: 'MissingRequiredGrants',
+  creations: 'Creations',
+  failedCreations: 'FailedCreations',
   incompleteCheckpoints: 'IncompleteCheckpoints',
   runDuration: 'RunDuration',
   successfulRuns: SUCCESSFUL_RUNS_METRIC,
@@ -124,6 +127,9 @@ function emitMetrics(
   metrics.addMetric(METRICS.findings, MetricUnit.Count, totals.findings);
   metrics.addMetric(METRICS.revocations, MetricUnit.Count, totals.revoked);
   metrics.addMetric(METRICS.failedRevocations, MetricUnit.Count, totals.revokeFailed);
+  metrics.addMetric(METRICS.missingRequired, MetricUnit.Count, totals.missingRequired);
+  metrics.addMetric(METRICS.creations, MetricUnit.Count, totals.created);
+  metrics.addMetric(METRICS.failedCreations, MetricUnit.Count, totals.createFailed);
   metrics.addMetric(METRICS.incompleteCheckpoints, MetricUnit.Count, notAudited(totals));
   metrics.addMetric(METRICS.runDuration, MetricUnit.Milliseconds, report.durationMs);
   const succeeded = published && !isFailedRun(report.status);
@@ -363,7 +369,7 @@ function auditSettings(
           // bloat or visually forge log lines (JSON leaves U+2028 and bidi overrides raw).
           logger.info('finding', {
             checkpointId: result.id,
-            permissionId: printable(finding.permissionId),
+            permissionId: finding.permissionId === null ? null : printable(finding.permissionId),
             projectId: printable(finding.projectId),
             verdict: finding.verdict,
             createdAt: finding.createdAt,
@@ -373,12 +379,13 @@ function auditSettings(
       onActionDone(checkpointId, finding) {
         const fields = {
           checkpointId,
-          permissionId: printable(finding.permissionId),
+          permissionId: finding.permissionId === null ? null : printable(finding.permissionId),
           projectId: printable(finding.projectId),
           action: finding.action,
           actionReason: finding.actionReason === undefined ? undefined : printable(finding.actionReason, 300),
         };
-        if (finding.action === 'revoke-failed') logger.error('action', fields);
+        const failed = finding.action === 'revoke-failed' || finding.action === 'create-failed';
+        if (failed) logger.error('action', fields);
         else logger.info('action', fields);
       },
     },

@@ -12,8 +12,10 @@ import type { AuditReport } from './core/report.js';
 import {
   planWatchPoll,
   type WatchedGrant,
+  watchCreationsLeft,
   watchPolicy,
   watchRevocationsLeft,
+  withWatchCreations,
   withWatchRevocations,
 } from './core/watch.js';
 
@@ -80,16 +82,29 @@ export async function runWatchPoll(settings: WatchSettings): Promise<WatchOutcom
         return { report, quiet: false, discovery: plan.discovery, moved: false, grants: [] };
       }
     }
-    const left = watchRevocationsLeft(settings.discoveryBefore, policy.maxRevocationsPerRun, clock.now());
+    const left = {
+      revocations: watchRevocationsLeft(settings.discoveryBefore, policy.maxRevocationsPerRun, clock.now()),
+      creations: watchCreationsLeft(settings.discoveryBefore, policy.maxCreationsPerRun, clock.now()),
+    };
     const polled = watchPolicy(policy, plan.touched, left);
     const warnings = settings.loaded.warnings.map((w) => `${w.path}: ${w.message}`);
-    if (settings.mode === 'enforce' && left < policy.maxRevocationsPerRun) {
+    if (settings.mode === 'enforce' && left.revocations < policy.maxRevocationsPerRun) {
       warnings.push(
-        `watch: ${policy.maxRevocationsPerRun - left} of the ${policy.maxRevocationsPerRun} revocations allowed a day (maxRevocationsPerRun) already made by watch in the last 24 hours`,
+        `watch: ${policy.maxRevocationsPerRun - left.revocations} of the ${policy.maxRevocationsPerRun} revocations allowed a day (maxRevocationsPerRun) already made by watch in the last 24 hours`,
+      );
+    }
+    if (settings.mode === 'enforce' && left.creations < policy.maxCreationsPerRun) {
+      warnings.push(
+        `watch: ${policy.maxCreationsPerRun - left.creations} of the ${policy.maxCreationsPerRun} grants allowed a day (maxCreationsPerRun) already created by watch in the last 24 hours`,
       );
     }
     const report = await auditPolicy({ ...settings, runId }, client, polled, warnings, 'watch');
-    const discovery = withWatchRevocations(plan.discovery, report.totals.revoked, clock.now());
+    const { revoked, created, createFailed } = report.totals;
+    const discovery = withWatchCreations(
+      withWatchRevocations(plan.discovery, revoked, clock.now()),
+      created + createFailed,
+      clock.now(),
+    );
     return {
       report,
       quiet: plan.touched.length === 0,

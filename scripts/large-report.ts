@@ -49,7 +49,12 @@ export function largeReport(findingCount: number, perCheckpoint = 10_000): Audit
     startedAt: '2026-11-21T03:00:00.000Z',
     finishedAt: '2026-11-21T03:01:00.000Z',
     durationMs: 60_000,
-    enforcement: { state: 'not-requested', planned: 0, maxRevocationsPerRun: 10 },
+    enforcement: {
+      state: 'not-requested',
+      planned: 0,
+      maxRevocationsPerRun: 10,
+      creations: { state: 'not-requested', planned: 0, maxCreationsPerRun: 10 },
+    },
     totals,
     checkpoints,
     warnings: [],

@@ -1,10 +1,12 @@
 /**
  * A report's findings in the AWS Security Finding Format (ASFF), for Security Hub's
  * `BatchImportFindings`: one finding per (checkpoint, project), the identity the run store
- * gives a finding, so that a grant seen night after night updates one Security Hub finding.
+ * gives a finding, so that a grant seen night after night updates one Security Hub finding. A
+ * missing required grant is a finding of its own (its own id and type), as in the run store.
  *
- * - A finding that needs action (`unexpected`, `exemption-expired`) and is still there is
- *   `ACTIVE`, its severity by verdict. Exempt grants are not findings here.
+ * - A finding that needs action (`unexpected`, `exemption-expired`, `missing-required`) and is
+ *   still there is `ACTIVE`, its severity by verdict. Exempt grants are not findings here.
+ * - A missing grant this run created is sent `ARCHIVED`, resolved, like a revoked grant.
  * - One revoked or found gone by this run, and each of the report's `resolved[]` (with a run
  *   store), is sent `ARCHIVED` with the workflow status `RESOLVED`: Security Hub then shows the
  *   lifecycle the report shows.
@@ -13,7 +15,13 @@
  * adapter (adapters/security-hub-importer.ts) sends what this builds.
  */
 import { grantedByText } from './render-text.js';
-import { type AuditReport, type Finding, needsAction, type ResolvedFinding } from './report.js';
+import {
+  type AuditReport,
+  type Finding,
+  isMissingGrant,
+  needsAction,
+  type ResolvedFinding,
+} from './report.js';
 import { bounded, printable } from './sanitize.js';
 
 /** The only ASFF version. */
@@ -91,18 +99,31 @@ export interface SecurityHubTarget {
 
 export const GENERATOR_ID = 'checkpoint-guard/checkpoint-permission-audit';
 
-/** One type for every finding, so that it never changes (providers should not update `Types`). */
+/**
+ * The type of every grant finding, so that it never changes (providers should not update
+ * `Types`): a missing grant has its own id, and so its own constant type.
+ */
 export const FINDING_TYPE = 'Effects/Data Exposure/OpenAI Checkpoint Shared With Unexpected Project';
+
+/** The type of every missing required grant: the project is denied a model it must have. */
+export const MISSING_GRANT_TYPE = 'Effects/Denial of Service/OpenAI Checkpoint Missing Required Grant';
 
 const SEVERITY_BY_VERDICT = {
   unexpected: 'HIGH',
   'exemption-expired': 'MEDIUM',
   // A checkpoint nobody listed, shared beyond the allowlist: as serious as unexpected access.
   'unlisted-checkpoint': 'HIGH',
+  // An outage of the project that needs the model, not an exposure.
+  'missing-required': 'MEDIUM',
 } as const satisfies Record<Exclude<Finding['verdict'], 'exempt'>, SeverityLabel>;
 
 const REMEDIATION = bounded(
   'Revoke the grant (checkpoint-guard audit --enforce, or "mode": "enforce" in the policy), or, if this project should hold it, add it to allowedProjects or to a time-boxed exemption in the policy. The next run archives this finding.',
+  ASFF_LIMITS.recommendationText,
+);
+
+const MISSING_GRANT_REMEDIATION = bounded(
+  'Grant the project access to the checkpoint (checkpoint-guard audit --enforce with "mode": "enforce" creates it), or, if it no longer needs the model, remove it from requiredProjects in the policy. The next run archives this finding.',
   ASFF_LIMITS.recommendationText,
 );
 
@@ -114,6 +135,14 @@ const REMEDIATION = bounded(
  */
 export function findingId(checkpointId: string, projectId: string): string {
   return `checkpoint-guard/${printable(checkpointId, 253)}/${printable(projectId, 200)}`;
+}
+
+/**
+ * The id of a missing required grant: stable per (checkpoint, project), apart from the grant
+ * finding's (a checkpoint id starts with `ft:`, never with `missing-grant`).
+ */
+export function missingGrantId(checkpointId: string, projectId: string): string {
+  return `checkpoint-guard/missing-grant/${printable(checkpointId, 253)}/${printable(projectId, 200)}`;
 }
 
 /** `"Support bot" (proj_abc)`, or the id alone when the name is not known. */
@@ -146,6 +175,7 @@ function base(
   checkpointId: string,
   projectId: string,
   firstSeenAt: string,
+  missing: boolean,
 ): Pick<
   AsffFinding,
   | 'SchemaVersion'
@@ -162,30 +192,32 @@ function base(
 > {
   return {
     SchemaVersion: ASFF_SCHEMA_VERSION,
-    Id: findingId(checkpointId, projectId),
+    Id: missing ? missingGrantId(checkpointId, projectId) : findingId(checkpointId, projectId),
     ProductArn: target.productArn,
     ProductName: 'checkpoint-guard',
     GeneratorId: GENERATOR_ID,
     AwsAccountId: target.accountId,
-    Types: [FINDING_TYPE],
+    Types: [missing ? MISSING_GRANT_TYPE : FINDING_TYPE],
     // When checkpoint-guard first saw this project hold a grant on this checkpoint: the same on
     // every import (the grant's own creation date, which changes when it is re-created, is a
     // product field).
     CreatedAt: firstSeenAt,
     FirstObservedAt: firstSeenAt,
     UpdatedAt: report.finishedAt,
-    Remediation: { Recommendation: { Text: REMEDIATION } },
+    Remediation: { Recommendation: { Text: missing ? MISSING_GRANT_REMEDIATION : REMEDIATION } },
   };
 }
 
 function severity(
   label: SeverityLabel,
   original: string,
+  missing: boolean,
 ): Pick<AsffFinding, 'Severity'> & {
   readonly FindingProviderFields: AsffFinding['FindingProviderFields'];
 } {
   const value = { Label: label, Original: bounded(original, ASFF_LIMITS.severityOriginal) };
-  return { Severity: value, FindingProviderFields: { Severity: value, Types: [FINDING_TYPE] } };
+  const types = [missing ? MISSING_GRANT_TYPE : FINDING_TYPE];
+  return { Severity: value, FindingProviderFields: { Severity: value, Types: types } };
 }
 
 const ARCHIVED = { RecordState: 'ARCHIVED', Workflow: { Status: 'RESOLVED' } } as const;
@@ -195,14 +227,19 @@ function verdictText(finding: Finding): string {
   const verdict =
     finding.verdict === 'exemption-expired'
       ? `Its exemption expired${finding.exemption ? ` on ${printable(finding.exemption.expiresAt, 30)} (${printable(finding.exemption.reason, 120)})` : ''}.`
-      : 'The policy does not allow this project.';
+      : isMissingGrant(finding)
+        ? 'The policy requires this grant.'
+        : 'The policy does not allow this project.';
   const action: Record<Finding['action'], string> = {
     none: 'Nothing was done (the listing was incomplete, or the policy reports only).',
     'would-revoke': 'Enforce mode would revoke it.',
     revoked: 'checkpoint-guard revoked it.',
     'already-gone': 'It was already gone when checkpoint-guard came to revoke it.',
     'revoke-failed': `Revoking it failed${finding.actionReason ? `: ${printable(finding.actionReason, 200)}` : ''}.`,
-    halted: `It was not revoked: enforcement was halted${finding.actionReason ? ` (${printable(finding.actionReason, 200)})` : ''}.`,
+    'would-create': 'Enforce mode would create it.',
+    created: 'checkpoint-guard created it.',
+    'create-failed': `Creating it failed${finding.actionReason ? `: ${printable(finding.actionReason, 200)}` : ''}.`,
+    halted: `It was not ${isMissingGrant(finding) ? 'created' : 'revoked'}: enforcement was halted${finding.actionReason ? ` (${printable(finding.actionReason, 200)})` : ''}.`,
   };
   return `${verdict} ${action[finding.action]}`;
 }
@@ -214,27 +251,55 @@ function projectState(finding: Finding): string {
   return '';
 }
 
+/** The title of a finding: what is wrong, or that it was resolved. */
+function titleOf(checkpointId: string, finding: Finding, project: string, gone: boolean): string {
+  const checkpoint = printable(checkpointId, 120);
+  if (isMissingGrant(finding)) {
+    return gone
+      ? `Resolved: checkpoint ${checkpoint} is shared again with required project ${project}`
+      : `Checkpoint ${checkpoint} is not shared with project ${project}, which the policy requires`;
+  }
+  return `${gone ? 'Resolved: c' : 'C'}heckpoint ${checkpoint} is shared with project ${project}${finding.verdict === 'exemption-expired' ? ' after its exemption expired' : ', which the policy does not allow'}`;
+}
+
+/** What the finding is about, in a sentence. */
+function factOf(
+  checkpointId: string,
+  finding: Finding,
+  project: string,
+  grantedBy: string | undefined,
+): string {
+  const checkpoint = printable(checkpointId, 253);
+  if (isMissingGrant(finding)) {
+    return `Project ${project} holds no permission on the fine-tuned checkpoint ${checkpoint}, which the policy requires it to hold.`;
+  }
+  return `Project ${project} holds a permission (${printable(finding.permissionId ?? '', 60)}) on the fine-tuned checkpoint ${checkpoint}, created ${printable(finding.createdAt ?? '', 30)}${grantedBy ? ` by ${grantedBy}` : ''}.`;
+}
+
 /** One finding of the report (needing action) in ASFF. */
 function fromFinding(observed: Observed, checkpointId: string, finding: Finding): AsffFinding {
   const { report } = observed;
+  const missing = isMissingGrant(finding);
   const project = projectLabel(finding.projectId, finding.projectName);
-  const gone = finding.action === 'revoked' || finding.action === 'already-gone';
+  const gone =
+    finding.action === 'revoked' || finding.action === 'already-gone' || finding.action === 'created';
   const grantedBy = finding.grantedBy === null ? undefined : grantedByText(finding.grantedBy);
   const description = [
-    `Project ${project} holds a permission (${printable(finding.permissionId, 60)}) on the fine-tuned checkpoint ${printable(checkpointId, 253)}, created ${printable(finding.createdAt, 30)}${grantedBy ? ` by ${grantedBy}` : ''}.`,
+    factOf(checkpointId, finding, project, grantedBy),
     projectState(finding),
     ` ${verdictText(finding)}`,
   ].join('');
   return {
-    ...base(observed, checkpointId, finding.projectId, finding.firstSeenAt ?? report.startedAt),
+    ...base(observed, checkpointId, finding.projectId, finding.firstSeenAt ?? report.startedAt, missing),
     LastObservedAt: report.startedAt,
     ...(gone
-      ? severity('INFORMATIONAL', finding.action)
-      : severity(SEVERITY_BY_VERDICT[finding.verdict as keyof typeof SEVERITY_BY_VERDICT], finding.verdict)),
-    Title: bounded(
-      `${gone ? 'Resolved: c' : 'C'}heckpoint ${printable(checkpointId, 120)} is shared with project ${project}${finding.verdict === 'exemption-expired' ? ' after its exemption expired' : ', which the policy does not allow'}`,
-      ASFF_LIMITS.title,
-    ),
+      ? severity('INFORMATIONAL', finding.action, missing)
+      : severity(
+          SEVERITY_BY_VERDICT[finding.verdict as keyof typeof SEVERITY_BY_VERDICT],
+          finding.verdict,
+          missing,
+        )),
+    Title: bounded(titleOf(checkpointId, finding, project, gone), ASFF_LIMITS.title),
     Description: bounded(description, ASFF_LIMITS.description),
     ProductFields: fields(
       {
@@ -279,20 +344,36 @@ const RESOLUTION_TEXT: Record<ResolvedFinding['resolution'], string> = {
   revoked: 'checkpoint-guard revoked the grant',
   removed: 'the grant is gone (someone else removed it)',
   allowed: 'the policy now allows or exempts this project, or no longer audits this checkpoint',
+  created: 'checkpoint-guard created the grant',
+  granted: 'the project holds a grant again (someone else made it)',
+  'not-required': 'the policy no longer requires this grant, or no longer audits this checkpoint',
 };
+
+/** Resolutions of a missing required grant (the others resolve a grant finding). */
+const MISSING_GRANT_RESOLUTIONS: ReadonlySet<ResolvedFinding['resolution']> = new Set([
+  'created',
+  'granted',
+  'not-required',
+]);
 
 /** A finding open after the last run that is gone now: archived, resolved. */
 function fromResolved(observed: Observed, resolved: ResolvedFinding): AsffFinding {
   const project = printable(resolved.projectId, 80);
+  const missing = MISSING_GRANT_RESOLUTIONS.has(resolved.resolution);
+  const checkpoint = printable(resolved.checkpointId, 120);
   return {
-    ...base(observed, resolved.checkpointId, resolved.projectId, resolved.firstSeenAt),
-    ...severity('INFORMATIONAL', resolved.resolution),
+    ...base(observed, resolved.checkpointId, resolved.projectId, resolved.firstSeenAt, missing),
+    ...severity('INFORMATIONAL', resolved.resolution, missing),
     Title: bounded(
-      `Resolved: checkpoint ${printable(resolved.checkpointId, 120)} is no longer shared with project ${project}`,
+      missing
+        ? `Resolved: checkpoint ${checkpoint} no longer lacks the grant of required project ${project}`
+        : `Resolved: checkpoint ${checkpoint} is no longer shared with project ${project}`,
       ASFF_LIMITS.title,
     ),
     Description: bounded(
-      `Project ${project} held a permission (${printable(resolved.permissionId, 60)}) on the fine-tuned checkpoint ${printable(resolved.checkpointId, 253)} from ${resolved.firstSeenAt}. Resolved in run ${resolved.runId}: ${RESOLUTION_TEXT[resolved.resolution]}.`,
+      missing
+        ? `Project ${project} lacked a required permission on the fine-tuned checkpoint ${printable(resolved.checkpointId, 253)} from ${resolved.firstSeenAt}. Resolved in run ${resolved.runId}: ${RESOLUTION_TEXT[resolved.resolution]}.`
+        : `Project ${project} held a permission (${printable(resolved.permissionId ?? '', 60)}) on the fine-tuned checkpoint ${printable(resolved.checkpointId, 253)} from ${resolved.firstSeenAt}. Resolved in run ${resolved.runId}: ${RESOLUTION_TEXT[resolved.resolution]}.`,
       ASFF_LIMITS.description,
     ),
     ProductFields: fields(

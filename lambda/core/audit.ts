@@ -1,27 +1,33 @@
 /**
  * The audit engine: walks every checkpoint's permission list, classifies each
- * grant against the policy, plans and (in enforce mode) applies revocations.
+ * grant against the policy, finds the required grants that are missing, plans and
+ * (in enforce mode) applies revocations and creations.
  *
  * Pure core: all I/O goes through the injected `PermissionSource`, all time
- * through the injected `Clock`. The run has two phases so the halt rule can see
- * the whole plan before anything is revoked:
+ * through the injected `Clock`. The run has two phases so the halt rules can see
+ * the whole plans before anything is revoked or created:
  *   1. list every checkpoint (bounded concurrency, deadline-aware);
- *   2. plan revocations over complete listings only, halt if the plan exceeds
- *      `maxRevocationsPerRun`, otherwise revoke.
+ *   2. plan revocations and creations over complete listings only; halt the
+ *      revocations if their plan exceeds `maxRevocationsPerRun`, and the creations
+ *      if theirs exceeds `maxCreationsPerRun`; otherwise apply them.
  */
 import { mapWithConcurrency } from './concurrency.js';
+import { createGrants } from './create-grants.js';
 import { CursorWalk } from './cursor.js';
 import { CheckpointGuardError } from './errors.js';
+import { type ListingLimits, scanListing } from './fresh-listing.js';
 import type { PermissionSource } from './permission-source.js';
-import { type AuditMode, type CheckpointPolicy, type Policy, standingOf } from './policy.js';
+import { type AuditMode, type CheckpointPolicy, type Policy, requiredOn, standingOf } from './policy.js';
 import {
   type Action,
   type AuditReport,
   type CheckpointResult,
+  type CreationSummary,
   computeRunStatus,
   computeTotals,
   type EnforcementSummary,
   type Finding,
+  isMissingGrant,
   isRequestFailureCode,
   isRevocable,
   needsAction,
@@ -48,7 +54,7 @@ export interface AuditOptions {
   readonly mode: AuditMode;
   /** Checkpoints listed at once. @default 16 */
   readonly concurrency?: number;
-  /** Revocations in flight at once. @default 4 */
+  /** Revocations, and checkpoints being granted their missing grants, in flight at once. @default 4 */
   readonly revocationConcurrency?: number;
   /** `limit` of each page request. @default 100 */
   readonly pageSize?: number;
@@ -184,6 +190,9 @@ async function walkCheckpoint(
   const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
   /** Permission id → its project, as first listed. */
   const seenPermissions = new Map<string, string>();
+  const required = requiredOn(checkpoint);
+  /** The required projects the listing shows holding a grant. */
+  const holding = new Set<string>();
   const cursor = new CursorWalk();
   const stop = (reasonCode: ReasonCode, reason: string): Listing => {
     listing.status = 'incomplete';
@@ -232,6 +241,7 @@ async function walkCheckpoint(
       }
       seenPermissions.set(permission.id, permission.projectId);
       listing.permissionsSeen++;
+      if (required.has(permission.projectId)) holding.add(permission.projectId);
       const standing = standingOf(
         checkpoint,
         policy.exemptionsByProject.get(permission.projectId) ?? [],
@@ -263,9 +273,38 @@ async function walkCheckpoint(
         ...(options.kind === 'watch' ? { detectedAt: new Date(nowMs).toISOString() } : {}),
       });
     }
-    if (!page.hasMore) return listing;
+    if (!page.hasMore) {
+      // Only a complete listing can tell that a grant is missing.
+      addMissingGrants(listing, required, holding, options, nowMs);
+      return listing;
+    }
     const stopped = cursor.advance(page.permissions.length, page.lastId);
     if (stopped) return stop(stopped.code, stopped.reason);
+  }
+}
+
+/** A `missing-required` finding for each required project the complete listing showed no grant to. */
+function addMissingGrants(
+  listing: Listing,
+  required: ReadonlySet<string>,
+  holding: ReadonlySet<string>,
+  options: AuditOptions,
+  nowMs: number,
+): void {
+  for (const projectId of required) {
+    if (holding.has(projectId)) continue;
+    listing.findings.push({
+      permissionId: null,
+      projectId,
+      createdAt: null,
+      verdict: 'missing-required',
+      action: 'none',
+      projectName: null,
+      projectStatus: null,
+      projectArchivedAt: null,
+      grantedBy: null,
+      ...(options.kind === 'watch' ? { detectedAt: new Date(nowMs).toISOString() } : {}),
+    });
   }
 }
 
@@ -333,10 +372,15 @@ interface PlannedRevocation {
   readonly index: number;
 }
 
+/** The missing required grants of one completely listed checkpoint, by the index of their findings. */
+interface PlannedCreation {
+  readonly listing: Listing;
+  readonly indices: readonly number[];
+}
+
 /**
- * Decides and applies the action of every finding. Only findings that need
- * action on completely listed checkpoints are candidates; if there are more
- * than the policy's cap, none is revoked.
+ * Decides and applies the action of every finding: revocations first, then creations, each plan
+ * under its own cap, all or nothing.
  */
 async function enforce(
   policy: Policy,
@@ -347,6 +391,41 @@ async function enforce(
   pastDeadline: () => boolean,
   runError: string | undefined,
 ): Promise<EnforcementSummary> {
+  const revocations = await enforceRevocations(
+    policy,
+    listings,
+    source,
+    clock,
+    options,
+    pastDeadline,
+    runError,
+  );
+  const creations = await enforceCreations(policy, listings, source, clock, options, pastDeadline, runError);
+  return { ...revocations, creations };
+}
+
+function reportAction(options: AuditOptions, listing: Listing, finding: Finding): void {
+  options.observer?.onActionDone?.(listing.checkpoint.id, finding);
+}
+
+/** A watch alert says how fast: when the grant was revoked or created, to the second. */
+function stamped(options: AuditOptions, clock: Clock, finding: Finding): Finding {
+  return options.kind === 'watch' ? { ...finding, actedAt: new Date(clock.now()).toISOString() } : finding;
+}
+
+/**
+ * Decides and applies the revocations. Only findings that need action on completely listed
+ * checkpoints are candidates; if there are more than the policy's cap, none is revoked.
+ */
+async function enforceRevocations(
+  policy: Policy,
+  listings: Listing[],
+  source: PermissionSource,
+  clock: Clock,
+  options: AuditOptions,
+  pastDeadline: () => boolean,
+  runError: string | undefined,
+): Promise<Omit<EnforcementSummary, 'creations'>> {
   const enforcing = options.mode === 'enforce';
   const planned: PlannedRevocation[] = [];
   for (const listing of listings) {
@@ -357,18 +436,17 @@ async function enforce(
         const action = enforcing ? 'halted' : 'none';
         // Not inside the optional call: `a?.b?.(f())` skips f() when there is no observer.
         const updated = setAction(listing, index, action, reason);
-        options.observer?.onActionDone?.(listing.checkpoint.id, updated);
+        reportAction(options, listing, updated);
         return;
       }
       planned.push({ listing, index });
     });
   }
   const max = policy.maxRevocationsPerRun;
-  const report = (finding: Finding, listing: Listing): void =>
-    options.observer?.onActionDone?.(listing.checkpoint.id, finding);
 
   if (!enforcing) {
-    for (const { listing, index } of planned) report(setAction(listing, index, 'would-revoke'), listing);
+    for (const { listing, index } of planned)
+      reportAction(options, listing, setAction(listing, index, 'would-revoke'));
     return { state: 'not-requested', planned: planned.length, maxRevocationsPerRun: max };
   }
   if (planned.length === 0 && runError === undefined) {
@@ -380,7 +458,8 @@ async function enforce(
       runError !== undefined
         ? `enforcement halted: the run failed (${runError}); nothing was revoked`
         : `enforcement halted: ${planned.length} revocations planned, more than maxRevocationsPerRun (${max}); nothing was revoked`;
-    for (const { listing, index } of planned) report(setAction(listing, index, 'halted', reason), listing);
+    for (const { listing, index } of planned)
+      reportAction(options, listing, setAction(listing, index, 'halted', reason));
     return { state: 'halted', reason, planned: planned.length, maxRevocationsPerRun: max };
   }
 
@@ -388,23 +467,163 @@ async function enforce(
     planned,
     options.revocationConcurrency ?? DEFAULT_REVOCATION_CONCURRENCY,
     async ({ listing, index }) => {
-      const done = await revoke(policy, listing, index, source, clock, options, pastDeadline);
-      // A watch alert says how fast: when the grant was revoked, to the second.
-      const stamped =
-        options.kind === 'watch' ? { ...done, actedAt: new Date(clock.now()).toISOString() } : done;
-      listing.findings[index] = stamped;
-      report(stamped, listing);
+      const done = stamped(
+        options,
+        clock,
+        await revoke(policy, listing, index, source, clock, options, pastDeadline),
+      );
+      listing.findings[index] = done;
+      reportAction(options, listing, done);
     },
     {
       shouldStart: () => !pastDeadline(),
       onSkipped: ({ listing, index }) =>
-        report(
-          setAction(listing, index, 'halted', "the run's deadline was reached before this revocation"),
+        reportAction(
+          options,
           listing,
+          setAction(listing, index, 'halted', "the run's deadline was reached before this revocation"),
         ),
     },
   );
   return { state: 'applied', planned: planned.length, maxRevocationsPerRun: max };
+}
+
+/**
+ * Decides and applies the creations of the missing required grants. They exist only on
+ * completely listed checkpoints (an incomplete listing cannot tell a grant is missing); if
+ * there are more than the policy's cap, none is created.
+ */
+async function enforceCreations(
+  policy: Policy,
+  listings: Listing[],
+  source: PermissionSource,
+  clock: Clock,
+  options: AuditOptions,
+  pastDeadline: () => boolean,
+  runError: string | undefined,
+): Promise<CreationSummary> {
+  const enforcing = options.mode === 'enforce';
+  const planned: PlannedCreation[] = [];
+  let count = 0;
+  for (const listing of listings) {
+    if (listing.status !== 'complete') continue;
+    const indices: number[] = [];
+    listing.findings.forEach((finding, index) => {
+      if (isMissingGrant(finding)) indices.push(index);
+    });
+    if (indices.length === 0) continue;
+    planned.push({ listing, indices });
+    count += indices.length;
+  }
+  const max = policy.maxCreationsPerRun;
+  const each = (action: Action, reason?: string): void => {
+    for (const { listing, indices } of planned) {
+      for (const index of indices) reportAction(options, listing, setAction(listing, index, action, reason));
+    }
+  };
+
+  if (!enforcing) {
+    each('would-create');
+    return { state: 'not-requested', planned: count, maxCreationsPerRun: max };
+  }
+  if (count === 0 && runError === undefined) {
+    return { state: 'nothing-to-do', planned: 0, maxCreationsPerRun: max };
+  }
+  if (runError !== undefined || count > max) {
+    const reason =
+      runError !== undefined
+        ? `creation halted: the run failed (${runError}); nothing was created`
+        : `creation halted: ${count} missing grants to create, more than maxCreationsPerRun (${max}); nothing was created`;
+    each('halted', reason);
+    return { state: 'halted', reason, planned: count, maxCreationsPerRun: max };
+  }
+
+  await mapWithConcurrency(
+    planned,
+    options.revocationConcurrency ?? DEFAULT_REVOCATION_CONCURRENCY,
+    (creation) => create(creation, source, clock, options, pastDeadline),
+    {
+      shouldStart: () => !pastDeadline(),
+      onSkipped: ({ listing, indices }) => {
+        for (const index of indices) {
+          reportAction(
+            options,
+            listing,
+            setAction(listing, index, 'halted', "the run's deadline was reached before this creation"),
+          );
+        }
+      },
+    },
+  );
+  return { state: 'applied', planned: count, maxCreationsPerRun: max };
+}
+
+async function create(
+  { listing, indices }: PlannedCreation,
+  source: PermissionSource,
+  clock: Clock,
+  options: AuditOptions,
+  pastDeadline: () => boolean,
+): Promise<void> {
+  // Last line of defence before a grant is made: re-derive from the policy alone that each
+  // project is required on this checkpoint. Nothing else is ever granted.
+  const required = requiredOn(listing.checkpoint);
+  const toGrant: string[] = [];
+  for (const index of indices) {
+    const { projectId } = listing.findings[index] as Finding;
+    if (required.has(projectId)) toGrant.push(projectId);
+    else {
+      reportAction(
+        options,
+        listing,
+        setAction(listing, index, 'none', `not created: ${projectId} is not required here`),
+      );
+    }
+  }
+  if (toGrant.length === 0) return;
+  const outcomes = await createGrants(
+    source,
+    listing.checkpoint.id,
+    toGrant,
+    listingLimits(options, pastDeadline),
+  );
+  for (const index of indices) {
+    const finding = listing.findings[index] as Finding;
+    const outcome = outcomes.get(finding.projectId);
+    if (outcome === undefined) continue;
+    let done: Finding;
+    if (outcome.kind === 'created') {
+      const { permission, confirmedAfter } = outcome;
+      done = stamped(options, clock, {
+        ...finding,
+        permissionId: permission.id,
+        // A created_at outside the Date range would make toISOString() throw and sink the run.
+        createdAt: Number.isFinite(new Date(permission.createdAt * 1000).getTime())
+          ? new Date(permission.createdAt * 1000).toISOString()
+          : null,
+        action: 'created',
+        ...(confirmedAfter !== undefined
+          ? { actionReason: `a fresh listing holds the grant, after: ${confirmedAfter}` }
+          : {}),
+      });
+    } else {
+      done = stamped(options, clock, {
+        ...finding,
+        action: outcome.kind === 'failed' ? 'create-failed' : 'halted',
+        actionReason: outcome.reason,
+      });
+    }
+    listing.findings[index] = done;
+    reportAction(options, listing, done);
+  }
+}
+
+function listingLimits(options: AuditOptions, pastDeadline: () => boolean): ListingLimits {
+  return {
+    pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
+    maxPages: options.maxPagesPerCheckpoint ?? DEFAULT_MAX_PAGES_PER_CHECKPOINT,
+    pastDeadline,
+  };
 }
 
 async function revoke(
@@ -427,23 +646,24 @@ async function revoke(
   if (standing.kind === 'allowed' || standing.kind === 'exempt') {
     return setAction(listing, index, 'none', `not revoked: ${finding.projectId} is ${standing.kind}`);
   }
+  const permissionId = finding.permissionId;
+  if (permissionId === null) return setAction(listing, index, 'none', 'not revoked: no grant to revoke');
   let outcome: Awaited<ReturnType<PermissionSource['deletePermission']>>;
   try {
-    outcome = await source.deletePermission(listing.checkpoint.id, finding.permissionId);
+    outcome = await source.deletePermission(listing.checkpoint.id, permissionId);
   } catch (error) {
     return setAction(listing, index, 'revoke-failed', error instanceof Error ? error.message : String(error));
   }
   if (outcome === 'deleted') return setAction(listing, index, 'revoked');
   // A 404 may mean the route, not the grant, was not found (`unknown_url`): only a fresh listing
   // that no longer holds the grant makes it gone. Otherwise the grant may still be there.
-  const check = await findInListing(
+  const check = await scanListing(
     source,
     listing.checkpoint.id,
-    finding.permissionId,
-    options,
-    pastDeadline,
+    listingLimits(options, pastDeadline),
+    (permissions) => permissions.some((p) => p.id === permissionId),
   );
-  if (check.kind === 'absent') {
+  if (check.kind === 'complete') {
     return setAction(
       listing,
       index,
@@ -455,45 +675,10 @@ async function revoke(
     listing,
     index,
     'revoke-failed',
-    check.kind === 'listed'
+    check.kind === 'stopped'
       ? 'the DELETE was answered 404, but the grant is still listed'
       : `the DELETE was answered 404, and a fresh listing to confirm the grant is gone failed: ${check.reason}`,
   );
-}
-
-type ListingCheck =
-  | { readonly kind: 'listed' }
-  | { readonly kind: 'absent' }
-  | { readonly kind: 'unknown'; readonly reason: string };
-
-/** Walks a checkpoint's whole listing for one permission, under the same guards as the audit's walk. */
-async function findInListing(
-  source: PermissionSource,
-  checkpointId: string,
-  permissionId: string,
-  options: AuditOptions,
-  pastDeadline: () => boolean,
-): Promise<ListingCheck> {
-  const maxPages = options.maxPagesPerCheckpoint ?? DEFAULT_MAX_PAGES_PER_CHECKPOINT;
-  const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
-  const cursor = new CursorWalk();
-  for (let pages = 0; ; pages++) {
-    if (pages >= maxPages) return { kind: 'unknown', reason: `stopped after ${maxPages} pages` };
-    if (pastDeadline()) return { kind: 'unknown', reason: "the run's deadline was reached" };
-    let page: Awaited<ReturnType<PermissionSource['listPermissionsPage']>>;
-    try {
-      page = await source.listPermissionsPage(
-        checkpointId,
-        cursor.after === undefined ? { limit } : { after: cursor.after, limit },
-      );
-    } catch (error) {
-      return { kind: 'unknown', reason: error instanceof Error ? error.message : String(error) };
-    }
-    if (page.permissions.some((p) => p.id === permissionId)) return { kind: 'listed' };
-    if (!page.hasMore) return { kind: 'absent' };
-    const stopped = cursor.advance(page.permissions.length, page.lastId);
-    if (stopped) return { kind: 'unknown', reason: stopped.reason };
-  }
 }
 
 /**
@@ -542,6 +727,12 @@ export function failedRunReport(
       ...(failure.mode === 'enforce' ? { reason: 'the run failed before auditing' } : {}),
       planned: 0,
       maxRevocationsPerRun: policy?.maxRevocationsPerRun ?? 0,
+      creations: {
+        state: failure.mode === 'enforce' ? 'halted' : 'not-requested',
+        ...(failure.mode === 'enforce' ? { reason: 'the run failed before auditing' } : {}),
+        planned: 0,
+        maxCreationsPerRun: policy?.maxCreationsPerRun ?? 0,
+      },
     },
     totals,
     checkpoints,

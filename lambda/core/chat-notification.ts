@@ -95,10 +95,13 @@ function findingLine(checkpointId: string, finding: Finding): string {
       ? `open since ${finding.firstSeenAt.slice(0, 10)}`
       : '',
     finding.verdict === 'exemption-expired' ? 'exemption expired' : '',
+    finding.verdict === 'missing-required' ? '*MISSING required grant*' : '',
     finding.projectStatus === 'archived' ? 'project ARCHIVED' : '',
     finding.projectStatus === 'unknown' ? 'project UNKNOWN' : '',
     finding.action === 'revoked' ? '*REVOKED*' : '',
     finding.action === 'revoke-failed' ? '*REVOKE FAILED*' : '',
+    finding.action === 'created' ? '*CREATED*' : '',
+    finding.action === 'create-failed' ? '*CREATE FAILED*' : '',
   ].filter(Boolean);
   const by = finding.grantedBy === null ? '' : ` by ${chatCode(grantedByText(finding.grantedBy))}`;
   return `• ${chatCode(checkpointId, 120)} → ${project}${by}${flags.length > 0 ? ` (${flags.join(', ')})` : ''}`;
@@ -115,6 +118,11 @@ function figureLines(report: AuditReport): string[] {
     `*Status:* ${report.status} · *Mode:* ${report.mode}`,
     `*Checkpoints:* ${totals.checkpoints} (${totals.withFindings} with findings, ${notAudited(totals)} not fully audited)`,
     `*Findings:* ${totals.findings}${history} · *Revoked:* ${totals.revoked}${totals.revokeFailed > 0 ? ` · *Revocations failed:* ${totals.revokeFailed}` : ''}`,
+    ...(totals.missingRequired > 0
+      ? [
+          `*Required grants missing:* ${totals.missingRequired} · *Created:* ${totals.created}${totals.createFailed > 0 ? ` · *Creations failed:* ${totals.createFailed}` : ''}`,
+        ]
+      : []),
   ];
 }
 

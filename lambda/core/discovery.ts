@@ -74,6 +74,8 @@ export interface DiscoveryState {
   readonly watch?: AuditLogCursor;
   /** Revocations by watch polls in the last day: they count against the policy's cap (core/watch.ts). */
   readonly watchRevocations?: readonly { readonly at: string; readonly count: number }[];
+  /** Grants created by watch polls in the last day: they count against `maxCreationsPerRun`. */
+  readonly watchCreations?: readonly { readonly at: string; readonly count: number }[];
 }
 
 export const EMPTY_CURSOR: AuditLogCursor = { newestAt: null, recentIds: [] };
@@ -322,6 +324,9 @@ export function mergeDiscoveryStates(ours: DiscoveryState, theirs: DiscoveryStat
   const revocations = new Map(
     [...(theirs.watchRevocations ?? []), ...(ours.watchRevocations ?? [])].map((entry) => [entry.at, entry]),
   );
+  const creations = new Map(
+    [...(theirs.watchCreations ?? []), ...(ours.watchCreations ?? [])].map((entry) => [entry.at, entry]),
+  );
   return {
     schemaVersion: DISCOVERY_STATE_SCHEMA_VERSION,
     cursor: laterCursor(ours.cursor, theirs.cursor) ?? EMPTY_CURSOR,
@@ -329,6 +334,7 @@ export function mergeDiscoveryStates(ours: DiscoveryState, theirs: DiscoveryStat
     checkpoints: [...checkpoints.values()],
     ...(watch !== undefined ? { watch } : {}),
     ...(revocations.size > 0 ? { watchRevocations: [...revocations.values()] } : {}),
+    ...(creations.size > 0 ? { watchCreations: [...creations.values()] } : {}),
   };
 }
 

@@ -23,6 +23,7 @@ import {
   computeTotals,
   type Finding,
   type GrantedBy,
+  isMissingGrant,
   type LookupSummary,
 } from './report.js';
 
@@ -200,6 +201,34 @@ async function lookUpProjects(
   return { summary: { state: 'ok' }, directory };
 }
 
+/**
+ * The organization's whole project list, by id (archived projects included, every page), read
+ * as the project-name lookup reads it; `unavailable` says why it could not be read whole. Never
+ * throws. Used by `validate`, to check the projects a policy requires.
+ */
+export async function readProjectDirectory(
+  source: ProjectDirectory,
+  options: Pick<EnrichmentOptions, 'clock' | 'deadline' | 'signal' | 'pageSize' | 'maxPages'>,
+): Promise<{ readonly directory: ReadonlyMap<string, ProjectRecord> } | { readonly unavailable: string }> {
+  const { clock, signal } = options;
+  const outcome = await lookUpProjects(
+    source,
+    {
+      pageSize: options.pageSize ?? DEFAULT_LOOKUP_PAGE_SIZE,
+      maxPages: options.maxPages ?? DEFAULT_LOOKUP_MAX_PAGES,
+      checkDeadline: () => {
+        if (signal?.aborted || (options.deadline !== undefined && clock.now() >= options.deadline)) {
+          throw new LookupStopped("the run's deadline was reached");
+        }
+      },
+    },
+    signal,
+  );
+  return outcome.directory !== undefined
+    ? { directory: outcome.directory }
+    : { unavailable: outcome.summary.reason ?? 'the project list could not be read' };
+}
+
 interface GrantsOutcome {
   readonly summary: LookupSummary;
   /** Who granted each permission found in the audit log, by permission id. */
@@ -296,7 +325,10 @@ function describeFinding(
       projectArchivedAt: project?.archived ? isoOrNull(project.archivedAt) : null,
     };
   }
-  if (grants) described = { ...described, grantedBy: grants.get(finding.permissionId) ?? null };
+  const { permissionId } = finding;
+  if (grants && permissionId !== null && !isMissingGrant(finding)) {
+    described = { ...described, grantedBy: grants.get(permissionId) ?? null };
+  }
   return described;
 }
 
@@ -333,13 +365,22 @@ export async function enrichReport(
     },
   };
   const batchSize = Math.max(1, options.attributionBatchSize ?? DEFAULT_ATTRIBUTION_BATCH_SIZE);
-  const permissionIds = [...new Set(findings.map((finding) => finding.permissionId))];
+  // A missing required grant has no grant to attribute (one this run created is its own doing).
+  const permissionIds = [
+    ...new Set(
+      findings.flatMap((finding) =>
+        finding.permissionId === null || isMissingGrant(finding) ? [] : [finding.permissionId],
+      ),
+    ),
+  ];
 
   const disabled: ProjectsOutcome & GrantsOutcome = { summary: { state: 'disabled' } };
   const [projects, grants] = await Promise.all([
     wantProjects && sources.projects ? lookUpProjects(sources.projects, limits, signal) : disabled,
     wantGrants && sources.auditLog
-      ? lookUpGrants(sources.auditLog, permissionIds, batchSize, limits, signal)
+      ? permissionIds.length === 0
+        ? { summary: { state: 'not-needed' as const } }
+        : lookUpGrants(sources.auditLog, permissionIds, batchSize, limits, signal)
       : disabled,
   ]);
 

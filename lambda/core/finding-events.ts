@@ -16,8 +16,12 @@ export const FINDING_EVENT_TYPES = {
   resolved: 'Checkpoint Guard Finding Resolved',
 } as const;
 
-/** Version of the events' `detail`: a change to its fields' names or meanings is a new version. */
-export const FINDING_EVENT_SCHEMA_VERSION = 1;
+/**
+ * Version of the events' `detail`: a change to its fields' names or meanings is a new version.
+ * 2: a finding may be a missing required grant (`verdict: "missing-required"`, `permissionId`
+ * and `createdAt` `null` until created; the actions and resolutions of the report's schema 4).
+ */
+export const FINDING_EVENT_SCHEMA_VERSION = 2;
 
 /** One event, before its `source` is added: `detail` is the JSON text EventBridge is given. */
 export interface FindingEvent {
@@ -60,7 +64,7 @@ export function findingEvents(report: AuditReport): FindingEvent[] {
         ...run,
         checkpointId: resolved.checkpointId,
         projectId: bounded(resolved.projectId),
-        permissionId: bounded(resolved.permissionId),
+        permissionId: resolved.permissionId === null ? null : bounded(resolved.permissionId),
         lifecycle: 'resolved',
         firstSeenAt: resolved.firstSeenAt,
         // `runId` above is the run that saw it resolved (for `revoked`, the one that revoked it).

@@ -1,7 +1,7 @@
 /**
  * What the audit engine needs from the outside world: one page of a checkpoint's
- * permission list at a time, and a way to delete one permission. The OpenAI
- * client implements it over HTTP; tests implement it in memory.
+ * permission list at a time, a way to delete one permission, and a way to grant
+ * projects access. The OpenAI client implements it over HTTP; tests implement it in memory.
  */
 
 /** One checkpoint permission as the API reports it. */
@@ -38,4 +38,10 @@ export type DeleteOutcome = 'deleted' | 'not-found';
 export interface PermissionSource {
   listPermissionsPage(checkpointId: string, request: PageRequest): Promise<PermissionPage>;
   deletePermission(checkpointId: string, permissionId: string): Promise<DeleteOutcome>;
+  /**
+   * Grants each project access to the checkpoint in one request, and returns the permissions
+   * the API says it created. Never retried after an answer that may have been lost (a 5xx, a
+   * reset, a timeout): a second attempt could grant twice, so the caller looks first.
+   */
+  createPermissions(checkpointId: string, projectIds: readonly string[]): Promise<readonly Permission[]>;
 }

@@ -25,6 +25,11 @@ export const CHECKPOINT_ID_PATTERN = /^ft:[A-Za-z0-9._:@+-]{1,250}$/;
 
 /** Default cap on revocations in one run: a larger plan halts enforcement. */
 export const DEFAULT_MAX_REVOCATIONS_PER_RUN = 10;
+/** Default cap on grants created in one run: a larger plan creates none. */
+export const DEFAULT_MAX_CREATIONS_PER_RUN = 10;
+
+/** No project: the required projects of a checkpoint without any. */
+const NO_PROJECTS: ReadonlySet<string> = new Set();
 
 const comment = z.string().optional().describe('Free text for readers of the policy; ignored by the audit.');
 
@@ -60,7 +65,15 @@ const checkpointEntry = z.union(
       replaceGlobalAllowlist: z
         .boolean()
         .optional()
-        .describe('When true, allowedProjects here replaces the global list for this checkpoint.'),
+        .describe(
+          'When true, allowedProjects here replaces the global list for this checkpoint, and the global requiredProjects do not apply to it.',
+        ),
+      requiredProjects: z
+        .array(projectId)
+        .optional()
+        .describe(
+          'Projects that must hold a grant on this checkpoint (and so may), added to the global requiredProjects.',
+        ),
     }),
   ],
   { error: 'must be a checkpoint id string or an object { "id": ..., "allowedProjects": [...] }' },
@@ -112,6 +125,12 @@ export const policyFileSchema = z.strictObject({
     .default('report')
     .describe('report: only report unexpected grants. enforce: also revoke them.'),
   allowedProjects: z.array(projectId).default([]).describe('Projects allowed on every checkpoint.'),
+  requiredProjects: z
+    .array(projectId)
+    .default([])
+    .describe(
+      'Projects that must hold a grant on every listed checkpoint (and so may): a missing grant is a finding, created in enforce mode.',
+    ),
   checkpoints: z.array(checkpointEntry).min(1, 'must list at least one checkpoint to audit'),
   exemptions: z.array(exemption).default([]),
   maxRevocationsPerRun: z
@@ -121,6 +140,15 @@ export const policyFileSchema = z.strictObject({
     .max(10_000)
     .default(DEFAULT_MAX_REVOCATIONS_PER_RUN)
     .describe('If a run plans more revocations than this, it revokes none and reports why.'),
+  maxCreationsPerRun: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(DEFAULT_MAX_CREATIONS_PER_RUN)
+    .describe(
+      'If a run plans to create more missing required grants than this, it creates none and reports why.',
+    ),
   lookups,
   unlistedCheckpoints: z
     .enum(['report', 'audit', 'ignore'])
@@ -133,10 +161,16 @@ export const policyFileSchema = z.strictObject({
 export type PolicyFile = z.input<typeof policyFileSchema>;
 export type AuditMode = 'report' | 'enforce';
 
-/** One checkpoint to audit, with its effective allowlist. */
+/** One checkpoint to audit, with its effective allowlist and the projects that must hold a grant. */
 export interface CheckpointPolicy {
   readonly id: string;
+  /** Every project that may hold a grant: the required ones included. */
   readonly allowedProjects: ReadonlySet<string>;
+  /**
+   * Projects that must hold a grant: a complete listing without one is a `missing-required`
+   * finding. Absent or empty for a checkpoint without any (and for every unlisted one).
+   */
+  readonly requiredProjects?: ReadonlySet<string>;
   /**
    * A checkpoint the policy does not list, found in the audit log (see core/discovery.ts):
    * `report` lists its grants as `unlisted-checkpoint` findings, never revoked; `audit` audits
@@ -173,10 +207,17 @@ export interface Policy {
   /** The same exemptions by project id: a grant is checked against its project's only. */
   readonly exemptionsByProject: ReadonlyMap<string, readonly Exemption[]>;
   readonly maxRevocationsPerRun: number;
+  /** A plan that would create more missing required grants than this creates none. */
+  readonly maxCreationsPerRun: number;
   readonly lookups: LookupSwitches;
   /** The top-level allowlist: the one an unlisted checkpoint is held to. */
   readonly allowedProjects: ReadonlySet<string>;
   readonly unlistedCheckpoints: UnlistedCheckpoints;
+  /**
+   * Where the policy names each required project (`requiredProjects[0]`,
+   * `checkpoints[2].requiredProjects[1]`): the paths of the warnings about it.
+   */
+  readonly requiredProjectPaths: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface LoadedPolicy {
@@ -219,8 +260,21 @@ export function parsePolicy(raw: unknown, source: string, now: Date): LoadedPoli
   const warnings: ConfigIssue[] = [];
 
   warnDuplicates(file.allowedProjects, 'allowedProjects', warnings);
+  warnDuplicates(file.requiredProjects, 'requiredProjects', warnings);
 
-  const globalAllowed = new Set(file.allowedProjects);
+  // A required project is allowed wherever it is required.
+  const globalAllowed: ReadonlySet<string> = new Set([...file.allowedProjects, ...file.requiredProjects]);
+  const globalRequired: ReadonlySet<string> =
+    file.requiredProjects.length === 0 ? NO_PROJECTS : new Set(file.requiredProjects);
+  const requiredProjectPaths = new Map<string, string[]>();
+  const requiredAt = (projects: readonly string[], path: string): void => {
+    projects.forEach((project, index) => {
+      const paths = requiredProjectPaths.get(project) ?? [];
+      paths.push(`${path}[${index}]`);
+      requiredProjectPaths.set(project, paths);
+    });
+  };
+  requiredAt(file.requiredProjects, 'requiredProjects');
   const checkpoints: CheckpointPolicy[] = [];
   const checkpointById = new Map<string, CheckpointPolicy>();
   file.checkpoints.forEach((entry, index) => {
@@ -238,15 +292,31 @@ export function parsePolicy(raw: unknown, source: string, now: Date): LoadedPoli
       return;
     }
     const own = spec.allowedProjects ?? [];
+    const ownRequired = spec.requiredProjects ?? [];
     warnDuplicates(own, `checkpoints[${index}].allowedProjects`, warnings);
-    // Checkpoints without their own list share the global set: a copy per checkpoint grows
+    warnDuplicates(ownRequired, `checkpoints[${index}].requiredProjects`, warnings);
+    requiredAt(ownRequired, `checkpoints[${index}].requiredProjects`);
+    // Checkpoints without their own lists share the global sets: a copy per checkpoint grows
     // with checkpoints x projects (2,000 checkpoints and 500 projects took 25 MB).
     const allowed = spec.replaceGlobalAllowlist
-      ? new Set(own)
-      : own.length === 0
+      ? new Set([...own, ...ownRequired])
+      : own.length === 0 && ownRequired.length === 0
         ? globalAllowed
-        : new Set([...globalAllowed, ...own]);
-    const checkpoint = { id: spec.id, allowedProjects: allowed };
+        : new Set([...globalAllowed, ...own, ...ownRequired]);
+    // A checkpoint that replaces the global allowlist opts out of the global policy: the global
+    // requiredProjects would otherwise force grants onto a checkpoint meant for a few projects.
+    const required = spec.replaceGlobalAllowlist
+      ? ownRequired.length === 0
+        ? NO_PROJECTS
+        : new Set(ownRequired)
+      : ownRequired.length === 0
+        ? globalRequired
+        : new Set([...globalRequired, ...ownRequired]);
+    const checkpoint: CheckpointPolicy = {
+      id: spec.id,
+      allowedProjects: allowed,
+      requiredProjects: required,
+    };
     checkpoints.push(checkpoint);
     checkpointById.set(spec.id, checkpoint);
   });
@@ -310,9 +380,11 @@ export function parsePolicy(raw: unknown, source: string, now: Date): LoadedPoli
       exemptions,
       exemptionsByProject,
       maxRevocationsPerRun: file.maxRevocationsPerRun,
+      maxCreationsPerRun: file.maxCreationsPerRun,
       lookups: { projectNames: file.lookups.projectNames, grantedBy: file.lookups.grantedBy },
-      allowedProjects: new Set(file.allowedProjects),
+      allowedProjects: globalAllowed,
       unlistedCheckpoints: file.unlistedCheckpoints,
+      requiredProjectPaths,
     },
     warnings,
   };
@@ -389,7 +461,11 @@ export function standingOf(
   projectId: string,
   nowMs: number,
 ): GrantStanding {
-  if (checkpoint.allowedProjects.has(projectId)) return { kind: 'allowed' };
+  // A required project is allowed: the parser puts it in the allowlist too, and this holds
+  // even for a checkpoint built by hand, so nothing can be both revoked and created.
+  if (checkpoint.allowedProjects.has(projectId) || requiredOn(checkpoint).has(projectId)) {
+    return { kind: 'allowed' };
+  }
   let expired: Exemption | undefined;
   for (const exemption of exemptions) {
     if (exemption.projectId !== projectId) continue;
@@ -401,8 +477,17 @@ export function standingOf(
 }
 
 /**
+ * The projects that must hold a grant on `checkpoint`. A checkpoint the policy does not list
+ * (found by discovery) has none, whatever it was built with: the policy says nothing of it.
+ */
+export function requiredOn(checkpoint: CheckpointPolicy): ReadonlySet<string> {
+  return checkpoint.unlisted === undefined ? (checkpoint.requiredProjects ?? NO_PROJECTS) : NO_PROJECTS;
+}
+
+/**
  * The policy with the checkpoints discovery found and the policy does not list, appended as
- * `unlisted` ones held to the top-level allowlist (`ignore`: the policy as it is).
+ * `unlisted` ones held to the top-level allowlist, with no required project
+ * (`ignore`: the policy as it is).
  */
 export function withUnlistedCheckpoints(policy: Policy, discovered: readonly string[]): Policy {
   const mode = policy.unlistedCheckpoints;

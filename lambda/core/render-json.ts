@@ -10,7 +10,7 @@ import { bounded } from './sanitize.js';
 export function boundFinding(finding: Finding): Finding {
   return {
     ...finding,
-    permissionId: bounded(finding.permissionId),
+    permissionId: finding.permissionId === null ? null : bounded(finding.permissionId),
     projectId: bounded(finding.projectId),
     ...(finding.actionReason !== undefined ? { actionReason: bounded(finding.actionReason, 1000) } : {}),
     projectName: finding.projectName === null ? null : bounded(finding.projectName),

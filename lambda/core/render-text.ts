@@ -12,7 +12,7 @@ import type {
   LookupSummary,
   ResolvedFinding,
 } from './report.js';
-import { needsAction, notAudited } from './report.js';
+import { isMissingGrant, needsAction, notAudited } from './report.js';
 import { printable } from './sanitize.js';
 
 function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
@@ -34,27 +34,20 @@ function auditVerdict(report: AuditReport): string {
   if (report.kind === 'watch' && report.status === 'clean' && totals.checkpoints === 0) {
     return `checkpoint-guard: no new grant to check ${mode}`;
   }
-  const withFindings = report.checkpoints.filter((c) => c.findings.some(needsAction)).length;
-  const fresh = totals.new !== undefined && totals.findings > 0 ? ` (${totals.new} new)` : '';
-  const grants = `${plural(totals.findings, 'unexpected grant')}${fresh} on ${plural(withFindings, 'checkpoint')}`;
-  const actions =
-    report.enforcement.state === 'halted'
-      ? ', enforcement HALTED'
-      : totals.revoked > 0
-        ? `, ${totals.revoked} revoked`
-        : '';
+  const found = foundText(report);
   switch (report.status) {
     case 'clean':
       return `checkpoint-guard: no unexpected grants on ${plural(totals.checkpoints, 'checkpoint')} ${mode}`;
     case 'findings':
-      return `checkpoint-guard: ${grants}${actions} ${mode}`;
+      return `checkpoint-guard: ${found} ${mode}`;
     case 'partial': {
       const unaudited = notAudited(totals);
       const parts = [
         unaudited > 0 ? `${unaudited} of ${plural(totals.checkpoints, 'checkpoint')} not fully audited` : '',
         totals.revokeFailed > 0 ? `${plural(totals.revokeFailed, 'revocation')} failed` : '',
+        totals.createFailed > 0 ? `${plural(totals.createFailed, 'creation')} failed` : '',
         report.history?.storeError !== undefined ? 'the run store was not written' : '',
-        totals.findings > 0 ? grants + actions : '',
+        totals.findings > 0 ? found : '',
       ].filter(Boolean);
       return `checkpoint-guard: PARTIAL, ${parts.join(', ')} ${mode}`;
     }
@@ -63,14 +56,73 @@ function auditVerdict(report: AuditReport): string {
   }
 }
 
+/**
+ * What the run found, and did: `4 unexpected grants (1 new) on 3 checkpoints, 2 revoked, 1
+ * required grant missing, 1 created`. Missing required grants are counted apart: they are no
+ * grant at all.
+ */
+function foundText(report: AuditReport): string {
+  const { totals } = report;
+  const grants = totals.findings - totals.missingRequired;
+  const parts: string[] = [];
+  if (grants > 0 || totals.missingRequired === 0) {
+    const withGrants = report.checkpoints.filter((c) =>
+      c.findings.some((f) => needsAction(f) && !isMissingGrant(f)),
+    ).length;
+    const fresh = totals.new !== undefined && grants > 0 ? ` (${newCount(report, false)} new)` : '';
+    const actions =
+      report.enforcement.state === 'halted'
+        ? ', enforcement HALTED'
+        : totals.revoked > 0
+          ? `, ${totals.revoked} revoked`
+          : '';
+    parts.push(
+      `${plural(grants, 'unexpected grant')}${fresh} on ${plural(withGrants, 'checkpoint')}${actions}`,
+    );
+  }
+  if (totals.missingRequired > 0) {
+    const fresh = totals.new !== undefined ? ` (${newCount(report, true)} new)` : '';
+    const creations = report.enforcement.creations;
+    const actions =
+      creations.state === 'halted'
+        ? ', creation HALTED'
+        : totals.created > 0
+          ? `, ${totals.created} created`
+          : '';
+    parts.push(`${plural(totals.missingRequired, 'required grant')} missing${fresh}${actions}`);
+  }
+  return parts.join(', ');
+}
+
+/**
+ * New findings among the grants, or among the missing grants. The verdict is always made from a
+ * whole report (a message cut to size opens with the whole report's verdict), so the listing
+ * counts them all.
+ */
+function newCount(report: AuditReport, missing: boolean): number {
+  let count = 0;
+  for (const checkpoint of report.checkpoints) {
+    for (const finding of checkpoint.findings) {
+      if (finding.lifecycle === 'new' && isMissingGrant(finding) === missing) count++;
+    }
+  }
+  return count;
+}
+
 const ACTION_LABEL: Record<Finding['action'], string> = {
   none: 'no action',
   'would-revoke': 'would revoke (report mode)',
   revoked: 'REVOKED',
   'already-gone': 'already gone',
   'revoke-failed': 'REVOKE FAILED',
+  'would-create': 'would create (report mode)',
+  created: 'CREATED',
+  'create-failed': 'CREATE FAILED',
   halted: 'not revoked (enforcement halted)',
 };
+
+/** The label of a `halted` missing grant: it was not created. */
+const NOT_CREATED_LABEL = 'not created (creation halted)';
 
 /** `(ARCHIVED 2026-10-02)` or `(UNKNOWN project ...)` after the project, when the lookup said so. */
 function projectFlag(finding: Finding): string {
@@ -138,8 +190,9 @@ function findingLines(finding: Finding, runStartedAt: string): string[] {
   const marker = needsAction(finding) ? '!' : '~';
   const name = finding.projectName !== null ? ` "${printable(finding.projectName, 60)}"` : '';
   const lines = [`  ${marker} ${printable(finding.projectId, 70)}${name}${projectFlag(finding)}`];
+  if (isMissingGrant(finding)) return [...lines, ...missingGrantLines(finding, runStartedAt)];
   lines.push(
-    `      ${printable(finding.permissionId, 40)}, granted ${grantedAt(finding.createdAt, runStartedAt)}`,
+    `      ${printable(finding.permissionId ?? 'no permission id', 40)}, granted ${grantedAt(finding.createdAt ?? '', runStartedAt)}`,
   );
   if (finding.grantedBy) lines.push(grantedByLine(finding.grantedBy));
   const timeline = timelineLine(finding);
@@ -167,6 +220,26 @@ function findingLines(finding: Finding, runStartedAt: string): string[] {
 }
 
 /**
+ * The lines of a missing required grant, under its project: what the policy asks, the history,
+ * and what was done (`-> CREATED cp_...`, `-> CREATE FAILED: <the API's reason>`).
+ */
+function missingGrantLines(finding: Finding, runStartedAt: string): string[] {
+  const lines = ['      MISSING: required by the policy, and no grant holds it'];
+  const history = historyLine(finding, runStartedAt);
+  if (history !== undefined) lines.push(history);
+  const reason = finding.actionReason !== undefined ? `: ${printable(finding.actionReason, 160)}` : '';
+  if (finding.action === 'created') {
+    const id = finding.permissionId === null ? '' : ` as ${printable(finding.permissionId, 40)}`;
+    const at = finding.actedAt !== undefined ? `, ${printable(finding.actedAt.slice(11, 19), 8)}` : '';
+    lines.push(`      -> CREATED${id}${at}${reason}`);
+  } else {
+    const label = finding.action === 'halted' ? NOT_CREATED_LABEL : ACTION_LABEL[finding.action];
+    lines.push(`      -> ${label}${reason}`);
+  }
+  return lines;
+}
+
+/**
  * A watch finding's timeline, to the second: "granted 03:05:12 by alice@example.com, detected
  * 03:08:40, revoked 03:08:41". The grant's time and actor come from the audit log when the
  * attribution lookup found them, else from the permission's `created_at`.
@@ -175,19 +248,21 @@ function timelineLine(finding: Finding): string | undefined {
   if (finding.detectedAt === undefined) return undefined;
   const time = (iso: string): string => printable(iso.slice(11, 19), 8);
   const by = finding.grantedBy?.actor ? ` by ${printable(finding.grantedBy.actor, 80)}` : '';
-  const granted = `granted ${time(finding.grantedBy?.at ?? finding.createdAt)}${by}`;
+  const granted = `granted ${time(finding.grantedBy?.at ?? finding.createdAt ?? '')}${by}`;
   const acted =
     finding.actedAt !== undefined && finding.action === 'revoked' ? `, revoked ${time(finding.actedAt)}` : '';
   return `      ${granted}, detected ${time(finding.detectedAt)}${acted}`;
 }
 
 function checkpointHeading(checkpoint: CheckpointResult): string {
-  const actionable = checkpoint.findings.filter(needsAction).length;
-  const exempt = checkpoint.findings.length - actionable;
+  const missing = checkpoint.findings.filter(isMissingGrant).length;
+  const actionable = checkpoint.findings.filter(needsAction).length - missing;
+  const exempt = checkpoint.findings.length - actionable - missing;
   const counts = [
     checkpoint.unlisted ? 'UNLISTED' : '',
     actionable > 0 ? `${actionable} to act on` : '',
     exempt > 0 ? `${exempt} exempt` : '',
+    missing > 0 ? `${missing} MISSING` : '',
     checkpoint.status === 'incomplete' || checkpoint.status === 'error'
       ? checkpoint.status.toUpperCase()
       : '',
@@ -284,7 +359,12 @@ function* unwrappedBody(report: AuditReport): Generator<string> {
     `checkpoints   ${totals.checkpoints} (clean ${totals.clean}, with findings ${totals.withFindings}, incomplete ${totals.incomplete}, error ${totals.error})`,
     `permissions   ${totals.permissionsSeen} seen, ${totals.allowed} allowed`,
     `findings      ${totals.unexpected} unexpected, ${totals.exemptionExpired} exemption expired, ${totals.exempt} exempt${totals.unlisted > 0 ? `, ${totals.unlisted} unlisted` : ''}`,
-    `actions       ${totals.wouldRevoke} would revoke, ${totals.revoked} revoked, ${totals.alreadyGone} already gone, ${totals.revokeFailed} failed, ${totals.halted} halted`,
+    `actions       ${totals.wouldRevoke} would revoke, ${totals.revoked} revoked, ${totals.alreadyGone} already gone, ${totals.revokeFailed} failed, ${totals.halted - creationsHalted(totals)} halted`,
+    ...(totals.missingRequired > 0
+      ? [
+          `required      ${totals.missingRequired} missing: ${totals.wouldCreate} would create, ${totals.created} created, ${totals.createFailed} failed, ${creationsHalted(totals)} halted`,
+        ]
+      : []),
     ...(report.history !== undefined && report.history.storeError === undefined
       ? [
           `history       ${totals.new ?? 0} new, ${totals.open ?? 0} still open, ${totals.resolved ?? 0} resolved`,
@@ -318,11 +398,16 @@ function* findingsBody(report: AuditReport): Generator<string> {
     if (listed) yield '';
     listed = true;
     yield checkpointHeading(checkpoint);
-    // What is new is what a reader has not seen yet: it comes first.
-    for (const finding of checkpoint.findings)
-      if (finding.lifecycle === 'new') yield* findingLines(finding, report.startedAt);
-    for (const finding of checkpoint.findings)
-      if (finding.lifecycle !== 'new') yield* findingLines(finding, report.startedAt);
+    // The grants, then the grants missing; in each, what is new is what a reader has not seen
+    // yet: it comes first.
+    for (const missing of [false, true]) {
+      for (const fresh of [true, false]) {
+        for (const finding of checkpoint.findings) {
+          if (isMissingGrant(finding) === missing && (finding.lifecycle === 'new') === fresh)
+            yield* findingLines(finding, report.startedAt);
+        }
+      }
+    }
     if (checkpoint.findingsOmitted)
       yield `  ... ${plural(checkpoint.findingsOmitted, 'more finding')} not shown`;
   }
@@ -345,10 +430,16 @@ function* findingsBody(report: AuditReport): Generator<string> {
   if (listed && lookupNotes.length > 0) yield* ['', ...lookupNotes];
 }
 
+/** Missing grants whose creation was halted (the rest of `halted` are revocations). */
+function creationsHalted(totals: AuditReport['totals']): number {
+  return totals.missingRequired - totals.wouldCreate - totals.created - totals.createFailed;
+}
+
 function enforcementBody(report: AuditReport): string[] {
   const { totals } = report;
   const enforcement: string[] = [];
   const e = report.enforcement;
+  const revocationsHalted = totals.halted - creationsHalted(totals);
   if (e.state === 'halted') enforcement.push(`HALTED: ${printable(e.reason ?? '', 300)}`);
   if (e.state === 'applied') {
     enforcement.push(
@@ -358,8 +449,23 @@ function enforcementBody(report: AuditReport): string[] {
   if (e.state === 'not-requested' && totals.wouldRevoke > 0) {
     enforcement.push(`report mode: ${plural(totals.wouldRevoke, 'grant')} would be revoked in enforce mode.`);
   }
-  if (e.state !== 'halted' && totals.halted > 0) {
-    enforcement.push(`${plural(totals.halted, 'grant')} not revoked: listing incomplete or deadline reached`);
+  if (e.state !== 'halted' && revocationsHalted > 0) {
+    enforcement.push(
+      `${plural(revocationsHalted, 'grant')} not revoked: listing incomplete or deadline reached`,
+    );
+  }
+  const c = e.creations;
+  if (c.state === 'halted') enforcement.push(`creation HALTED: ${printable(c.reason ?? '', 300)}`);
+  if (c.state === 'applied') enforcement.push(`created ${totals.created}, failed ${totals.createFailed}`);
+  if (c.state === 'not-requested' && totals.wouldCreate > 0) {
+    enforcement.push(
+      `report mode: ${plural(totals.wouldCreate, 'missing required grant')} would be created in enforce mode.`,
+    );
+  }
+  if (c.state !== 'halted' && creationsHalted(totals) > 0) {
+    enforcement.push(
+      `${plural(creationsHalted(totals), 'missing grant')} not created: the deadline was reached`,
+    );
   }
   return enforcement;
 }
@@ -368,6 +474,9 @@ const RESOLUTION_LABEL: Record<ResolvedFinding['resolution'], string> = {
   revoked: 'revoked by checkpoint-guard',
   removed: 'the grant was removed (not by checkpoint-guard)',
   allowed: 'the policy now allows it',
+  created: 'the missing grant was created by checkpoint-guard',
+  granted: 'the missing grant is back (not made by checkpoint-guard)',
+  'not-required': 'the policy no longer requires it',
 };
 
 function* resolvedBody(report: AuditReport): Generator<string> {

@@ -6,8 +6,13 @@ import type { CursorStop } from './cursor.js';
 import type { ErrorCode } from './errors.js';
 import type { AuditMode } from './policy.js';
 
-/** Version of the JSON report's shape. Bump on any breaking change to field names or meanings. */
-export const REPORT_SCHEMA_VERSION = 3;
+/**
+ * Version of the JSON report's shape. Bump on any breaking change to field names or meanings.
+ * 4: the verdict `missing-required`, the actions `would-create`, `created`, `create-failed`, a
+ * finding's `permissionId` and `createdAt` `null` while no grant exists, `enforcement.creations`,
+ * the resolutions `created`, `granted`, `not-required`, and the totals of missing grants.
+ */
+export const REPORT_SCHEMA_VERSION = 4;
 
 /**
  * `clean`: complete, nothing needing action. `findings`: complete, some grant
@@ -17,21 +22,38 @@ export const REPORT_SCHEMA_VERSION = 3;
  */
 export type CheckpointStatus = 'clean' | 'findings' | 'incomplete' | 'error';
 
-/** `partial`: some checkpoint incomplete or failed, or a revocation failed. `error`: the run itself failed. */
+/** `partial`: some checkpoint incomplete or failed, or a revocation or a creation failed. `error`: the run itself failed. */
 export type RunStatus = 'clean' | 'findings' | 'partial' | 'error';
 
 /**
  * `unlisted-checkpoint`: a grant on a checkpoint the policy does not list (found by discovery,
  * `unlistedCheckpoints: report`) to a project not allowed everywhere: reported, never revoked.
+ * `missing-required`: no grant at all, where the policy requires one: a complete listing of the
+ * checkpoint holds no grant to a project of its `requiredProjects` (created in enforce mode).
  */
-export type Verdict = 'unexpected' | 'exempt' | 'exemption-expired' | 'unlisted-checkpoint';
+export type Verdict =
+  | 'unexpected'
+  | 'exempt'
+  | 'exemption-expired'
+  | 'unlisted-checkpoint'
+  | 'missing-required';
 
 /**
  * What happened to a finding. `none`: nothing to do (exempt) or nothing allowed
- * (report mode on an incomplete listing). `would-revoke`: report mode.
+ * (report mode on an incomplete listing). `would-revoke`, `would-create`: report mode.
  * `halted`: enforce mode, but enforcement stopped before this grant (see `actionReason`).
+ * `created`, `create-failed`: a missing required grant, created or not.
  */
-export type Action = 'none' | 'would-revoke' | 'revoked' | 'already-gone' | 'revoke-failed' | 'halted';
+export type Action =
+  | 'none'
+  | 'would-revoke'
+  | 'revoked'
+  | 'already-gone'
+  | 'revoke-failed'
+  | 'would-create'
+  | 'created'
+  | 'create-failed'
+  | 'halted';
 
 /**
  * What kind of actor created a grant, from the audit log's `actor`: a person (signed in to
@@ -66,10 +88,14 @@ export interface GrantedBy {
 export type ProjectStatus = 'active' | 'archived' | 'unknown';
 
 export interface Finding {
-  readonly permissionId: string;
+  /**
+   * The grant. `null` for a `missing-required` finding while no grant exists; once this run
+   * created it (`created`), the new permission's id.
+   */
+  readonly permissionId: string | null;
   readonly projectId: string;
-  /** ISO 8601, from the API's `created_at`. */
-  readonly createdAt: string;
+  /** ISO 8601, from the API's `created_at`; `null` with `permissionId`. */
+  readonly createdAt: string | null;
   readonly verdict: Verdict;
   readonly action: Action;
   /** Why the action is what it is, when not obvious (halt reason, revoke error). */
@@ -92,7 +118,7 @@ export interface Finding {
   readonly firstSeenAt?: string;
   /** Watch runs: ISO 8601, when the listing saw the grant (how fast it was caught: `grantedBy.at` to this). */
   readonly detectedAt?: string;
-  /** Watch runs: ISO 8601, when the action (a revocation) was taken. */
+  /** Watch runs: ISO 8601, when the action (a revocation, a creation) was taken. */
   readonly actedAt?: string;
 }
 
@@ -150,6 +176,7 @@ export interface CheckpointResult {
 
 export type EnforcementState = 'not-requested' | 'applied' | 'halted' | 'nothing-to-do';
 
+/** Revocations: what the run planned and did with them (the creations are in `creations`). */
 export interface EnforcementSummary {
   readonly state: EnforcementState;
   /** Why enforcement was halted. */
@@ -157,6 +184,18 @@ export interface EnforcementSummary {
   /** Revocations the run planned. */
   readonly planned: number;
   readonly maxRevocationsPerRun: number;
+  /** The missing required grants: planned, capped and applied apart from the revocations. */
+  readonly creations: CreationSummary;
+}
+
+/** What the run planned and did with the missing required grants. */
+export interface CreationSummary {
+  readonly state: EnforcementState;
+  /** Why the creations were halted. */
+  readonly reason?: string;
+  /** Grants the run planned to create. */
+  readonly planned: number;
+  readonly maxCreationsPerRun: number;
 }
 
 export interface Totals {
@@ -167,7 +206,10 @@ export interface Totals {
   readonly error: number;
   readonly permissionsSeen: number;
   readonly allowed: number;
-  /** Grants needing action: `unexpected` plus `exemption-expired`. */
+  /**
+   * Findings needing action: `unexpected`, `exemption-expired`, `unlisted-checkpoint` and
+   * `missing-required` (everything but `exempt`).
+   */
   readonly findings: number;
   readonly unexpected: number;
   readonly exempt: number;
@@ -176,7 +218,13 @@ export interface Totals {
   readonly revoked: number;
   readonly alreadyGone: number;
   readonly revokeFailed: number;
+  /** Revocations and creations not made: enforcement halted, the deadline, an incomplete listing. */
   readonly halted: number;
+  /** Required grants no complete listing holds (`missing-required` findings), created or not. */
+  readonly missingRequired: number;
+  readonly wouldCreate: number;
+  readonly created: number;
+  readonly createFailed: number;
   /** Findings (any verdict) whose project is archived. */
   readonly archivedProjects: number;
   /** Findings (any verdict) whose project the organization does not list. */
@@ -283,16 +331,20 @@ export interface RunHistory {
 }
 
 /**
- * How a finding open after the last run came to be gone. `revoked`: this tool revoked it
- * (`runId` says which run). `removed`: the grant is no longer listed, and nobody here removed
- * it. `allowed`: the policy now allows or exempts it, or no longer audits its checkpoint.
+ * How a finding open after the last run came to be gone. For a grant: `revoked`: this tool
+ * revoked it (`runId` says which run). `removed`: the grant is no longer listed, and nobody here
+ * removed it. `allowed`: the policy now allows or exempts it, or no longer audits its checkpoint.
+ * For a missing required grant: `created`: this tool created it. `granted`: the project holds a
+ * grant again, made by someone else. `not-required`: the policy no longer requires it there, or
+ * no longer audits its checkpoint.
  */
-export type Resolution = 'revoked' | 'removed' | 'allowed';
+export type Resolution = 'revoked' | 'removed' | 'allowed' | 'created' | 'granted' | 'not-required';
 
 export interface ResolvedFinding {
   readonly checkpointId: string;
   readonly projectId: string;
-  readonly permissionId: string;
+  /** The grant; for a missing required grant, the one this tool created (`created`), else `null`. */
+  readonly permissionId: string | null;
   readonly firstSeenAt: string;
   readonly resolution: Resolution;
   /** The run that saw it resolved (for `revoked`, the run that revoked it). */
@@ -307,6 +359,11 @@ export function needsAction(finding: Pick<Finding, 'verdict'>): boolean {
 /** The findings enforce mode revokes: not exempt, and on a checkpoint the policy holds (not `unlisted-checkpoint`). */
 export function isRevocable(finding: Pick<Finding, 'verdict'>): boolean {
   return finding.verdict === 'unexpected' || finding.verdict === 'exemption-expired';
+}
+
+/** The findings enforce mode creates a grant for: a required grant that is missing. */
+export function isMissingGrant(finding: Pick<Finding, 'verdict'>): boolean {
+  return finding.verdict === 'missing-required';
 }
 
 /** Checkpoints the run could not audit: listings that did not finish (`incomplete`) or were refused (`error`). */
@@ -341,6 +398,10 @@ export function computeTotals(checkpoints: readonly CheckpointResult[]): Totals 
     alreadyGone: 0,
     revokeFailed: 0,
     halted: 0,
+    missingRequired: 0,
+    wouldCreate: 0,
+    created: 0,
+    createFailed: 0,
     archivedProjects: 0,
     unknownProjects: 0,
     unlisted: 0,
@@ -356,6 +417,7 @@ export function computeTotals(checkpoints: readonly CheckpointResult[]): Totals 
       if (finding.verdict === 'unexpected') totals.unexpected++;
       else if (finding.verdict === 'exempt') totals.exempt++;
       else if (finding.verdict === 'unlisted-checkpoint') totals.unlisted++;
+      else if (finding.verdict === 'missing-required') totals.missingRequired++;
       else totals.exemptionExpired++;
       if (needsAction(finding)) totals.findings++;
       if (finding.action === 'would-revoke') totals.wouldRevoke++;
@@ -363,6 +425,9 @@ export function computeTotals(checkpoints: readonly CheckpointResult[]): Totals 
       else if (finding.action === 'already-gone') totals.alreadyGone++;
       else if (finding.action === 'revoke-failed') totals.revokeFailed++;
       else if (finding.action === 'halted') totals.halted++;
+      else if (finding.action === 'would-create') totals.wouldCreate++;
+      else if (finding.action === 'created') totals.created++;
+      else if (finding.action === 'create-failed') totals.createFailed++;
       if (finding.projectStatus === 'archived') totals.archivedProjects++;
       else if (finding.projectStatus === 'unknown') totals.unknownProjects++;
     }
@@ -372,8 +437,8 @@ export function computeTotals(checkpoints: readonly CheckpointResult[]): Totals 
 
 /**
  * The run's verdict. `error` when the run itself failed or no checkpoint could
- * be audited; `partial` when some could not, a revocation failed, or the run store could not
- * be read or written.
+ * be audited; `partial` when some could not, a revocation or a creation failed, or the run
+ * store could not be read or written.
  */
 export function computeRunStatus(
   checkpoints: readonly CheckpointResult[],
@@ -383,6 +448,8 @@ export function computeRunStatus(
 ): RunStatus {
   const unaudited = notAudited(totals);
   if (runError !== undefined || (checkpoints.length > 0 && unaudited === checkpoints.length)) return 'error';
-  if (unaudited > 0 || totals.revokeFailed > 0 || storeError !== undefined) return 'partial';
+  if (unaudited > 0 || totals.revokeFailed > 0 || totals.createFailed > 0 || storeError !== undefined) {
+    return 'partial';
+  }
   return totals.findings > 0 ? 'findings' : 'clean';
 }

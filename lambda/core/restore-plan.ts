@@ -37,17 +37,20 @@ export function revokedBy(report: AuditReport, filter: RestoreFilter): RevokedGr
   return report.checkpoints
     .filter((c) => filter.checkpointId === undefined || c.id === filter.checkpointId)
     .flatMap((c) =>
-      c.findings
-        .filter(
-          (f) =>
-            f.action === 'revoked' && (filter.projectId === undefined || f.projectId === filter.projectId),
-        )
-        .map((f) => ({
-          checkpointId: c.id,
-          projectId: f.projectId,
-          permissionId: f.permissionId,
-          projectName: f.projectName ?? null,
-        })),
+      c.findings.flatMap((f) =>
+        f.action === 'revoked' &&
+        f.permissionId !== null &&
+        (filter.projectId === undefined || f.projectId === filter.projectId)
+          ? [
+              {
+                checkpointId: c.id,
+                projectId: f.projectId,
+                permissionId: f.permissionId,
+                projectName: f.projectName ?? null,
+              },
+            ]
+          : [],
+      ),
     );
 }
 

@@ -11,7 +11,12 @@
  */
 import { type DiscoveryState, mergeDiscoveryStates, parseDiscoveryState } from './discovery.js';
 import { CheckpointGuardError } from './errors.js';
-import { applyHistory, FINDINGS_STATE_SCHEMA_VERSION, type FindingsState } from './finding-history.js';
+import {
+  applyHistory,
+  FINDINGS_STATE_SCHEMA_VERSION,
+  type FindingsState,
+  READABLE_FINDINGS_STATE_VERSIONS,
+} from './finding-history.js';
 import type { Policy } from './policy.js';
 import { renderJson } from './render-json.js';
 import { type AuditReport, computeRunStatus } from './report.js';
@@ -51,7 +56,11 @@ export async function readFindingsState(
   if (typeof schemaVersion === 'number' && schemaVersion > FINDINGS_STATE_SCHEMA_VERSION) {
     throw unreadable(store, STATE_KEY, `was written by a newer checkpoint-guard (schema ${schemaVersion})`);
   }
-  if (schemaVersion !== FINDINGS_STATE_SCHEMA_VERSION || !Array.isArray((parsed as FindingsState).findings)) {
+  if (
+    typeof schemaVersion !== 'number' ||
+    !READABLE_FINDINGS_STATE_VERSIONS.includes(schemaVersion) ||
+    !Array.isArray((parsed as FindingsState).findings)
+  ) {
     throw unreadable(store, STATE_KEY, 'is not a findings state');
   }
   return { state: parsed as FindingsState, version };

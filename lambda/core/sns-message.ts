@@ -40,6 +40,10 @@ export function messageAttributes(report: AuditReport): Record<string, SnsAttrib
     findings: number(totals.findings),
     revocations: number(totals.revoked),
     revokeFailures: number(totals.revokeFailed),
+    // Missing required grants apart from unexpected ones: an outage, not an exposure.
+    missingRequired: number(totals.missingRequired),
+    creations: number(totals.created),
+    createFailures: number(totals.createFailed),
     incompleteCheckpoints: number(notAudited(totals)),
     // With a run store: findings not open after the last run, so a subscriber can hear only news.
     ...(totals.new !== undefined ? { newFindings: number(totals.new) } : {}),
@@ -120,9 +124,10 @@ function withoutCleanCheckpoints(report: AuditReport): AuditReport {
  * only add to it). No more than `maxBytes / MIN_FINDING_BYTES` findings can ever fit.
  */
 const MIN_FINDING_BYTES = JSON.stringify({
-  permissionId: '',
+  // A missing grant has none: `null` is shorter than any date.
+  permissionId: null,
   projectId: '',
-  createdAt: '1970-01-01T00:00:00.000Z',
+  createdAt: null,
   verdict: 'exempt',
   action: 'none',
   projectName: null,

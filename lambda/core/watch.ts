@@ -132,7 +132,9 @@ export async function planWatchPoll(
     // A revoked grant of an open finding: its checkpoint is listed again, and the finding resolves.
     const findings = await loadFindings();
     const openByPermission = new Map(
-      (findings?.findings ?? []).map((finding) => [finding.permissionId, finding.checkpointId]),
+      (findings?.findings ?? []).flatMap((finding) =>
+        finding.permissionId === null ? [] : [[finding.permissionId, finding.checkpointId] as const],
+      ),
     );
     for (const permissionId of deleted) {
       const checkpointId = openByPermission.get(permissionId);
@@ -151,31 +153,64 @@ export async function planWatchPoll(
   };
 }
 
-/** The policy of a poll: the touched checkpoints only, listed ones as the policy has them, others unlisted. */
-export function watchPolicy(policy: Policy, touched: readonly string[], revocationsLeft: number): Policy {
+/** What watch may still do in the window: revocations and creations left under the policy's caps. */
+export interface WatchAllowance {
+  readonly revocations: number;
+  readonly creations: number;
+}
+
+/**
+ * The policy of a poll: the touched checkpoints only, listed ones as the policy has them, others
+ * unlisted; its caps are what the day's polls have left.
+ */
+export function watchPolicy(policy: Policy, touched: readonly string[], left: WatchAllowance): Policy {
   const byId = new Map(policy.checkpoints.map((checkpoint) => [checkpoint.id, checkpoint]));
   return {
     ...policy,
     checkpoints: touched.map(
       (id) => byId.get(id) ?? { id, allowedProjects: policy.allowedProjects, unlisted: 'audit' as const },
     ),
-    maxRevocationsPerRun: revocationsLeft,
+    maxRevocationsPerRun: left.revocations,
+    maxCreationsPerRun: left.creations,
   };
 }
 
 /**
- * How long the revocations of watch polls count against `maxRevocationsPerRun`: a day. Watch
- * may revoke no more in a day than the nightly audit may in a night, however many polls.
+ * How long the revocations and creations of watch polls count against `maxRevocationsPerRun` and
+ * `maxCreationsPerRun`: a day. Watch may revoke or create no more in a day than the nightly
+ * audit may in a night, however many polls.
  */
 export const WATCH_REVOCATION_WINDOW_MS = 24 * 60 * 60 * 1000;
 
-/** Revocations watch may still make now, given those it made in the window. */
-export function watchRevocationsLeft(discovery: DiscoveryState | null, cap: number, nowMs: number): number {
+type WatchActions = 'watchRevocations' | 'watchCreations';
+
+function madeInWindow(discovery: DiscoveryState | null, kind: WatchActions, nowMs: number): number {
   const since = nowMs - WATCH_REVOCATION_WINDOW_MS;
-  const made = (discovery?.watchRevocations ?? [])
+  return (discovery?.[kind] ?? [])
     .filter((entry) => Date.parse(entry.at) > since)
     .reduce((sum, entry) => sum + entry.count, 0);
-  return Math.max(0, cap - made);
+}
+
+/** Revocations watch may still make now, given those it made in the window. */
+export function watchRevocationsLeft(discovery: DiscoveryState | null, cap: number, nowMs: number): number {
+  return Math.max(0, cap - madeInWindow(discovery, 'watchRevocations', nowMs));
+}
+
+/** Creations watch may still make now, given those it made in the window. */
+export function watchCreationsLeft(discovery: DiscoveryState | null, cap: number, nowMs: number): number {
+  return Math.max(0, cap - madeInWindow(discovery, 'watchCreations', nowMs));
+}
+
+function withWatchActions(
+  discovery: DiscoveryState,
+  kind: WatchActions,
+  count: number,
+  nowMs: number,
+): DiscoveryState {
+  if (count === 0) return discovery;
+  const since = nowMs - WATCH_REVOCATION_WINDOW_MS;
+  const kept = (discovery[kind] ?? []).filter((entry) => Date.parse(entry.at) > since);
+  return { ...discovery, [kind]: [...kept, { at: new Date(nowMs).toISOString(), count }] };
 }
 
 /** Discovery's state after a poll that revoked `count` grants at `nowMs` (entries older than the window dropped). */
@@ -184,8 +219,13 @@ export function withWatchRevocations(
   count: number,
   nowMs: number,
 ): DiscoveryState {
-  if (count === 0) return discovery;
-  const since = nowMs - WATCH_REVOCATION_WINDOW_MS;
-  const kept = (discovery.watchRevocations ?? []).filter((entry) => Date.parse(entry.at) > since);
-  return { ...discovery, watchRevocations: [...kept, { at: new Date(nowMs).toISOString(), count }] };
+  return withWatchActions(discovery, 'watchRevocations', count, nowMs);
+}
+
+/**
+ * Discovery's state after a poll that created `count` grants at `nowMs`. A creation that failed
+ * counts too: it may have taken effect (its answer lost, and the listing to check it failed).
+ */
+export function withWatchCreations(discovery: DiscoveryState, count: number, nowMs: number): DiscoveryState {
+  return withWatchActions(discovery, 'watchCreations', count, nowMs);
 }

@@ -2,8 +2,8 @@
  * The organization `checkpoint-guard demo` audits: a few fine-tuned checkpoints
  * shared the way real teams share them, with the mistakes real audits find, its
  * named projects (one archived; one grant goes to a project it does not list),
- * one checkpoint shared that nobody put in the policy, and an audit log saying who
- * made each grant.
+ * one checkpoint shared that nobody put in the policy, a production project whose
+ * required grant someone removed by mistake, and an audit log saying who made each grant.
  * Dates are relative to `now` so the demo tells the same story on any day.
  */
 import type { PolicyFile } from '../core/policy.js';
@@ -30,6 +30,9 @@ export const DEMO_CHECKPOINTS = {
  */
 export const DEMO_UNLISTED_CHECKPOINT = 'ft:gpt-4o-mini-2024-07-18:acme:churn-predictor:Lq7Pz2Xc';
 
+/** The production app of the weather model: the policy requires its grant. */
+export const DEMO_REQUIRED_PROJECT = 'proj_weather_app';
+
 /** Team projects that share the support model: enough grants to need three pages. */
 const SUPPORT_TEAMS = Array.from({ length: 260 }, (_, i) => `proj_team${String(i + 1).padStart(3, '0')}`);
 
@@ -43,7 +46,7 @@ export function demoPolicy(now: Date): PolicyFile {
     mode: 'report',
     allowedProjects: ['proj_core', 'proj_research'],
     checkpoints: [
-      DEMO_CHECKPOINTS.weather,
+      { id: DEMO_CHECKPOINTS.weather, requiredProjects: [DEMO_REQUIRED_PROJECT] },
       { id: DEMO_CHECKPOINTS.support, allowedProjects: SUPPORT_TEAMS },
       DEMO_CHECKPOINTS.supportStep,
       { id: DEMO_CHECKPOINTS.legal, allowedProjects: ['proj_legal'], replaceGlobalAllowlist: true },
@@ -76,14 +79,17 @@ const ACTORS = {
 
 /**
  * What changed in the organization between the demo's two nights: the hackathon's grant was
- * removed by hand (a finding resolved), and an intern shared the support model with a
+ * removed by hand (a finding resolved), and with it, by mistake, the weather app's production
+ * grant the policy requires (a missing grant); and an intern shared the support model with a
  * project the organization does not list (a new finding).
  */
 export function changeDemoOrganizationOvernight(emulator: OpenAIEmulator, now: Date): void {
-  const hackathon = emulator
-    .permissionsOf(DEMO_CHECKPOINTS.weather)
-    .find((permission) => permission.project_id === 'proj_q3_hackathon');
-  if (hackathon !== undefined) emulator.revoke(DEMO_CHECKPOINTS.weather, hackathon.id);
+  for (const project of ['proj_q3_hackathon', DEMO_REQUIRED_PROJECT]) {
+    const grant = emulator
+      .permissionsOf(DEMO_CHECKPOINTS.weather)
+      .find((permission) => permission.project_id === project);
+    if (grant !== undefined) emulator.revoke(DEMO_CHECKPOINTS.weather, grant.id);
+  }
   const fiveHoursAgo = Math.floor(now.getTime() / 1000) - 5 * 3600;
   emulator.grant(DEMO_CHECKPOINTS.support, ['proj_intern_hackday'], {
     createdAt: fiveHoursAgo,
@@ -111,6 +117,7 @@ export function seedDemoOrganization(emulator: OpenAIEmulator, now: Date): void 
   emulator.addProject({ id: 'proj_core', name: 'Core platform', createdAt: ago(400) });
   emulator.addProject({ id: 'proj_research', name: 'Research', createdAt: ago(380) });
   emulator.addProject({ id: 'proj_legal', name: 'Legal summaries', createdAt: ago(200) });
+  emulator.addProject({ id: DEMO_REQUIRED_PROJECT, name: 'Weather app (production)', createdAt: ago(130) });
   SUPPORT_TEAMS.forEach((team, i) => {
     emulator.addProject({ id: team, name: `Support team ${i + 1}`, createdAt: ago(150) });
   });
@@ -125,7 +132,7 @@ export function seedDemoOrganization(emulator: OpenAIEmulator, now: Date): void 
   });
   // proj_intern_hackday is not among the organization's projects: its grant is to an unknown project.
 
-  grant(DEMO_CHECKPOINTS.weather, ['proj_core', 'proj_research'], 120);
+  grant(DEMO_CHECKPOINTS.weather, ['proj_core', 'proj_research', DEMO_REQUIRED_PROJECT], 120);
   grant(DEMO_CHECKPOINTS.weather, ['proj_marketing_sandbox'], 8, ACTORS.alice);
   grant(DEMO_CHECKPOINTS.weather, ['proj_q3_hackathon'], 12, ACTORS.alice);
 

@@ -101,7 +101,7 @@ describe('the bundled handler', () => {
 
   it('reads the key from SSM, audits the bundled policy and publishes the summary to SNS', async () => {
     emulator.grant(WEATHER, ['proj_core', 'proj_stranger']);
-    emulator.grant(SUPPORT, ['proj_support', 'proj_vendor']);
+    emulator.grant(SUPPORT, ['proj_support', 'proj_support_bot', 'proj_vendor']);
     emulator.grant(LEGAL, ['proj_legal']);
 
     const result = await handler(

@@ -87,7 +87,7 @@ describe('the bundle with the integrations on', () => {
     for (const stream of [process.stdout, process.stderr])
       jest.spyOn(stream, 'write').mockImplementation(() => true);
     emulator.grant(WEATHER, ['proj_core', 'proj_stranger']);
-    emulator.grant(SUPPORT, ['proj_support', 'proj_vendor']);
+    emulator.grant(SUPPORT, ['proj_support', 'proj_support_bot', 'proj_vendor']);
     emulator.grant(LEGAL, ['proj_legal']);
     const { handler } = (await import(pathToFileURL(synthesized.handlerFile).href)) as { handler: Handler };
 

@@ -42,6 +42,8 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'checkpoint-guard-restore-'));
   state = join(dir, 'state');
   emulator = await startOpenAIEmulator({ adminKey: ADMIN_KEY });
+  // The projects a restore grants again must exist: the API refuses a project it does not have.
+  for (const id of ['proj_core', 'proj_a', 'proj_b', 'proj_c']) emulator.addProject({ id });
   emulator.grant(WEATHER, ['proj_core', 'proj_a', 'proj_b']);
   emulator.grant(SUPPORT, ['proj_core', 'proj_c']);
 });

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CliIo, main } from '../../lambda/cli.js';
-import { DEMO_UNLISTED_CHECKPOINT } from '../../lambda/emulator/demo-organization.js';
+import { DEMO_REQUIRED_PROJECT, DEMO_UNLISTED_CHECKPOINT } from '../../lambda/emulator/demo-organization.js';
 import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
 import { runCli } from '../support/run-cli.js';
 
@@ -82,6 +82,64 @@ describe('checkpoint-guard validate', () => {
     expect(result.stderr).toContain('not valid JSON');
   });
 
+  it('with an admin key, warns of each required project the organization has archived or does not have, and still exits 0', async () => {
+    emulator.addProject({ id: 'proj_prod' });
+    emulator.addProject({ id: 'proj_old', archivedAt: Date.parse('2026-10-02T00:00:00Z') / 1000 });
+    const policy = await writePolicy({
+      ...basePolicy,
+      requiredProjects: ['proj_prod', 'proj_old'],
+      checkpoints: [WEATHER, { id: SUPPORT, requiredProjects: ['proj_typo'] }],
+    });
+
+    const result = await runCli(['validate', '--policy', policy], env);
+
+    expect(result.code).toBe(0);
+    expect(result.stderr.split('\n').filter(Boolean)).toEqual([
+      `warning: ${policy}: requiredProjects[1]: proj_old is archived since 2026-10-02: its grant may be refused (create-failed); unarchive it or take it out of requiredProjects`,
+      `warning: ${policy}: checkpoints[1].requiredProjects[0]: proj_typo is not a project of this organization: its grant will be refused (create-failed); check the id`,
+    ]);
+    expect(emulator.requests.map((r) => r.operation)).toEqual(['listProjects']);
+  });
+
+  it('without an admin key, or with project lookups off, asks the API nothing', async () => {
+    const required = { ...basePolicy, requiredProjects: ['proj_typo'] };
+    const withoutKey = await runCli(['validate', '--policy', await writePolicy(required)], {
+      OPENAI_BASE_URL: emulator.baseUrl,
+    });
+    const lookupsOff = await runCli(
+      [
+        'validate',
+        '--policy',
+        await writePolicy({ ...required, lookups: { projectNames: false } }, 'off.json'),
+      ],
+      env,
+    );
+
+    expect([withoutKey.code, withoutKey.stderr]).toEqual([0, '']);
+    expect([lookupsOff.code, lookupsOff.stderr]).toEqual([0, '']);
+    expect(emulator.requests).toEqual([]);
+  });
+
+  it('a project list that cannot be read is one warning, not a failure', async () => {
+    emulator.injectFault({
+      kind: 'error',
+      status: 403,
+      message: 'not allowed',
+      match: { operation: 'listProjects' },
+    });
+    const policy = await writePolicy({ ...basePolicy, requiredProjects: ['proj_prod'] });
+
+    const result = await runCli(['validate', '--policy', policy], env);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout + result.stderr).not.toContain(ADMIN_KEY);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^warning: ${policy.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: requiredProjects not checked against the organization: the project list could not be read: .*HTTP 403`,
+      ),
+    );
+  });
+
   it('validates the shipped policy.example.json', async () => {
     const result = await runCli(['validate', '--policy', join(repoRoot, 'policy.example.json')], {});
 
@@ -119,7 +177,7 @@ describe('checkpoint-guard audit', () => {
     const result = await runCli(['audit', '--policy', policy, '--format', 'json'], env);
 
     const report = JSON.parse(result.stdout);
-    expect(report).toMatchObject({ schemaVersion: 3, mode: 'report', status: 'findings' });
+    expect(report).toMatchObject({ schemaVersion: 4, mode: 'report', status: 'findings' });
     expect(report.checkpoints.map((c: { id: string }) => c.id)).toEqual([WEATHER, SUPPORT]);
   });
 
@@ -263,7 +321,7 @@ describe('checkpoint-guard demo', () => {
 
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
-      /^checkpoint-guard: 5 unexpected grants \(1 new\) on 4 checkpoints \(report mode\)/,
+      /^checkpoint-guard: 5 unexpected grants \(1 new\) on 4 checkpoints, 1 required grant missing \(1 new\) \(report mode\)/,
     );
     expect(result.stdout).toContain('proj_marketing_sandbox');
     expect(result.stdout).toContain('exemption EXPIRED');
@@ -313,7 +371,27 @@ describe('checkpoint-guard demo', () => {
     expect(result.stdout).toContain(
       '  + proj_q3_hackathon on ft:gpt-4o-mini-2024-07-18:acme:weather:B7R9VjQd\n',
     );
-    expect(result.stdout).toContain('history       1 new, 4 still open, 1 resolved\n');
+    expect(result.stdout).toContain('history       2 new, 4 still open, 1 resolved\n');
+  });
+
+  it('shows the production grant removed overnight by mistake as a missing required grant, apart from the unexpected ones', async () => {
+    const result = await runCli(['demo'], {});
+
+    expect(result.stdout).toContain(
+      [
+        `  ! ${DEMO_REQUIRED_PROJECT} "Weather app (production)"`,
+        '      MISSING: required by the policy, and no grant holds it',
+        '      NEW since the last run',
+        '      -> would create (report mode)',
+        '',
+      ].join('\n'),
+    );
+    expect(result.stdout).toContain(
+      'report mode: 1 missing required grant would be created in enforce mode.\n',
+    );
+    expect(result.stdout).toContain(
+      'required      1 missing: 1 would create, 0 created, 0 failed, 0 halted\n',
+    );
   });
 
   it('shows the same in the JSON report', async () => {
@@ -321,7 +399,9 @@ describe('checkpoint-guard demo', () => {
 
     const report = JSON.parse(result.stdout);
     expect(report.totals).toMatchObject({
-      findings: 5,
+      findings: 6,
+      missingRequired: 1,
+      wouldCreate: 1,
       unlisted: 1,
       archivedProjects: 1,
       unknownProjects: 1,
@@ -373,7 +453,7 @@ describe('the admin key never leaves the process', () => {
 
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
-      `${join(dir, 'policy-[REDACTED].json')}: valid (2 checkpoints, 0 exemptions, mode report, at most 10 revocations per run)\n`,
+      `${join(dir, 'policy-[REDACTED].json')}: valid (2 checkpoints, 0 exemptions, mode report, at most 10 revocations and 10 creations per run)\n`,
     );
   });
 

@@ -110,6 +110,9 @@ describe('a scheduled run', () => {
         findings: { DataType: 'Number', StringValue: '0' },
         revocations: { DataType: 'Number', StringValue: '0' },
         revokeFailures: { DataType: 'Number', StringValue: '0' },
+        missingRequired: { DataType: 'Number', StringValue: '0' },
+        creations: { DataType: 'Number', StringValue: '0' },
+        createFailures: { DataType: 'Number', StringValue: '0' },
         incompleteCheckpoints: { DataType: 'Number', StringValue: '0' },
       },
     });
@@ -127,7 +130,7 @@ describe('a scheduled run', () => {
     expect(message.email.split('\n')[0]).toBe(input.Subject);
     expect(message.email).toContain('proj_stranger');
     const json = JSON.parse(message.default);
-    expect(json).toMatchObject({ schemaVersion: 3, status: 'findings', totals: { findings: 1 } });
+    expect(json).toMatchObject({ schemaVersion: 4, status: 'findings', totals: { findings: 1 } });
   });
 
   it('with notify findings-only, a clean run publishes nothing', async () => {
@@ -196,6 +199,9 @@ describe('a scheduled run', () => {
       Findings: 0,
       Revocations: 0,
       FailedRevocations: 0,
+      MissingRequiredGrants: 0,
+      Creations: 0,
+      FailedCreations: 0,
       IncompleteCheckpoints: 0,
       SuccessfulRuns: 1,
     });

@@ -43,6 +43,8 @@ describe('notify: changes', () => {
     ['a resolved finding', undefined, { resolved: 1 }, 'resolved findings'],
     ['a revocation', undefined, { revoked: 1 }, 'revocations'],
     ['a failed revocation', 'partial', { revokeFailed: 1 }, 'the run is partial, revocations'],
+    ['a missing grant created', undefined, { created: 1 }, 'creations'],
+    ['a failed creation', 'partial', { createFailed: 1 }, 'the run is partial, creations'],
     ['a failed run', 'error', {}, 'the run is error'],
   ])('%s is published, even the day after a message', (_what, status, totals, reason) => {
     const decision = decideNotification(night(quiet, status, totals), changes(), '2026-12-09T03:00:00.000Z');

@@ -133,7 +133,7 @@ describe('a new grant', () => {
     const { code, report } = await pollJson();
 
     expect(code).toBe(1);
-    expect(report).toMatchObject({ schemaVersion: 3, kind: 'watch', mode: 'enforce' });
+    expect(report).toMatchObject({ schemaVersion: 4, kind: 'watch', mode: 'enforce' });
     const finding = report.checkpoints[0]?.findings[0];
     expect(finding).toMatchObject({ projectId: 'proj_stranger', action: 'revoked', lifecycle: 'new' });
     expect(Date.parse(finding?.detectedAt ?? '')).toBeGreaterThanOrEqual(
@@ -206,6 +206,28 @@ describe('the day’s revocations', () => {
       'watch: 1 of the 1 revocations allowed a day (maxRevocationsPerRun) already made by watch',
     );
     expect(emulator.permissionsOf(OTHER).map((p) => p.project_id)).toEqual(['proj_core', 'proj_second']);
+  });
+});
+
+describe('the day’s creations', () => {
+  it('a poll creates a missing required grant, and stays under maxCreationsPerRun however many polls', async () => {
+    emulator.addProject({ id: 'proj_prod' });
+    await writePolicy({ requiredProjects: ['proj_prod'], maxCreationsPerRun: 1 });
+    await poll();
+    emulator.grant(LISTED, ['proj_first']);
+    const first = await pollJson();
+    emulator.grant(OTHER, ['proj_second']);
+
+    const second = await pollJson();
+
+    expect(first.report.totals).toMatchObject({ missingRequired: 1, created: 1 });
+    expect(emulator.permissionsOf(LISTED).map((p) => p.project_id)).toContain('proj_prod');
+    expect(second.report.totals).toMatchObject({ missingRequired: 1, created: 0 });
+    expect(second.report.enforcement.creations).toMatchObject({ state: 'halted', maxCreationsPerRun: 0 });
+    expect(second.report.warnings.join('\n')).toContain(
+      'watch: 1 of the 1 grants allowed a day (maxCreationsPerRun) already created by watch',
+    );
+    expect(emulator.permissionsOf(OTHER).map((p) => p.project_id)).not.toContain('proj_prod');
   });
 });
 

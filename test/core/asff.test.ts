@@ -3,12 +3,15 @@ import {
   type AsffFinding,
   FINDING_TYPE,
   findingId,
+  MISSING_GRANT_TYPE,
+  missingGrantId,
   securityHubFindings,
 } from '../../lambda/core/asff.js';
 import type { AuditReport, Finding } from '../../lambda/core/report.js';
 import { hasUnsafeCharacters } from '../../lambda/core/sanitize.js';
 import { ASFF_FINDING } from '../support/documented-schemas.js';
-import { PROJ_INTRUDER, SUPPORT, secondNight, WEATHER } from './fixtures.js';
+import { MemorySource, permission } from '../support/memory-source.js';
+import { audit, PROJ_INTRUDER, policyOf, SUPPORT, secondNight, WEATHER } from './fixtures.js';
 
 const TARGET = {
   productArn: 'arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default',
@@ -207,5 +210,80 @@ describe('text from the API in ASFF', () => {
     const report = await secondNight();
 
     expect(securityHubFindings({ ...report, checkpoints: [], resolved: [] }, TARGET)).toEqual([]);
+  });
+});
+
+describe('missing required grants in ASFF', () => {
+  function missingNight(mode: 'report' | 'enforce'): Promise<AuditReport> {
+    return audit(
+      policyOf({
+        mode,
+        allowedProjects: ['proj_core'],
+        requiredProjects: ['proj_prod'],
+        checkpoints: [WEATHER],
+      }),
+      new MemorySource({ [WEATHER]: [permission('cp_prod_elsewhere', 'proj_core')] }),
+      { runId: 'run-missing' },
+    );
+  }
+
+  it('a missing grant is its own ACTIVE finding: its own id and type, MEDIUM, saying what the policy requires', async () => {
+    const [finding] = securityHubFindings(await missingNight('report'), TARGET);
+
+    expect(finding).toMatchObject({
+      Id: missingGrantId(WEATHER, 'proj_prod'),
+      Types: [MISSING_GRANT_TYPE],
+      RecordState: 'ACTIVE',
+      Severity: { Label: 'MEDIUM', Original: 'missing-required' },
+      FindingProviderFields: { Types: [MISSING_GRANT_TYPE] },
+    });
+    expect(finding?.Id).not.toBe(findingId(WEATHER, 'proj_prod'));
+    expect(finding?.Title).toBe(
+      `Checkpoint ${WEATHER} is not shared with project proj_prod, which the policy requires`,
+    );
+    expect(finding?.Description).toContain('holds no permission');
+    expect(finding?.Description).toContain('Enforce mode would create it.');
+    expect(finding?.Remediation.Recommendation.Text).toContain('requiredProjects');
+    expect(finding?.ProductFields['checkpoint-guard/permissionId']).toBeUndefined();
+    expect(ASFF_FINDING.safeParse(finding).error).toBeUndefined();
+  });
+
+  it('a missing grant created tonight is sent archived and resolved, under the same id', async () => {
+    const [finding] = securityHubFindings(await missingNight('enforce'), TARGET);
+
+    expect(finding).toMatchObject({
+      Id: missingGrantId(WEATHER, 'proj_prod'),
+      RecordState: 'ARCHIVED',
+      Workflow: { Status: 'RESOLVED' },
+      Severity: { Label: 'INFORMATIONAL', Original: 'created' },
+    });
+  });
+
+  it('a resolved missing grant is archived under the missing grant id', async () => {
+    const report = await missingNight('report');
+    const resolved: AuditReport = {
+      ...report,
+      checkpoints: [],
+      resolved: [
+        {
+          checkpointId: WEATHER,
+          projectId: 'proj_bot',
+          permissionId: null,
+          firstSeenAt: '2025-05-30T12:00:00.000Z',
+          resolution: 'granted',
+          runId: 'run-missing',
+        },
+      ],
+    };
+
+    const [finding] = securityHubFindings(resolved, TARGET);
+
+    expect(finding).toMatchObject({
+      Id: missingGrantId(WEATHER, 'proj_bot'),
+      Types: [MISSING_GRANT_TYPE],
+      RecordState: 'ARCHIVED',
+      Severity: { Label: 'INFORMATIONAL', Original: 'granted' },
+    });
+    expect(finding?.Description).toContain('the project holds a grant again');
   });
 });

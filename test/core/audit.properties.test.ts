@@ -2,7 +2,8 @@
  * Properties of the engine over random policies and random, misbehaving APIs.
  * The oracle is computed from the generated policy file, not from the parsed
  * policy, so these also check that parsing and classification agree with the
- * spec.
+ * spec. The policies require projects too, and the API's creates succeed, are
+ * refused, fail, or take effect and lose their answer.
  */
 import fc from 'fast-check';
 import type { ErrorCode } from '../../lambda/core/errors.js';
@@ -11,6 +12,7 @@ import type { PolicyFile } from '../../lambda/core/policy.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import {
   apiError,
+  type CreateStep,
   type DeleteStep,
   FakeClock,
   type ListStep,
@@ -39,6 +41,7 @@ interface CheckpointSpec {
   readonly id: string;
   readonly own: readonly string[] | undefined;
   readonly replace: boolean;
+  readonly ownRequired: readonly string[] | undefined;
 }
 
 interface ExemptionSpec {
@@ -49,9 +52,11 @@ interface ExemptionSpec {
 
 interface PolicySpec {
   readonly allowed: readonly string[];
+  readonly required: readonly string[];
   readonly checkpoints: readonly CheckpointSpec[];
   readonly exemptions: readonly ExemptionSpec[];
   readonly max: number;
+  readonly maxCreations: number;
 }
 
 /** How one checkpoint's API behaves. */
@@ -75,11 +80,15 @@ interface PageSpec {
 
 type DeleteSpec = 'deleted' | 'not-found' | 'throws';
 
+/** What one create call does: grants, is refused, fails before or after granting, or grants without saying so. */
+type CreateSpec = 'created' | 'refused' | 'failed' | 'lost' | 'silent';
+
 const projectSubset = fc.subarray([...PROJECTS]);
 
 const policySpec: fc.Arbitrary<PolicySpec> = fc
   .record({
     allowed: projectSubset,
+    required: fc.subarray([...PROJECTS], { maxLength: 2 }),
     checkpoints: fc.shuffledSubarray([...CHECKPOINTS], { minLength: 1 }).chain((ids) =>
       fc.tuple(
         ...ids.map((id) =>
@@ -87,11 +96,13 @@ const policySpec: fc.Arbitrary<PolicySpec> = fc
             id: fc.constant(id),
             own: fc.option(projectSubset, { nil: undefined }),
             replace: fc.boolean(),
+            ownRequired: fc.option(fc.subarray([...PROJECTS], { maxLength: 3 }), { nil: undefined }),
           }),
         ),
       ),
     ),
     max: fc.integer({ min: 1, max: 8 }),
+    maxCreations: fc.integer({ min: 1, max: 6 }),
   })
   .chain((base) =>
     fc
@@ -153,6 +164,13 @@ const scenario = policySpec.chain((policy) =>
       minLength: 40,
       maxLength: 40,
     }),
+    creates: fc.array(
+      fc.constantFrom<CreateSpec>('created', 'created', 'refused', 'failed', 'lost', 'silent'),
+      {
+        minLength: 12,
+        maxLength: 12,
+      },
+    ),
     pageSize: fc.integer({ min: 1, max: 10 }),
     concurrency: fc.integer({ min: 1, max: 4 }),
     maxPages: fc.integer({ min: 1, max: 30 }),
@@ -165,10 +183,18 @@ function policyFile(spec: PolicySpec): PolicyFile {
   return {
     mode: 'enforce',
     allowedProjects: [...spec.allowed],
+    requiredProjects: [...spec.required],
+    maxCreationsPerRun: spec.maxCreations,
     checkpoints: spec.checkpoints.map((c) =>
-      c.own === undefined
+      c.own === undefined && c.ownRequired === undefined
         ? c.id
-        : { id: c.id, allowedProjects: [...c.own], replaceGlobalAllowlist: c.replace },
+        : {
+            id: c.id,
+            ...(c.own !== undefined
+              ? { allowedProjects: [...c.own], replaceGlobalAllowlist: c.replace }
+              : {}),
+            ...(c.ownRequired !== undefined ? { requiredProjects: [...c.ownRequired] } : {}),
+          },
     ),
     exemptions: spec.exemptions.map((e) => ({
       projectId: e.projectId,
@@ -180,11 +206,20 @@ function policyFile(spec: PolicySpec): PolicyFile {
   };
 }
 
-/** The oracle: may `projectId` hold a grant on `checkpoint` (allowed or actively exempt)? */
+/**
+ * The oracle: the projects that must hold a grant on `checkpoint`. A checkpoint that replaces
+ * the global allowlist keeps only its own.
+ */
+function requiredOf(spec: PolicySpec, checkpoint: CheckpointSpec): Set<string> {
+  const own = checkpoint.ownRequired ?? [];
+  return new Set(checkpoint.replace ? own : [...spec.required, ...own]);
+}
+
+/** The oracle: may `projectId` hold a grant on `checkpoint` (allowed, required or actively exempt)? */
 function mayHold(spec: PolicySpec, checkpoint: CheckpointSpec, projectId: string): boolean {
   const own = checkpoint.own ?? [];
   const allowed = checkpoint.replace ? own : [...spec.allowed, ...own];
-  if (allowed.includes(projectId)) return true;
+  if (allowed.includes(projectId) || requiredOf(spec, checkpoint).has(projectId)) return true;
   return spec.exemptions.some(
     (e) =>
       e.active && e.projectId === projectId && (e.checkpoint === undefined || e.checkpoint === checkpoint.id),
@@ -224,10 +259,26 @@ interface Built {
   readonly projectOf: Map<string, Map<string, string>>;
 }
 
+function createStep(create: CreateSpec): CreateStep {
+  switch (create) {
+    case 'created':
+      return 'created';
+    case 'refused':
+      return apiError('ERR_OPENAI_BAD_REQUEST', 'create refused', 400);
+    case 'failed':
+      return apiError('ERR_OPENAI_SERVER', 'create failed', 500);
+    case 'lost':
+      return { lost: apiError('ERR_OPENAI_TIMEOUT', 'create answer lost') };
+    case 'silent':
+      return { silent: true };
+  }
+}
+
 function buildSource(
   spec: PolicySpec,
   apis: readonly ApiSpec[],
   deletes: readonly DeleteSpec[],
+  creates: readonly CreateSpec[],
   clock: FakeClock,
 ): Built {
   const data: Record<string, Permission[]> = {};
@@ -257,6 +308,10 @@ function buildSource(
   const source = new MemorySource(data, { onCall: () => clock.advance(1000) });
   for (const [id, steps] of scripts) source.scriptPages(id, steps);
   for (const [id, onCall, code] of failures) source.failListCall(id, onCall, apiError(code));
+  spec.checkpoints.forEach((checkpoint, ci) => {
+    const steps = [0, 1, 2].map((k) => createStep(creates[(ci * 3 + k) % creates.length] ?? 'created'));
+    source.onCreate(checkpoint.id, ...steps);
+  });
   let n = 0;
   for (const known of projectOf.values()) {
     for (const id of known.keys()) {
@@ -273,7 +328,7 @@ type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
 
 async function runScenario(s: Scenario): Promise<{ report: AuditReport; built: Built; spec: PolicySpec }> {
   const clock = new FakeClock(NOW);
-  const built = buildSource(s.policy, s.apis, s.deletes, clock);
+  const built = buildSource(s.policy, s.apis, s.deletes, s.creates, clock);
   const report = await audit(
     policyOf(policyFile(s.policy), NOW),
     built.source,
@@ -327,7 +382,9 @@ describe('audit engine properties (enforce mode, random policies and APIs)', () 
 
         const planned = report.checkpoints
           .filter((c) => c.status === 'clean' || c.status === 'findings')
-          .flatMap((c) => c.findings.filter((f) => f.verdict !== 'exempt')).length;
+          .flatMap((c) =>
+            c.findings.filter((f) => f.verdict !== 'exempt' && f.verdict !== 'missing-required'),
+          ).length;
         expect(report.enforcement.planned).toBe(planned);
         if (planned > spec.max) {
           expect(built.source.deleteCalls).toEqual([]);
@@ -360,7 +417,11 @@ describe('audit engine properties (enforce mode, random policies and APIs)', () 
         const findings = report.checkpoints.flatMap((c) => c.findings);
         for (const finding of findings) {
           const expected =
-            finding.verdict === 'exempt' ? ['none'] : ['revoked', 'already-gone', 'revoke-failed', 'halted'];
+            finding.verdict === 'exempt'
+              ? ['none']
+              : finding.verdict === 'missing-required'
+                ? ['created', 'create-failed', 'halted']
+                : ['revoked', 'already-gone', 'revoke-failed', 'halted'];
           expect(expected).toContain(finding.action);
         }
         const attempted = findings.filter((f) =>
@@ -380,6 +441,10 @@ describe('audit engine properties (enforce mode, random policies and APIs)', () 
         for (const result of report.checkpoints) {
           const checkpoint = spec.checkpoints.find((c) => c.id === result.id) as CheckpointSpec;
           for (const finding of result.findings) {
+            if (finding.verdict === 'missing-required') {
+              expect(requiredOf(spec, checkpoint).has(finding.projectId)).toBe(true);
+              continue;
+            }
             const exempt = finding.verdict === 'exempt';
             expect(mayHold(spec, checkpoint, finding.projectId)).toBe(exempt);
           }
@@ -418,12 +483,137 @@ describe('audit engine properties (enforce mode, random policies and APIs)', () 
           alreadyGone: count((f) => f.action === 'already-gone')(findings),
           revokeFailed: count((f) => f.action === 'revoke-failed')(findings),
           halted: count((f) => f.action === 'halted')(findings),
+          missingRequired: count((f) => f.verdict === 'missing-required')(findings),
+          wouldCreate: count((f) => f.action === 'would-create')(findings),
+          created: count((f) => f.action === 'created')(findings),
+          createFailed: count((f) => f.action === 'create-failed')(findings),
           // The engine never looks projects up: only enrichment.ts fills these in.
           archivedProjects: 0,
           unknownProjects: 0,
           unlisted: count((f) => f.verdict === 'unlisted-checkpoint')(findings),
         });
-        for (const c of statuses) expect(c.allowed + c.findings.length).toBe(c.permissionsSeen);
+        for (const c of statuses) {
+          const grantFindings = c.findings.filter((f) => f.verdict !== 'missing-required');
+          expect(c.allowed + grantFindings.length).toBe(c.permissionsSeen);
+        }
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+});
+
+describe('audit engine properties: the grants a policy requires', () => {
+  /** The checkpoints whose listing completed, as the report says. */
+  const completeIn = (report: AuditReport): Set<string> =>
+    new Set(
+      report.checkpoints.filter((c) => c.status === 'clean' || c.status === 'findings').map((c) => c.id),
+    );
+
+  it('no grant is ever created for a project that is not required on that checkpoint', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async (s) => {
+        const { built, spec } = await runScenario(s);
+
+        for (const call of built.source.createCalls) {
+          const checkpoint = spec.checkpoints.find((c) => c.id === call.checkpointId) as CheckpointSpec;
+          for (const projectId of call.projectIds) {
+            expect(requiredOf(spec, checkpoint).has(projectId)).toBe(true);
+          }
+        }
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('nothing is created on a checkpoint whose listing did not complete', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async (s) => {
+        const { report, built } = await runScenario(s);
+
+        const complete = completeIn(report);
+        for (const call of built.source.createCalls) expect(complete.has(call.checkpointId)).toBe(true);
+        for (const checkpoint of report.checkpoints) {
+          if (complete.has(checkpoint.id)) continue;
+          expect(checkpoint.findings.filter((f) => f.verdict === 'missing-required')).toEqual([]);
+        }
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('a run never both revokes and creates the same project on the same checkpoint', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async (s) => {
+        const { built } = await runScenario(s);
+
+        const revoked = new Set(
+          built.source.deleteCalls.map(
+            (call) =>
+              `${call.checkpointId} ${built.projectOf.get(call.checkpointId)?.get(call.permissionId)}`,
+          ),
+        );
+        for (const call of built.source.createCalls) {
+          for (const projectId of call.projectIds) {
+            expect(revoked.has(`${call.checkpointId} ${projectId}`)).toBe(false);
+          }
+        }
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('no project is granted twice on a checkpoint, however the creates fail', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async (s) => {
+        const { built, spec } = await runScenario(s);
+
+        // A listing is the one witness of what a lost answer did: only an API whose listings show
+        // its grants can be held to this (a scripted one answers the same pages whatever exists).
+        for (const [ci, checkpoint] of spec.checkpoints.entries()) {
+          if (s.apis[ci]?.kind === 'scripted') continue;
+          const made = built.source
+            .permissionsOf(checkpoint.id)
+            .filter((p) => p.id.startsWith('cp_created_'))
+            .map((p) => p.projectId);
+          expect(new Set(made).size).toBe(made.length);
+        }
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('a plan larger than maxCreationsPerRun makes no create call at all', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async (s) => {
+        const { report, built, spec } = await runScenario(s);
+
+        const planned = report.checkpoints.flatMap((c) =>
+          c.findings.filter((f) => f.verdict === 'missing-required'),
+        ).length;
+        expect(report.enforcement.creations.planned).toBe(planned);
+        if (planned > spec.maxCreations) {
+          expect(built.source.createCalls).toEqual([]);
+          expect(report.enforcement.creations.state).toBe('halted');
+        }
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('every required project a complete listing lacks is a missing-required finding, and only those', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async (s) => {
+        const { report, spec } = await runScenario(s);
+
+        for (const result of report.checkpoints) {
+          if (result.status !== 'clean' && result.status !== 'findings') continue;
+          const checkpoint = spec.checkpoints.find((c) => c.id === result.id) as CheckpointSpec;
+          const missing = result.findings.filter((f) => f.verdict === 'missing-required');
+          // Each required project is either missing or held by a grant the listing counted as allowed.
+          expect(new Set(missing.map((f) => f.projectId)).size).toBe(missing.length);
+          for (const finding of missing)
+            expect(requiredOf(spec, checkpoint).has(finding.projectId)).toBe(true);
+        }
       }),
       { numRuns: NUM_RUNS },
     );

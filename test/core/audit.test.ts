@@ -205,7 +205,12 @@ describe('a listing that cannot advance', () => {
       source,
     );
 
-    expect(report.enforcement).toEqual({ state: 'applied', planned: 1, maxRevocationsPerRun: 1 });
+    expect(report.enforcement).toEqual({
+      state: 'applied',
+      planned: 1,
+      maxRevocationsPerRun: 1,
+      creations: { state: 'nothing-to-do', planned: 0, maxCreationsPerRun: 10 },
+    });
     expect(findingsOf(report, SUPPORT).map((f) => f.action)).toEqual(['revoked']);
   });
 });
@@ -567,7 +572,12 @@ describe('actions in enforce mode', () => {
 
     const report = await audit(enforcePolicy(), source);
 
-    expect(report.enforcement).toEqual({ state: 'nothing-to-do', planned: 0, maxRevocationsPerRun: 10 });
+    expect(report.enforcement).toEqual({
+      state: 'nothing-to-do',
+      planned: 0,
+      maxRevocationsPerRun: 10,
+      creations: { state: 'nothing-to-do', planned: 0, maxCreationsPerRun: 10 },
+    });
   });
 });
 
@@ -578,7 +588,12 @@ describe('report mode', () => {
     const report = await audit(enforcePolicy({ mode: 'report' }), source);
 
     expect(findingsOf(report, WEATHER).map((f) => f.action)).toEqual(['would-revoke']);
-    expect(report.enforcement).toEqual({ state: 'not-requested', planned: 1, maxRevocationsPerRun: 10 });
+    expect(report.enforcement).toEqual({
+      state: 'not-requested',
+      planned: 1,
+      maxRevocationsPerRun: 10,
+      creations: { state: 'not-requested', planned: 0, maxCreationsPerRun: 10 },
+    });
     expect(source.deleteCalls).toEqual([]);
   });
 
@@ -632,6 +647,7 @@ describe('the halt rule', () => {
       reason: expect.stringMatching(/\b4 revocations planned\b.*\bmaxRevocationsPerRun \(3\)/),
       planned: 4,
       maxRevocationsPerRun: 3,
+      creations: { state: 'nothing-to-do', planned: 0, maxCreationsPerRun: 10 },
     });
     expect(findingsOf(report, WEATHER).every((f) => f.actionReason === report.enforcement.reason)).toBe(true);
   });
@@ -642,7 +658,12 @@ describe('the halt rule', () => {
     const report = await audit(enforcePolicy({ maxRevocationsPerRun: 3 }), source);
 
     expect(findingsOf(report, WEATHER).map((f) => f.action)).toEqual(['revoked', 'revoked', 'revoked']);
-    expect(report.enforcement).toEqual({ state: 'applied', planned: 3, maxRevocationsPerRun: 3 });
+    expect(report.enforcement).toEqual({
+      state: 'applied',
+      planned: 3,
+      maxRevocationsPerRun: 3,
+      creations: { state: 'nothing-to-do', planned: 0, maxCreationsPerRun: 10 },
+    });
   });
 
   it('exempt grants do not count toward the plan', async () => {
@@ -656,7 +677,12 @@ describe('the halt rule', () => {
 
     const report = await audit(policy, source);
 
-    expect(report.enforcement).toEqual({ state: 'applied', planned: 1, maxRevocationsPerRun: 1 });
+    expect(report.enforcement).toEqual({
+      state: 'applied',
+      planned: 1,
+      maxRevocationsPerRun: 1,
+      creations: { state: 'nothing-to-do', planned: 0, maxCreationsPerRun: 10 },
+    });
     expect(source.deleteCalls.map((call) => call.permissionId)).toEqual([permissionId(10)]);
   });
 });
@@ -702,6 +728,10 @@ describe('totals', () => {
       alreadyGone: 1,
       revokeFailed: 1,
       halted: 0,
+      missingRequired: 0,
+      wouldCreate: 0,
+      created: 0,
+      createFailed: 0,
       archivedProjects: 0,
       unknownProjects: 0,
       unlisted: 0,
@@ -744,7 +774,7 @@ describe('the report', () => {
     const report = await audit(enforcePolicy(), source, { runId: 'run-42', warnings: ['a: b'] }, clock);
 
     expect(report).toMatchObject({
-      schemaVersion: 3,
+      schemaVersion: 4,
       runId: 'run-42',
       mode: 'enforce',
       policyMode: 'enforce',
@@ -846,6 +876,12 @@ describe('a run that failed', () => {
       reason: expect.stringMatching(/the run failed .*nothing was revoked/),
       planned: 3,
       maxRevocationsPerRun: 100,
+      creations: {
+        state: 'halted',
+        reason: expect.stringMatching(/the run failed .*nothing was created/),
+        planned: 0,
+        maxCreationsPerRun: 10,
+      },
     });
     expect(report.totals).toMatchObject({ halted: 3, revoked: 0 });
   });
@@ -895,7 +931,7 @@ describe('a run that failed', () => {
     const report = failedRunReport(failure, policy, new FakeClock(NOW).advance(40));
 
     expect(report).toMatchObject({
-      schemaVersion: 3,
+      schemaVersion: 4,
       runId: 'run-failed-1',
       status: 'error',
       runError: failure.runError,

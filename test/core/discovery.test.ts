@@ -265,6 +265,26 @@ describe('the discovery state', () => {
     });
   });
 
+  it("keeps both runs' watch revocations and creations, each once", () => {
+    const base = emptyDiscoveryState();
+    const shared = { at: '2027-01-14T03:00:00.000Z', count: 1 };
+    const ours = {
+      ...base,
+      watchRevocations: [shared],
+      watchCreations: [shared, { at: '2027-01-14T03:05:00.000Z', count: 2 }],
+    };
+    const theirs = { ...base, watchCreations: [shared, { at: '2027-01-14T03:04:00.000Z', count: 1 }] };
+
+    const merged = mergeDiscoveryStates(ours, theirs);
+
+    expect(merged.watchRevocations).toEqual([shared]);
+    expect(merged.watchCreations).toEqual([
+      shared,
+      { at: '2027-01-14T03:04:00.000Z', count: 1 },
+      { at: '2027-01-14T03:05:00.000Z', count: 2 },
+    ]);
+  });
+
   it.each([
     ['not JSON', '{', 'is not valid JSON'],
     ['another shape', '{"schemaVersion": 1, "findings": []}', 'is not a discovery state'],

@@ -478,3 +478,33 @@ describe('best effort', () => {
     expect(report.checkpoints.find((c) => c.id === SUPPORT)?.findings).toHaveLength(2);
   });
 });
+
+describe('missing required grants', () => {
+  async function missingOnly(): Promise<AuditReport> {
+    return audit(
+      policyOf({ requiredProjects: ['proj_prod', 'proj_old'], checkpoints: [WEATHER] }),
+      new MemorySource({ [WEATHER]: [] }),
+    );
+  }
+
+  it('are described with their project, never attributed: the audit log is not asked', async () => {
+    const auditLog = mixedAuditLog();
+
+    const described = await enrich(await missingOnly(), {
+      projects: new FakeProjectDirectory([
+        project('proj_prod', 'Production'),
+        project('proj_old', 'Old', ARCHIVED_AT),
+      ]),
+      auditLog,
+    });
+
+    expect(
+      findings(described).map((f) => [f.projectId, f.projectName, f.projectStatus, f.grantedBy]),
+    ).toEqual([
+      ['proj_prod', 'Production', 'active', null],
+      ['proj_old', 'Old', 'archived', null],
+    ]);
+    expect(described.lookups).toEqual({ projectNames: { state: 'ok' }, grantedBy: { state: 'not-needed' } });
+    expect(auditLog.calls).toEqual([]);
+  });
+});

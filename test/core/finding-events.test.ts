@@ -1,6 +1,8 @@
 import { FINDING_EVENT_TYPES, findingEvents } from '../../lambda/core/finding-events.js';
+import { applyHistory } from '../../lambda/core/finding-history.js';
 import type { AuditReport } from '../../lambda/core/report.js';
-import { PROJ_INTRUDER, SUPPORT, secondNight, WEATHER } from './fixtures.js';
+import { MemorySource } from '../support/memory-source.js';
+import { audit, PROJ_INTRUDER, policyOf, SUPPORT, secondNight, WEATHER } from './fixtures.js';
 
 let report: AuditReport;
 
@@ -27,7 +29,7 @@ it("a new finding's detail carries the finding's fields, the checkpoint, the run
   const [newcomer] = details(findingEvents(report));
 
   expect(newcomer?.detail).toEqual({
-    schemaVersion: 1,
+    schemaVersion: 2,
     runId: 'run-night-2',
     mode: 'report',
     checkpointId: WEATHER,
@@ -49,7 +51,7 @@ it("a resolved finding's detail says how it was resolved, in which run", () => {
   const resolved = details(findingEvents(report)).at(-1);
 
   expect(resolved?.detail).toEqual({
-    schemaVersion: 1,
+    schemaVersion: 2,
     runId: 'run-night-2',
     mode: 'report',
     checkpointId: WEATHER,
@@ -92,4 +94,37 @@ it('strings from the API are bounded as the JSON report bounds them', () => {
   });
 
   expect(JSON.parse(events[0]?.detail ?? '{}').projectName.length).toBeLessThanOrEqual(200);
+});
+
+it('a required grant newly missing is an event of its own verdict, with no permission; once created, it resolves as created', async () => {
+  const rules = policyOf({ mode: 'enforce', requiredProjects: ['proj_prod'], checkpoints: [WEATHER] });
+  const first = applyHistory(
+    await audit(rules, new MemorySource({ [WEATHER]: [] }), { mode: 'report', runId: 'run-1' }),
+    null,
+    rules,
+  );
+  const second = applyHistory(
+    await audit(rules, new MemorySource({ [WEATHER]: [] }), { runId: 'run-2' }),
+    first.state,
+    rules,
+  );
+
+  const [missing] = details(findingEvents(first.report));
+  const [created] = details(findingEvents({ ...second.report, resolved: second.resolved }));
+
+  expect(missing?.detail).toMatchObject({
+    verdict: 'missing-required',
+    permissionId: null,
+    createdAt: null,
+    action: 'would-create',
+    lifecycle: 'new',
+  });
+  expect(created).toEqual({
+    detailType: FINDING_EVENT_TYPES.resolved,
+    detail: expect.objectContaining({
+      projectId: 'proj_prod',
+      resolution: 'created',
+      permissionId: expect.any(String),
+    }),
+  });
 });

@@ -219,3 +219,193 @@ describe('the second night', () => {
     expect(second.state.findings).toEqual(state.findings);
   });
 });
+
+describe('missing required grants', () => {
+  const requiring = (required: string[] = ['proj_prod']) => policy({ requiredProjects: required });
+
+  it('a missing grant is new, then open, as a finding of its own kind with no permission', async () => {
+    const first = await night(
+      NIGHT_1,
+      'run-1',
+      source({ [WEATHER]: [], [SUPPORT]: [['cp_p', 'proj_prod']] }),
+      null,
+      requiring(),
+    );
+    const second = await night(
+      NIGHT_2,
+      'run-2',
+      source({ [WEATHER]: [], [SUPPORT]: [['cp_p', 'proj_prod']] }),
+      first.state,
+      requiring(),
+    );
+
+    expect(first.state.findings).toEqual([
+      {
+        checkpointId: WEATHER,
+        projectId: 'proj_prod',
+        permissionId: null,
+        missing: true,
+        firstSeenAt: '2025-06-01T03:00:00.000Z',
+        lastSeenAt: '2025-06-01T03:00:00.000Z',
+        firstRunId: 'run-1',
+      },
+    ]);
+    expect(findingsOf(first.report)).toEqual([expect.objectContaining({ lifecycle: 'new' })]);
+    expect(findingsOf(second.report)).toEqual([
+      expect.objectContaining({ lifecycle: 'open', firstSeenAt: '2025-06-01T03:00:00.000Z' }),
+    ]);
+  });
+
+  it('a missing grant this run created resolves as created, naming the new permission, and is no longer open', async () => {
+    const first = await night(
+      NIGHT_1,
+      'run-1',
+      source({ [WEATHER]: [], [SUPPORT]: [['cp_p', 'proj_prod']] }),
+      null,
+      requiring(),
+    );
+    const api = source({ [WEATHER]: [], [SUPPORT]: [['cp_p', 'proj_prod']] });
+
+    const second = await night(NIGHT_2, 'run-2', api, first.state, requiring(), 'enforce');
+
+    expect(second.resolved).toEqual([
+      {
+        checkpointId: WEATHER,
+        projectId: 'proj_prod',
+        permissionId: api.permissionsOf(WEATHER)[0]?.id,
+        firstSeenAt: '2025-06-01T03:00:00.000Z',
+        resolution: 'created',
+        runId: 'run-2',
+      },
+    ]);
+    expect(second.state.findings).toEqual([]);
+  });
+
+  it('a missing grant someone else made again resolves as granted', async () => {
+    const first = await night(
+      NIGHT_1,
+      'run-1',
+      source({ [WEATHER]: [], [SUPPORT]: [['cp_p', 'proj_prod']] }),
+      null,
+      requiring(),
+    );
+
+    const second = await night(
+      NIGHT_2,
+      'run-2',
+      source({ [WEATHER]: [['cp_back', 'proj_prod']], [SUPPORT]: [['cp_p', 'proj_prod']] }),
+      first.state,
+      requiring(),
+    );
+
+    expect(second.resolved).toEqual([
+      expect.objectContaining({ projectId: 'proj_prod', resolution: 'granted', permissionId: null }),
+    ]);
+    expect(second.state.findings).toEqual([]);
+  });
+
+  it('a missing grant the policy no longer requires resolves as not-required', async () => {
+    const first = await night(
+      NIGHT_1,
+      'run-1',
+      source({ [WEATHER]: [], [SUPPORT]: [['cp_p', 'proj_prod']] }),
+      null,
+      requiring(),
+    );
+
+    const second = await night(
+      NIGHT_2,
+      'run-2',
+      source({ [WEATHER]: [], [SUPPORT]: [] }),
+      first.state,
+      policy(),
+    );
+
+    expect(second.resolved).toEqual([
+      expect.objectContaining({ projectId: 'proj_prod', resolution: 'not-required' }),
+    ]);
+  });
+
+  it('a missing grant on a checkpoint that could not be listed stays open, not re-checked', async () => {
+    const first = await night(
+      NIGHT_1,
+      'run-1',
+      source({ [WEATHER]: [], [SUPPORT]: [['cp_p', 'proj_prod']] }),
+      null,
+      requiring(),
+    );
+    const broken = new MemorySource({ [SUPPORT]: [permission('cp_p', 'proj_prod')] }).scriptPages(WEATHER, [
+      page([], true, null),
+    ]);
+
+    const second = await night(NIGHT_2, 'run-2', broken, first.state, requiring());
+
+    expect(second.resolved).toEqual([]);
+    expect(second.notRechecked).toBe(1);
+    expect(second.state.findings).toEqual(first.state.findings);
+  });
+
+  it('is a finding apart from a grant of the same project: an unexpected grant revoked, then the project required, is new', async () => {
+    // Night 1: proj_x holds an unexpected grant on WEATHER; it is revoked.
+    const first = await night(
+      NIGHT_1,
+      'run-1',
+      source({ [WEATHER]: [['cp_x', 'proj_x']], [SUPPORT]: [] }),
+      null,
+      policy(),
+      'enforce',
+    );
+    // Night 2: the policy now requires proj_x; its grant is missing.
+    const second = await night(
+      NIGHT_2,
+      'run-2',
+      source({ [WEATHER]: [], [SUPPORT]: [['cp_s', 'proj_x']] }),
+      first.state,
+      requiring(['proj_x']),
+    );
+
+    expect(first.state.findings).toEqual([]);
+    expect(findingsOf(second.report)).toEqual([
+      expect.objectContaining({
+        verdict: 'missing-required',
+        lifecycle: 'new',
+        firstSeenAt: '2025-06-02T03:00:00.000Z',
+      }),
+    ]);
+  });
+
+  it('an open grant finding and an open missing grant of one project on one checkpoint do not resolve each other', async () => {
+    const previous: FindingsState = {
+      schemaVersion: 2,
+      runId: 'run-1',
+      runStartedAt: '2025-06-01T03:00:00.000Z',
+      lastNotifiedAt: null,
+      findings: [
+        {
+          checkpointId: WEATHER,
+          projectId: 'proj_prod',
+          permissionId: 'cp_old',
+          firstSeenAt: '2025-05-01T03:00:00.000Z',
+          lastSeenAt: '2025-06-01T03:00:00.000Z',
+          firstRunId: 'run-0',
+        },
+      ],
+    };
+
+    const second = await night(
+      NIGHT_2,
+      'run-2',
+      source({ [WEATHER]: [], [SUPPORT]: [['cp_s', 'proj_prod']] }),
+      previous,
+      requiring(),
+    );
+
+    // The old unexpected grant is gone and now allowed (required); the missing grant is new.
+    expect(second.resolved).toEqual([
+      expect.objectContaining({ permissionId: 'cp_old', resolution: 'allowed' }),
+    ]);
+    expect(findingsOf(second.report)).toEqual([
+      expect.objectContaining({ verdict: 'missing-required', lifecycle: 'new' }),
+    ]);
+  });
+});

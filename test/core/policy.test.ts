@@ -1,13 +1,16 @@
 import { PolicyError } from '../../lambda/core/errors.js';
 import {
   type CheckpointPolicy,
+  DEFAULT_MAX_CREATIONS_PER_RUN,
   DEFAULT_MAX_REVOCATIONS_PER_RUN,
   type Exemption,
   type LoadedPolicy,
   type PolicyFile,
   parsePolicy,
   parsePolicyText,
+  requiredOn,
   standingOf,
+  withUnlistedCheckpoints,
 } from '../../lambda/core/policy.js';
 import { NOW, SUPPORT, WEATHER } from './fixtures.js';
 
@@ -90,20 +93,23 @@ describe('the spec example', () => {
 });
 
 describe('defaults', () => {
-  it('when only checkpoints are given, the policy reports, caps revocations at 10, allows nobody and reports unlisted checkpoints', () => {
+  it('when only checkpoints are given, the policy reports, caps revocations and creations at 10, allows and requires nobody and reports unlisted checkpoints', () => {
     const loaded = load({ checkpoints: [WEATHER] });
 
     expect(loaded.policy).toEqual({
       mode: 'report',
-      checkpoints: [{ id: WEATHER, allowedProjects: new Set() }],
+      checkpoints: [{ id: WEATHER, allowedProjects: new Set(), requiredProjects: new Set() }],
       exemptions: [],
       exemptionsByProject: new Map(),
       maxRevocationsPerRun: DEFAULT_MAX_REVOCATIONS_PER_RUN,
+      maxCreationsPerRun: DEFAULT_MAX_CREATIONS_PER_RUN,
       lookups: { projectNames: true, grantedBy: true },
       allowedProjects: new Set(),
       unlistedCheckpoints: 'report',
+      requiredProjectPaths: new Map(),
     });
     expect(DEFAULT_MAX_REVOCATIONS_PER_RUN).toBe(10);
+    expect(DEFAULT_MAX_CREATIONS_PER_RUN).toBe(10);
   });
 
   it('$schema and $comment are accepted at every level that documents them', () => {
@@ -614,6 +620,152 @@ describe('allowlists', () => {
     });
 
     expect(allowedOn(loaded, SUPPORT)).toEqual(['proj_core']);
+  });
+});
+
+describe('required projects', () => {
+  function requiredOnCheckpoint(loaded: LoadedPolicy, checkpointId: string): string[] {
+    const checkpoint = loaded.policy.checkpoints.find((c) => c.id === checkpointId);
+    if (!checkpoint) throw new Error(`${checkpointId} is not in the policy`);
+    return [...requiredOn(checkpoint)].sort();
+  }
+
+  it.each([
+    {
+      rule: 'a checkpoint without its own list gets the global requiredProjects',
+      entry: WEATHER,
+      required: ['proj_prod'],
+      allowed: ['proj_core', 'proj_prod'],
+    },
+    {
+      rule: "a checkpoint's own requiredProjects add to the global ones",
+      entry: { id: WEATHER, requiredProjects: ['proj_bot'] },
+      required: ['proj_bot', 'proj_prod'],
+      allowed: ['proj_bot', 'proj_core', 'proj_prod'],
+    },
+    {
+      rule: 'replaceGlobalAllowlist drops the global requiredProjects too, keeping its own',
+      entry: {
+        id: WEATHER,
+        allowedProjects: ['proj_legal'],
+        requiredProjects: ['proj_bot'],
+        replaceGlobalAllowlist: true,
+      },
+      required: ['proj_bot'],
+      allowed: ['proj_bot', 'proj_legal'],
+    },
+    {
+      rule: 'replaceGlobalAllowlist with no requiredProjects of its own requires nothing',
+      entry: { id: WEATHER, allowedProjects: [], replaceGlobalAllowlist: true },
+      required: [],
+      allowed: [],
+    },
+  ])('$rule, and a required project is allowed', ({ entry, required, allowed }) => {
+    const loaded = load({
+      allowedProjects: ['proj_core'],
+      requiredProjects: ['proj_prod'],
+      checkpoints: [entry],
+    });
+
+    expect(requiredOnCheckpoint(loaded, WEATHER)).toEqual(required);
+    expect(allowedOn(loaded, WEATHER)).toEqual(allowed);
+  });
+
+  it('a required project holding a grant is allowed, never a finding', () => {
+    const loaded = load({ requiredProjects: ['proj_prod'], checkpoints: [WEATHER] });
+    const [checkpoint] = loaded.policy.checkpoints as CheckpointPolicy[];
+
+    expect(standingOf(checkpoint as CheckpointPolicy, [], 'proj_prod', Date.parse(NOW))).toEqual({
+      kind: 'allowed',
+    });
+  });
+
+  it('standingOf allows a required project even on a checkpoint whose allowlist leaves it out', () => {
+    const checkpoint: CheckpointPolicy = {
+      id: WEATHER,
+      allowedProjects: new Set(),
+      requiredProjects: new Set(['proj_prod']),
+    };
+
+    expect(standingOf(checkpoint, [], 'proj_prod', Date.parse(NOW))).toEqual({ kind: 'allowed' });
+  });
+
+  it('an unlisted checkpoint found by discovery has no required project, whatever it was built with', () => {
+    const loaded = load({ requiredProjects: ['proj_prod'], checkpoints: [WEATHER] });
+    const policy = withUnlistedCheckpoints(loaded.policy, [SUPPORT]);
+    const unlisted = policy.checkpoints.find((c) => c.id === SUPPORT) as CheckpointPolicy;
+
+    expect(unlisted.unlisted).toBe('report');
+    expect([...requiredOn(unlisted)]).toEqual([]);
+    expect([...requiredOn({ ...unlisted, requiredProjects: new Set(['proj_prod']) })]).toEqual([]);
+    // Required everywhere the global lists apply: allowed on an unlisted one too.
+    expect(unlisted.allowedProjects.has('proj_prod')).toBe(true);
+  });
+
+  it('maxCreationsPerRun defaults to 10 and is kept as written', () => {
+    expect(load({ checkpoints: [WEATHER] }).policy.maxCreationsPerRun).toBe(10);
+    expect(load({ checkpoints: [WEATHER], maxCreationsPerRun: 3 }).policy.maxCreationsPerRun).toBe(3);
+  });
+
+  it.each([
+    ['zero', 0],
+    ['a fraction', 1.5],
+    ['more than 10,000', 10_001],
+    ['a string', '5'],
+  ])('maxCreationsPerRun of %s is an error at its path', (_case, value) => {
+    expect(issuesOf({ checkpoints: [WEATHER], maxCreationsPerRun: value }).map((i) => i.path)).toEqual([
+      'maxCreationsPerRun',
+    ]);
+  });
+
+  it('a malformed required project id is an error at its path, top level and per checkpoint', () => {
+    const issues = issuesOf({
+      requiredProjects: ['prod'],
+      checkpoints: [{ id: WEATHER, requiredProjects: ['proj_ok', 'bad id'] }],
+    });
+
+    expect(issues.map((i) => i.path)).toEqual(['requiredProjects[0]', 'checkpoints[0].requiredProjects[1]']);
+  });
+
+  it('a project required twice is a warning at the second mention', () => {
+    const loaded = load({
+      requiredProjects: ['proj_prod', 'proj_prod'],
+      checkpoints: [{ id: WEATHER, requiredProjects: ['proj_bot', 'proj_bot'] }],
+    });
+
+    expect(loaded.warnings.map((w) => w.path)).toEqual([
+      'requiredProjects[1]',
+      'checkpoints[0].requiredProjects[1]',
+    ]);
+  });
+
+  it('an exemption for a required project is a warning: it is already allowed', () => {
+    const loaded = load({
+      requiredProjects: ['proj_prod'],
+      checkpoints: [WEATHER],
+      exemptions: [{ projectId: 'proj_prod', reason: 'belt and braces', expiresAt: '2099-01-01' }],
+    });
+
+    expect(loaded.warnings).toEqual([
+      {
+        path: 'exemptions[0].projectId',
+        message: 'proj_prod is already allowed; the exemption has no effect',
+      },
+    ]);
+  });
+
+  it('records where the policy names each required project, for the warnings about it', () => {
+    const loaded = load({
+      requiredProjects: ['proj_prod'],
+      checkpoints: [WEATHER, { id: SUPPORT, requiredProjects: ['proj_bot', 'proj_prod'] }],
+    });
+
+    expect(loaded.policy.requiredProjectPaths).toEqual(
+      new Map([
+        ['proj_prod', ['requiredProjects[0]', 'checkpoints[1].requiredProjects[1]']],
+        ['proj_bot', ['checkpoints[1].requiredProjects[0]']],
+      ]),
+    );
   });
 });
 

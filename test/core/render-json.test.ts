@@ -34,13 +34,18 @@ describe('the JSON report', () => {
     const json = parsed(await mixedRun('enforce'));
 
     expect(json).toMatchObject({
-      schemaVersion: 3,
+      schemaVersion: 4,
       runId: 'run-2025-06-01T12-00-00Z',
       mode: 'enforce',
       policyMode: 'enforce',
       status: 'partial',
       startedAt: '2025-06-01T12:00:00.000Z',
-      enforcement: { state: 'applied', planned: 2, maxRevocationsPerRun: 10 },
+      enforcement: {
+        state: 'applied',
+        planned: 2,
+        maxRevocationsPerRun: 10,
+        creations: { state: 'nothing-to-do', planned: 0, maxCreationsPerRun: 10 },
+      },
     });
   });
 
@@ -64,6 +69,10 @@ describe('the JSON report', () => {
       alreadyGone: 0,
       revokeFailed: 0,
       halted: 1,
+      missingRequired: 0,
+      wouldCreate: 0,
+      created: 0,
+      createFailed: 0,
       archivedProjects: 0,
       unknownProjects: 0,
       unlisted: 0,
@@ -173,7 +182,7 @@ describe('layout', () => {
   it('by default the JSON is indented by two spaces', async () => {
     const text = renderJson(await mixedRun('enforce'));
 
-    expect(text.startsWith('{\n  "schemaVersion": 3,\n  "kind": "audit",\n  "runId": ')).toBe(true);
+    expect(text.startsWith('{\n  "schemaVersion": 4,\n  "kind": "audit",\n  "runId": ')).toBe(true);
   });
 });
 

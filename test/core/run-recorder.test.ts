@@ -107,6 +107,37 @@ describe('recording a run', () => {
     expect(nightly.status).toBe('findings');
   });
 
+  it('a state of version 1, from before missing grants, is read and the next one written as version 2', async () => {
+    const store = new MemoryStore();
+    store.put(
+      STATE_KEY,
+      JSON.stringify({
+        schemaVersion: 1,
+        runId: 'run-0',
+        runStartedAt: '2026-12-02T03:00:00.000Z',
+        lastNotifiedAt: null,
+        findings: [
+          {
+            checkpointId: WEATHER,
+            projectId: 'proj_a',
+            permissionId: 'cp_proj_a_0',
+            firstSeenAt: '2026-12-01T03:00:00.000Z',
+            lastSeenAt: '2026-12-02T03:00:00.000Z',
+            firstRunId: 'run-0',
+          },
+        ],
+      }),
+    );
+
+    const report = await recordRun(store, await runAt('2026-12-03T03:00:00Z', 'run-1', ['proj_a']), rules);
+
+    expect(report.checkpoints[0]?.findings[0]).toMatchObject({
+      lifecycle: 'open',
+      firstSeenAt: '2026-12-01T03:00:00.000Z',
+    });
+    expect(JSON.parse(store.objects.get(STATE_KEY)?.body ?? '{}')).toMatchObject({ schemaVersion: 2 });
+  });
+
   it.each([
     {
       what: 'not JSON',

@@ -24,6 +24,7 @@ import {
   mixedRun,
   mixedSource,
   NOW,
+  PROJ_INTRUDER,
   permissionId,
   policyOf,
   SUPPORT,
@@ -54,7 +55,7 @@ function bodiesOf(message: SnsMessage): Bodies {
 }
 
 /** `[checkpoint id, permission id]` of every finding listed, in report order. */
-function listedFindings(report: Pick<AuditReport, 'checkpoints'>): string[][] {
+function listedFindings(report: Pick<AuditReport, 'checkpoints'>): (string | null)[][] {
   return report.checkpoints.flatMap((c) => c.findings.map((f) => [c.id, f.permissionId]));
 }
 
@@ -183,7 +184,35 @@ describe('the attributes', () => {
       findings: { DataType: 'Number', StringValue: '3' },
       revocations: { DataType: 'Number', StringValue: '1' },
       revokeFailures: { DataType: 'Number', StringValue: '1' },
+      missingRequired: { DataType: 'Number', StringValue: '0' },
+      creations: { DataType: 'Number', StringValue: '0' },
+      createFailures: { DataType: 'Number', StringValue: '0' },
       incompleteCheckpoints: { DataType: 'Number', StringValue: '2' },
+    });
+  });
+
+  it('count missing required grants, creations and failed creations apart from the unexpected grants', async () => {
+    const source = new MemorySource({ [WEATHER]: [permission(CP_1, PROJ_INTRUDER)] }).refuseProject(
+      'proj_archived',
+      apiError('ERR_OPENAI_BAD_REQUEST', 'archived', 400),
+    );
+    const report = await audit(
+      policyOf({
+        mode: 'enforce',
+        requiredProjects: ['proj_prod', 'proj_bot', 'proj_archived'],
+        checkpoints: [WEATHER],
+      }),
+      source,
+    );
+
+    const attributes = buildSnsMessage(report).MessageAttributes;
+
+    expect(attributes).toMatchObject({
+      findings: { DataType: 'Number', StringValue: '4' },
+      revocations: { DataType: 'Number', StringValue: '1' },
+      missingRequired: { DataType: 'Number', StringValue: '3' },
+      creations: { DataType: 'Number', StringValue: '2' },
+      createFailures: { DataType: 'Number', StringValue: '1' },
     });
   });
 });

@@ -188,6 +188,7 @@ describe('GET /organization/audit_logs', () => {
 
   it('records grants and revocations made through the API, as the admin key', async () => {
     emulator.addCheckpoint(CHECKPOINT);
+    emulator.addProject({ id: 'proj_a' });
     const headers = { authorization: `Bearer ${emulator.adminKey}`, 'content-type': 'application/json' };
     const created = await fetch(`${emulator.baseUrl}/fine_tuning/checkpoints/${CHECKPOINT}/permissions`, {
       method: 'POST',

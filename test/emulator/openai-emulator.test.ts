@@ -6,6 +6,7 @@ import {
   type OpenAIEmulatorOptions,
   type PermissionListObject,
   startOpenAIEmulator,
+  ungrantableProjectError,
 } from '../../lambda/emulator/openai/index.js';
 import { validateAgainstSchema } from '../support/contract.js';
 
@@ -103,6 +104,7 @@ describe('contract conformance', () => {
 
   it('answers a create request with the created permissions as a list', async () => {
     emulator.addCheckpoint(CHECKPOINT);
+    for (const id of ['proj_a', 'proj_b']) emulator.addProject({ id });
     const request = { project_ids: ['proj_a', 'proj_b'] };
     expect(validateAgainstSchema('CreateFineTuningCheckpointPermissionRequest', request).valid).toBe(true);
 
@@ -286,6 +288,58 @@ describe('create validation', () => {
   });
 });
 
+describe('creating grants for the projects of the organization', () => {
+  it('refuses a project the organization does not have with 400, and creates nothing, not even for the others', async () => {
+    emulator.addCheckpoint(CHECKPOINT);
+    emulator.addProject({ id: 'proj_a' });
+
+    const result = await call('POST', PERMISSIONS_PATH, { json: { project_ids: ['proj_a', 'proj_ghost'] } });
+
+    expect(result.status).toBe(400);
+    expect(result.body).toEqual(ungrantableProjectError('proj_ghost', false));
+    expect(validateAgainstSchema('ErrorResponse', result.body)).toEqual({ valid: true, errors: [] });
+    expect(emulator.permissionsOf(CHECKPOINT)).toEqual([]);
+  });
+
+  it('refuses an archived project with 400, saying it is archived', async () => {
+    emulator.addCheckpoint(CHECKPOINT);
+    emulator.addProject({ id: 'proj_old', archivedAt: 1_700_000_000 });
+
+    const result = await call('POST', PERMISSIONS_PATH, { json: { project_ids: ['proj_old'] } });
+
+    expect(result.status).toBe(400);
+    expect(result.body).toMatchObject({
+      error: { code: 'project_archived', param: 'project_ids', type: 'invalid_request_error' },
+    });
+    expect(emulator.permissionsOf(CHECKPOINT)).toEqual([]);
+  });
+
+  it('answers 404 to a create on a checkpoint that does not exist, and creates it not', async () => {
+    emulator.addProject({ id: 'proj_a' });
+
+    const result = await call('POST', '/fine_tuning/checkpoints/ft:missing/permissions', {
+      json: { project_ids: ['proj_a'] },
+    });
+
+    expect(result.status).toBe(404);
+    expect(result.body).toMatchObject({
+      error: { param: 'fine_tuned_model_checkpoint', code: 'model_not_found' },
+    });
+    expect(validateAgainstSchema('ErrorResponse', result.body)).toEqual({ valid: true, errors: [] });
+    expect(emulator.permissionsOf('ft:missing')).toEqual([]);
+  });
+
+  it('grants a project that already holds a grant once more, as a second permission', async () => {
+    emulator.addProject({ id: 'proj_a' });
+    emulator.grant(CHECKPOINT, ['proj_a']);
+
+    const result = await call('POST', PERMISSIONS_PATH, { json: { project_ids: ['proj_a'] } });
+
+    expect(result.status).toBe(200);
+    expect(emulator.permissionsOf(CHECKPOINT).map((p) => p.project_id)).toEqual(['proj_a', 'proj_a']);
+  });
+});
+
 describe('not found', () => {
   it('answers 404 to a list of an unknown checkpoint', async () => {
     const result = await call('GET', '/fine_tuning/checkpoints/ft:missing/permissions');
@@ -414,6 +468,7 @@ describe('authentication', () => {
 describe('request log', () => {
   it('records method, path, decoded query, operation, ids, body and status', async () => {
     emulator.addCheckpoint(CHECKPOINT);
+    emulator.addProject({ id: 'proj_a' });
 
     await call('POST', PERMISSIONS_PATH, { json: { project_ids: ['proj_a'] } });
     await call('GET', `${PERMISSIONS_PATH}?limit=5&order=ascending&project_id=proj%5Fa`);
@@ -722,6 +777,7 @@ describe('faults', () => {
     });
 
     const other = await call('GET', '/fine_tuning/checkpoints/ft:other/permissions');
+    emulator.addProject({ id: 'proj_9' });
     const create = await call('POST', PERMISSIONS_PATH, { json: { project_ids: ['proj_9'] } });
     const matching = await call('GET', PERMISSIONS_PATH);
 

@@ -8,6 +8,7 @@ import {
   accountsForEveryCheckpoint,
   deliversTheReport,
   endsWithinItsDeadline,
+  neverGrantsWhatIsNotRequired,
   neverLeaksTheKey,
   neverRevokesOnIncompleteListings,
   neverRevokesProtectedGrants,
@@ -35,16 +36,18 @@ function request(
   method: string,
   checkpointId: string,
   permissionId: string | null,
-  status = 200,
+  status: number | null = 200,
+  body: unknown = undefined,
 ): RecordedRequest {
   return {
     method,
     path: `/v1/fine_tuning/checkpoints/${checkpointId}/permissions${permissionId ? `/${permissionId}` : ''}`,
     query: {},
-    operation: method === 'DELETE' ? 'deletePermission' : 'listPermissions',
+    operation:
+      method === 'DELETE' ? 'deletePermission' : method === 'POST' ? 'createPermission' : 'listPermissions',
     checkpointId,
     permissionId,
-    body: undefined,
+    body,
     authorized: true,
     fault: null,
     status,
@@ -107,7 +110,7 @@ function goodRun(): RunRecord {
 }
 
 describe('the invariants hold for a good run', () => {
-  it('passes all six', () => {
+  it('passes all seven', () => {
     const run = goodRun();
 
     neverRevokesProtectedGrants(run);
@@ -116,6 +119,7 @@ describe('the invariants hold for a good run', () => {
     deliversTheReport(run);
     neverLeaksTheKey(run, KEY);
     endsWithinItsDeadline(run, 3);
+    neverGrantsWhatIsNotRequired(run);
   });
 });
 
@@ -133,7 +137,7 @@ function refusedForItsStore(): RunRecord {
 }
 
 describe('the invariants hold for a CLI run refused for its run store', () => {
-  it('passes all six', () => {
+  it('passes all seven', () => {
     const run = refusedForItsStore();
 
     neverRevokesProtectedGrants(run);
@@ -142,6 +146,7 @@ describe('the invariants hold for a CLI run refused for its run store', () => {
     deliversTheReport(run);
     neverLeaksTheKey(run, KEY);
     endsWithinItsDeadline(run, 3);
+    neverGrantsWhatIsNotRequired(run);
   });
 });
 
@@ -242,6 +247,90 @@ describe('each invariant catches the run that breaks it', () => {
     const retried = Array.from({ length: 4 }, () => request('GET', C, null, 500));
 
     expect(() => endsWithinItsDeadline({ ...goodRun(), requests: retried }, 3)).toThrow(/permissions/);
+  });
+
+  it('6: one body POSTed more often than the retry budget allows', () => {
+    const body = { project_ids: ['proj_prod'] };
+    const resent = Array.from({ length: 4 }, () => request('POST', A, null, 500, body));
+
+    expect(() => endsWithinItsDeadline({ ...goodRun(), requests: resent }, 3)).toThrow(/proj_prod/);
+  });
+
+  it('6: a batch refused, then each project alone, is within the budget', () => {
+    const requests = [
+      request('POST', A, null, 400, { project_ids: ['proj_a', 'proj_b', 'proj_c'] }),
+      request('POST', A, null, 200, { project_ids: ['proj_a'] }),
+      request('POST', A, null, 200, { project_ids: ['proj_b'] }),
+      request('POST', A, null, 400, { project_ids: ['proj_c'] }),
+    ];
+
+    expect(() => endsWithinItsDeadline({ ...goodRun(), requests }, 3)).not.toThrow();
+  });
+
+  it('6: a fresh listing after each doubtful write is a call of its own, and only then', () => {
+    const lists = (n: number) => Array.from({ length: n }, () => request('GET', A, null));
+    const failedPost = (n: number) =>
+      Array.from({ length: n }, () => request('POST', A, null, 500, { project_ids: [`proj_${n}`] }));
+
+    expect(() =>
+      endsWithinItsDeadline({ ...goodRun(), requests: [...lists(6), ...failedPost(1)] }, 3),
+    ).not.toThrow();
+    expect(() =>
+      endsWithinItsDeadline({ ...goodRun(), requests: [...lists(7), ...failedPost(1)] }, 3),
+    ).toThrow();
+    expect(() =>
+      endsWithinItsDeadline({ ...goodRun(), requests: [...lists(4), request('POST', A, null, 200, {})] }, 3),
+    ).toThrow();
+  });
+
+  it('7: a POST of a project the policy does not require', () => {
+    const run = {
+      ...goodRun(),
+      requests: [...goodRun().requests, request('POST', A, null, 200, { project_ids: ['proj_stranger'] })],
+    };
+
+    expect(() => neverGrantsWhatIsNotRequired(run)).toThrow(/POST of proj_stranger/);
+  });
+
+  it('7: a POST on a checkpoint whose listing was incomplete', () => {
+    const run = {
+      ...goodRun(),
+      policy: { ...basePolicy(), requiredProjects: ['proj_prod'] },
+      requests: [...goodRun().requests, request('POST', B, null, 200, { project_ids: ['proj_prod'] })],
+    };
+
+    expect(() => neverGrantsWhatIsNotRequired(run)).toThrow(/POST on ft:gpt-4o-2024-08-06.*incomplete/);
+  });
+
+  it('7: a project granted twice by the run', () => {
+    const run = goodRun();
+    const twice = new Map(run.after);
+    twice.set(A, [...(twice.get(A) ?? []), grant('cp_new_1', 'proj_prod'), grant('cp_new_2', 'proj_prod')]);
+
+    expect(() => neverGrantsWhatIsNotRequired({ ...run, after: twice })).toThrow(/proj_prod granted 2 times/);
+  });
+
+  it('7: a missing grant reported on a checkpoint whose listing was incomplete', () => {
+    const run = goodRun();
+    const report = run.report as AuditReport;
+    const missing = {
+      permissionId: null,
+      projectId: 'proj_prod',
+      createdAt: null,
+      verdict: 'missing-required' as const,
+      action: 'halted' as const,
+      projectName: null,
+      projectStatus: null,
+      projectArchivedAt: null,
+      grantedBy: null,
+    };
+    const checkpoints = report.checkpoints.map((c) =>
+      c.id === B ? { ...c, findings: [...c.findings, missing] } : c,
+    );
+
+    expect(() => neverGrantsWhatIsNotRequired({ ...run, report: { ...report, checkpoints } })).toThrow(
+      /proj_prod missing on/,
+    );
   });
 
   it('6: rate-limited attempts do not count against the retry budget', () => {

@@ -1,5 +1,5 @@
 /**
- * The six invariants every fault scenario must keep, whatever broke:
+ * The seven invariants every fault scenario must keep, whatever broke:
  *
  * 1. no project allowed or exempt for a checkpoint is ever revoked;
  * 2. nothing is revoked on a checkpoint whose listing did not complete;
@@ -9,10 +9,12 @@
  *    the verdict (or, for input it refuses, exit 2 before the first request);
  * 5. the admin key appears nowhere in stdout, stderr, logs, the report, the SNS message or
  *    the run store;
- * 6. the run ends within its deadline (no hang, no retry past the budget or the deadline).
+ * 6. the run ends within its deadline (no hang, no retry past the budget or the deadline);
+ * 7. nothing is granted but to a project the policy requires on that checkpoint, nothing on a
+ *    checkpoint whose listing did not complete, and no project is granted twice.
  *
- * Invariants 1 and 2 are judged on what the emulator actually received (its request
- * log), against an allowlist worked out here from the policy file, independently of
+ * Invariants 1, 2 and 7 are judged on what the emulator actually received (its request
+ * log) and holds, against the lists worked out here from the policy file, independently of
  * the engine's own rules.
  */
 import type { AuditReport, CheckpointResult } from '../../lambda/core/report.js';
@@ -66,12 +68,29 @@ function checkpointIdOf(entry: PolicyDocument['checkpoints'][number]): string {
   return typeof entry === 'string' ? entry : entry.id;
 }
 
-/** Projects the policy allows or exempts on a checkpoint, read straight from the policy file. */
+/**
+ * Projects the policy requires on a checkpoint, read straight from the policy file: the global
+ * ones (unless the checkpoint replaces the global allowlist) and its own. None on a checkpoint
+ * the policy does not list.
+ */
+export function requiredProjects(policy: PolicyDocument, checkpointId: string): Set<string> {
+  const entry = policy.checkpoints.find((c) => checkpointIdOf(c) === checkpointId);
+  if (entry === undefined) return new Set();
+  const own = typeof entry === 'object' ? (entry.requiredProjects ?? []) : [];
+  const replace = typeof entry === 'object' && entry.replaceGlobalAllowlist === true;
+  return new Set([...(replace ? [] : (policy.requiredProjects ?? [])), ...own]);
+}
+
+/** Projects the policy allows, requires or exempts on a checkpoint, read straight from the policy file. */
 export function protectedProjects(policy: PolicyDocument, checkpointId: string, nowMs: number): Set<string> {
   const entry = policy.checkpoints.find((c) => checkpointIdOf(c) === checkpointId);
   const own = typeof entry === 'object' ? (entry.allowedProjects ?? []) : [];
   const replace = typeof entry === 'object' && entry.replaceGlobalAllowlist === true;
-  const projects = new Set([...(replace ? [] : (policy.allowedProjects ?? [])), ...own]);
+  const projects = new Set([
+    ...(replace ? [] : (policy.allowedProjects ?? [])),
+    ...own,
+    ...requiredProjects(policy, checkpointId),
+  ]);
   for (const exemption of policy.exemptions ?? []) {
     if (exemption.checkpoint !== undefined && exemption.checkpoint !== checkpointId) continue;
     const end = /^\d{4}-\d{2}-\d{2}$/.test(exemption.expiresAt)
@@ -191,11 +210,17 @@ export function accountsForEveryCheckpoint(record: RunRecord): void {
     alreadyGone: count((f) => f.action === 'already-gone'),
     revokeFailed: count((f) => f.action === 'revoke-failed'),
     halted: count((f) => f.action === 'halted'),
+    missingRequired: count((f) => f.verdict === 'missing-required'),
+    wouldCreate: count((f) => f.action === 'would-create'),
+    created: count((f) => f.action === 'created'),
+    createFailed: count((f) => f.action === 'create-failed'),
   });
   expect(totals.clean + totals.withFindings + totals.incomplete + totals.error).toBe(totals.checkpoints);
-  expect(totals.findings).toBe(totals.unexpected + totals.exemptionExpired);
+  expect(totals.findings).toBe(totals.unexpected + totals.exemptionExpired + totals.missingRequired);
   for (const checkpoint of checkpoints) {
-    expect(checkpoint.allowed + checkpoint.findings.length).toBe(checkpoint.permissionsSeen);
+    // A missing grant is no permission: the grants listed are the allowed ones and the others.
+    const grants = checkpoint.findings.filter((f) => f.verdict !== 'missing-required');
+    expect(checkpoint.allowed + grants.length).toBe(checkpoint.permissionsSeen);
   }
 }
 
@@ -258,22 +283,79 @@ export function neverLeaksTheKey(record: RunRecord, adminKey: string): void {
   expect(Object.keys(record.texts).length).toBeGreaterThan(0);
 }
 
+function isRateLimited(request: RecordedRequest): boolean {
+  return request.status === 429 || request.status === 503;
+}
+
 /**
  * 6. The run ended within its deadline, and no request was tried more than the retry
  * budget allows (1 attempt + 2 retries). Attempts answered with a rate limit (429, 503) do
  * not count: a rate limit is waited out until the deadline, and spends none of the budget.
+ * A POST is told apart by its body (a refused batch is sent again one project at a time). A
+ * write whose answer is not a success (a DELETE answered 404, a create that failed or was
+ * lost) is followed by a fresh listing of its checkpoint, a call of its own: each one allows
+ * that checkpoint's listings one budget more.
  */
 export function endsWithinItsDeadline(record: RunRecord, maxAttempts: number): void {
   expect(record.hung).toBe(false);
   expect(record.elapsedMs).toBeLessThan(record.deadlineMs);
-  const attempts = new Map<string, number>();
+  const doubtfulWrites = new Map<string, number>();
   for (const r of record.requests) {
-    if (r.status === 429 || r.status === 503) continue;
-    const key = `${r.method} ${r.path} ${r.query.after ?? ''}`;
-    attempts.set(key, (attempts.get(key) ?? 0) + 1);
+    if ((r.method !== 'DELETE' && r.method !== 'POST') || isRateLimited(r)) continue;
+    if (r.status !== null && r.status >= 200 && r.status <= 299) continue;
+    doubtfulWrites.set(r.checkpointId ?? '', (doubtfulWrites.get(r.checkpointId ?? '') ?? 0) + 1);
   }
-  const excessive = [...attempts].filter(([, n]) => n > maxAttempts);
+  const attempts = new Map<string, { count: number; budget: number }>();
+  for (const r of record.requests) {
+    if (isRateLimited(r)) continue;
+    const body = r.method === 'POST' ? ` ${JSON.stringify(r.body)}` : '';
+    const key = `${r.method} ${r.path} ${r.query.after ?? ''}${body}`;
+    const budget =
+      r.operation === 'listPermissions'
+        ? maxAttempts * (1 + (doubtfulWrites.get(r.checkpointId ?? '') ?? 0))
+        : maxAttempts;
+    attempts.set(key, { count: (attempts.get(key)?.count ?? 0) + 1, budget });
+  }
+  const excessive = [...attempts].filter(([, { count, budget }]) => count > budget);
   expect(excessive).toEqual([]);
+}
+
+/**
+ * 7. Nothing is granted but to a project the policy requires on that checkpoint (not even
+ * asked for), nothing on a checkpoint whose listing did not complete, and no project holds
+ * more than one grant the run made on a checkpoint.
+ */
+export function neverGrantsWhatIsNotRequired(record: RunRecord): void {
+  const statusOf = new Map(record.report?.checkpoints.map((c) => [c.id, c.status]));
+  const violations: string[] = [];
+  for (const request of record.requests) {
+    if (request.method !== 'POST') continue;
+    const checkpointId = request.checkpointId ?? '';
+    const required = requiredProjects(record.policy, checkpointId);
+    const asked = (request.body as { project_ids?: unknown } | undefined)?.project_ids;
+    for (const project of Array.isArray(asked) ? asked : [asked]) {
+      if (typeof project !== 'string' || !required.has(project))
+        violations.push(`POST of ${String(project)} on ${checkpointId}, which the policy does not require`);
+    }
+    const status = statusOf.get(checkpointId) ?? 'not in the report';
+    if (!COMPLETE.has(status)) violations.push(`POST on ${checkpointId} (${status})`);
+  }
+  for (const checkpoint of record.report?.checkpoints ?? []) {
+    if (COMPLETE.has(checkpoint.status)) continue;
+    for (const finding of checkpoint.findings) {
+      if (finding.verdict === 'missing-required')
+        violations.push(`${finding.projectId} missing on ${checkpoint.id} (${checkpoint.status})`);
+    }
+  }
+  for (const [checkpointId, permissions] of record.after) {
+    const existed = new Set(record.before.get(checkpointId)?.map((p) => p.id));
+    const made = permissions.filter((p) => !existed.has(p.id)).map((p) => p.project_id);
+    for (const project of new Set(made)) {
+      const times = made.filter((p) => p === project).length;
+      if (times > 1) violations.push(`${project} granted ${times} times on ${checkpointId}`);
+    }
+  }
+  expect(violations).toEqual([]);
 }
 
 export function checkInvariants(record: RunRecord, adminKey: string, maxAttempts: number): void {
@@ -283,4 +365,5 @@ export function checkInvariants(record: RunRecord, adminKey: string, maxAttempts
   deliversTheReport(record);
   neverLeaksTheKey(record, adminKey);
   endsWithinItsDeadline(record, maxAttempts);
+  neverGrantsWhatIsNotRequired(record);
 }

@@ -1,7 +1,7 @@
 /**
  * The fault matrix's harness: a row of scenarios.ts, run whole by each of its
  * targets (the CLI, the Lambda handler), with the row's run store (store.ts) if it keeps
- * one, then held to the six invariants of invariants.ts and to the scenario's own
+ * one, then held to the seven invariants of invariants.ts and to the scenario's own
  * expectations.
  *
  * The rows are spread over several test files (fault-matrix.*.test.ts) so that Jest's
@@ -62,10 +62,9 @@ function expectedCheckpoint(scenario: Scenario, key: CheckpointKey): ExpectedChe
 function expectedRunStatus(scenario: Scenario, report: AuditReport): RunStatus {
   if (scenario.expect.run) return scenario.expect.run;
   const failedCheckpoint = report.checkpoints.some((c) => c.status === 'incomplete' || c.status === 'error');
-  const failedRevocation = Object.values({ ...BASELINE_ACTIONS, ...scenario.expect.actions }).includes(
-    'revoke-failed',
-  );
-  return failedCheckpoint || failedRevocation ? 'partial' : 'findings';
+  const actions = Object.values({ ...BASELINE_ACTIONS, ...scenario.expect.actions });
+  const failedAction = actions.includes('revoke-failed') || actions.includes('create-failed');
+  return failedCheckpoint || failedAction ? 'partial' : 'findings';
 }
 
 /**
@@ -293,7 +292,7 @@ async function runTheLambda({
 }
 
 /**
- * Runs one row on one target against a fresh emulator, then holds the run to the six
+ * Runs one row on one target against a fresh emulator, then holds the run to the seven
  * invariants and to the row's own expectations.
  */
 export async function runRow(target: Target, scenario: Scenario, fixtures: RowFixtures): Promise<void> {

@@ -8,6 +8,7 @@
  */
 import { AWS } from './scenarios/aws.js';
 import { BASELINE } from './scenarios/baseline.js';
+import { CREATION } from './scenarios/creation.js';
 import { HOSTILE_DATA } from './scenarios/hostile-data.js';
 import { HOSTILE_POLICY } from './scenarios/hostile-policy.js';
 import { LOOKUPS } from './scenarios/lookups.js';
@@ -29,6 +30,7 @@ export const MATRIX_PARTS = {
   'revocation-lookups-and-aws': [...REVOCATION, ...LOOKUPS, ...AWS],
   // The run store's rows cost little beyond the modules a part loads: they share this part's.
   'hostile-input-and-run-store': [...HOSTILE_POLICY, ...HOSTILE_DATA, ...RUN_STORE],
+  creation: CREATION,
 } as const satisfies Record<string, readonly Scenario[]>;
 
 export type MatrixPart = keyof typeof MATRIX_PARTS;

@@ -51,9 +51,11 @@ describe('the admin key goes only to the base URL', () => {
 
       const listing = client.listPermissionsPage(CHECKPOINTS.A, { limit: 100 });
       const deletion = client.deletePermission(CHECKPOINTS.A, 'cp_abc');
+      const creation = client.createPermissions(CHECKPOINTS.A, ['proj_core']);
 
       await expect(listing).rejects.toThrow(/redirect not followed/);
       await expect(deletion).rejects.toThrow(/redirect not followed/);
+      await expect(creation).rejects.toThrow(/redirect not followed/);
       expect(elsewhere.requests).toEqual([]);
       client.close();
     },

@@ -30,9 +30,19 @@ export const TEAM_PROJECTS = Array.from({ length: 120 }, (_, i) => `proj_team_${
 export interface PolicyDocument {
   mode?: 'report' | 'enforce';
   allowedProjects?: string[];
-  checkpoints: (string | { id: string; allowedProjects?: string[]; replaceGlobalAllowlist?: boolean })[];
+  requiredProjects?: string[];
+  checkpoints: (
+    | string
+    | {
+        id: string;
+        allowedProjects?: string[];
+        replaceGlobalAllowlist?: boolean;
+        requiredProjects?: string[];
+      }
+  )[];
   exemptions?: { projectId: string; checkpoint?: string; reason: string; expiresAt: string }[];
   maxRevocationsPerRun?: number;
+  maxCreationsPerRun?: number;
 }
 
 export function basePolicy(): PolicyDocument {

@@ -16,13 +16,21 @@ import type {
 /** One call the engine made, in the order it made them. */
 export type SourceCall =
   | { readonly kind: 'list'; readonly checkpointId: string; readonly after?: string; readonly limit: number }
-  | { readonly kind: 'delete'; readonly checkpointId: string; readonly permissionId: string };
+  | { readonly kind: 'delete'; readonly checkpointId: string; readonly permissionId: string }
+  | { readonly kind: 'create'; readonly checkpointId: string; readonly projectIds: readonly string[] };
 
 /** What one scripted list call does: answer with a page, or throw. */
 export type ListStep = PermissionPage | Error;
 
 /** What deleting one permission does: the API's answer, or a thrown error. */
 export type DeleteStep = DeleteOutcome | Error;
+
+/**
+ * What one create call does: `created` (the grants, and the answer naming them); an `Error`
+ * (refused: nothing created); `{ lost }` (the grants are made, then the answer is lost and
+ * `lost` is thrown); `{ silent }` (the grants are made, and the answer names none of them).
+ */
+export type CreateStep = 'created' | Error | { readonly lost: Error } | { readonly silent: true };
 
 export interface MemorySourceOptions {
   /** Runs at the start of every call, before it is answered (advance a clock, assert ordering). */
@@ -65,8 +73,11 @@ export class MemorySource implements PermissionSource {
   readonly #listCallCounts = new Map<string, number>();
   readonly #deleteSteps = new Map<string, DeleteStep>();
   readonly #kept = new Set<string>();
+  readonly #createSteps = new Map<string, CreateStep[]>();
+  readonly #refusedProjects = new Map<string, Error>();
   readonly #onCall: ((call: SourceCall) => void) | undefined;
   #inFlight = 0;
+  #created = 0;
 
   constructor(
     permissions: Readonly<Record<string, readonly Permission[]>> = {},
@@ -123,6 +134,26 @@ export class MemorySource implements PermissionSource {
     return this.onDelete(permissionId, step);
   }
 
+  /**
+   * Answers the create calls for `checkpointId` with `steps`, one per call in order; once they
+   * are spent, a create is `created`.
+   */
+  onCreate(checkpointId: string, ...steps: CreateStep[]): this {
+    this.#createSteps.set(checkpointId, steps);
+    return this;
+  }
+
+  /** Refuses, with `error` and creating nothing, every create that names `projectId` (an unknown or archived project). */
+  refuseProject(projectId: string, error: Error): this {
+    this.#refusedProjects.set(projectId, error);
+    return this;
+  }
+
+  /** The create calls, in order. */
+  get createCalls(): Extract<SourceCall, { kind: 'create' }>[] {
+    return this.calls.filter((call) => call.kind === 'create');
+  }
+
   /** The list calls, in order. */
   get listCalls(): Extract<SourceCall, { kind: 'list' }>[] {
     return this.calls.filter((call) => call.kind === 'list');
@@ -165,6 +196,30 @@ export class MemorySource implements PermissionSource {
       if (step instanceof Error) throw step;
       if (index >= 0 && !this.#kept.has(permissionId)) held.splice(index, 1);
       return step;
+    });
+  }
+
+  async createPermissions(
+    checkpointId: string,
+    projectIds: readonly string[],
+  ): Promise<readonly Permission[]> {
+    return this.#answer({ kind: 'create', checkpointId, projectIds: [...projectIds] }, () => {
+      const held = this.#permissions.get(checkpointId);
+      if (held === undefined) {
+        throw apiError('ERR_OPENAI_NOT_FOUND', `The model '${checkpointId}' does not exist`, 404);
+      }
+      const refused = projectIds.map((id) => this.#refusedProjects.get(id)).find((e) => e !== undefined);
+      if (refused) throw refused;
+      const step = this.#createSteps.get(checkpointId)?.shift() ?? 'created';
+      if (step instanceof Error) throw step;
+      const created = projectIds.map((projectId) => {
+        this.#created++;
+        return permission(`cp_created_${String(this.#created).padStart(13, '0')}`, projectId, 1_748_779_200);
+      });
+      held.push(...created);
+      if (step === 'created') return created;
+      if ('lost' in step) throw step.lost;
+      return [];
     });
   }
 

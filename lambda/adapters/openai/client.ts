@@ -211,13 +211,14 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
   }
 
   /**
-   * Grants projects access to a checkpoint. Not retried after an unknown outcome (5xx,
-   * reset, timeout), since a second attempt could grant twice.
+   * Grants projects access to a checkpoint, all in one request (`project_ids`), and returns the
+   * permissions the API says it created. Not retried after an unknown outcome (5xx, reset,
+   * timeout), since a second attempt could grant twice: the audit engine lists the checkpoint
+   * before it sends a project again (core/create-grants.ts). A 429 is retried: it was not processed.
+   * Used by the audit (the grants a policy requires) and by `restore`.
    *
-   * No command grants yet; it stays in the production client because the next features
-   * use it: restoring revoked permissions, and granting the projects a policy requires.
-   *
-   * @throws ApiError
+   * @throws ApiError; a project the API will not grant (archived, unknown) is its 4xx, with
+   * the API's reason
    */
   async createPermissions(checkpointId: string, projectIds: readonly string[]): Promise<Permission[]> {
     const context = `granting ${projectIds.length} project(s) access to ${this.#show(checkpointId)}`;

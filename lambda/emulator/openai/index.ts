@@ -24,7 +24,7 @@ export type {
   InjectedFault,
   PaginationFaultMode,
 } from './faults.js';
-export { AUDIT_LOGGING_OFF_ERROR } from './operations.js';
+export { AUDIT_LOGGING_OFF_ERROR, ungrantableProjectError } from './operations.js';
 export type { RateLimitOptions } from './rate-limit.js';
 export { formatRateLimitDuration } from './rate-limit-reply.js';
 export {

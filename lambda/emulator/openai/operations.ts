@@ -115,8 +115,43 @@ function createPermission(state: OrganizationState, { params, rawBody }: Operati
       'project_ids',
     );
   }
+  // Every project is checked before any is granted: a request naming one the organization will
+  // not grant creates nothing.
+  for (const projectId of projectIds) {
+    const refused = ungrantable(state, projectId);
+    if (refused !== undefined) return refused;
+  }
   // A plain reply, not a list page: the created permissions are no page a pagination fault could break.
   return { status: 200, json: listOf(state.grant(checkpointId, projectIds), false) };
+}
+
+/**
+ * What the emulator answers (with status 400) to a create naming a project the organization
+ * does not have, or one that is archived. A guess, like `AUDIT_LOGGING_OFF_ERROR`: the contract
+ * documents no error for either. The emulator's own `grant` (seeding tests) does not check.
+ */
+export function ungrantableProjectError(projectId: string, archived: boolean): OpenAIErrorBody {
+  return {
+    error: archived
+      ? {
+          message: `Project '${projectId}' is archived; an archived project cannot be granted access.`,
+          type: 'invalid_request_error',
+          param: 'project_ids',
+          code: 'project_archived',
+        }
+      : {
+          message: `No project found with id '${projectId}'.`,
+          type: 'invalid_request_error',
+          param: 'project_ids',
+          code: 'project_not_found',
+        },
+  };
+}
+
+function ungrantable(state: OrganizationState, projectId: string): Reply | undefined {
+  const project = state.project(projectId);
+  if (project !== undefined && project.status !== 'archived') return undefined;
+  return { status: 400, json: ungrantableProjectError(projectId, project !== undefined) };
 }
 
 function deletePermission(state: OrganizationState, { params }: OperationRequest): OperationResult {

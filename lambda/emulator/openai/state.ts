@@ -242,6 +242,12 @@ export class OrganizationState {
     return withoutSeq(project);
   }
 
+  /** The project with this id, archived or not; `undefined` when the organization has none. */
+  project(projectId: string): ProjectObject | undefined {
+    const project = this.#projects.get(projectId);
+    return project === undefined ? undefined : withoutSeq(project);
+  }
+
   /** Projects in listing order: oldest first, then in the order they were added. */
   projects(): ProjectObject[] {
     return [...this.#projects.values()]

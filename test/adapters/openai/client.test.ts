@@ -130,6 +130,7 @@ describe('listing permissions', () => {
 describe('creating permissions', () => {
   it('sends project_ids as a JSON body that matches the contract', async () => {
     harness.emulator.addCheckpoint(CHECKPOINT);
+    for (const id of ['proj_a', 'proj_b']) harness.emulator.addProject({ id });
 
     const created = await newClient().createPermissions(CHECKPOINT, ['proj_a', 'proj_b']);
 
@@ -166,8 +167,25 @@ describe('creating permissions', () => {
     expect(harness.emulator.requests).toHaveLength(1);
   });
 
+  it("a project the organization does not have is refused with the API's reason, and nothing is created", async () => {
+    harness.emulator.addCheckpoint(CHECKPOINT);
+    harness.emulator.addProject({ id: 'proj_a' });
+
+    const error = await failure(newClient().createPermissions(CHECKPOINT, ['proj_a', 'proj_ghost']));
+
+    expect(error).toMatchObject({
+      code: 'ERR_OPENAI_BAD_REQUEST',
+      status: 400,
+      apiCode: 'project_not_found',
+      attempts: 1,
+    });
+    expect(error.message).toContain("No project found with id 'proj_ghost'.");
+    expect(harness.emulator.permissionsOf(CHECKPOINT)).toEqual([]);
+  });
+
   it('retries a create after a rate limit, which means it was not processed', async () => {
     harness.emulator.addCheckpoint(CHECKPOINT);
+    harness.emulator.addProject({ id: 'proj_a' });
     harness.emulator.injectFault({
       kind: 'error',
       status: 429,

@@ -1,7 +1,7 @@
 /**
  * A row of the fault matrix: one failure the real services produce. Each row is run
  * as a whole audit by the CLI and by the Lambda handler (or the one target it names),
- * then checked against the six invariants in invariants.ts and against the row's own
+ * then checked against the seven invariants in invariants.ts and against the row's own
  * expectations.
  *
  * Adding a scenario is adding a row. A row says what to break (emulator faults and

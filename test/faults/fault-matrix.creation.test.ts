@@ -1,0 +1,4 @@
+import { describeFaultMatrix } from './matrix.js';
+import { MATRIX_PARTS } from './scenarios.js';
+
+describeFaultMatrix(MATRIX_PARTS.creation);
