@@ -1,8 +1,9 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { PolicyFileError } from '../lambda/policy-file.js';
 import { BundledPolicy } from './bundled-policy.js';
 import { CheckpointGuard } from './checkpoint-guard.js';
-import type { DeploySettings } from './deploy-settings.js';
+import { type DeploySettings, DeploySettingsError } from './deploy-settings.js';
 
 export interface CheckpointGuardStackProps extends StackProps {
   /** Validated deploy settings (see `readDeploySettings`). */
@@ -29,7 +30,7 @@ export class CheckpointGuardStack extends Stack {
       description: 'checkpoint-guard: nightly audit of OpenAI fine-tuned checkpoint permissions',
       ...stackProps,
     });
-    const policy = BundledPolicy.fromFile(settings.policyFile, projectRoot, now ?? new Date());
+    const policy = bundledPolicy(settings.policyFile, projectRoot, now ?? new Date());
     this.guard = new CheckpointGuard(this, 'Guard', {
       policy,
       schedule: settings.schedule,
@@ -69,5 +70,17 @@ export class CheckpointGuardStack extends Stack {
           'Chat notifications and alarms: add this topic to an Amazon Q Developer in chat applications channel configuration',
       });
     }
+  }
+}
+
+/** The `policyFile` setting's policy; a file that cannot be read is a wrong setting, said as one. */
+function bundledPolicy(policyFile: string, projectRoot: string, now: Date): BundledPolicy {
+  try {
+    return BundledPolicy.fromFile(policyFile, projectRoot, now);
+  } catch (error) {
+    if (!(error instanceof PolicyFileError)) throw error;
+    throw new DeploySettingsError([
+      { path: 'policyFile', message: `cannot read ${policyFile} (${error.path}): ${error.problem}` },
+    ]);
   }
 }

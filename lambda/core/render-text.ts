@@ -37,12 +37,19 @@ function auditVerdict(report: AuditReport): string {
   const withFindings = report.checkpoints.filter((c) => c.findings.some(needsAction)).length;
   const fresh = totals.new !== undefined && totals.findings > 0 ? ` (${totals.new} new)` : '';
   const grants = `${plural(totals.findings, 'unexpected grant')}${fresh} on ${plural(withFindings, 'checkpoint')}`;
+  // Every grant found gone (revoked now, or already gone when the revocation came) says so:
+  // nothing of what was found is left, though it was there.
+  const remediated = totals.revoked + totals.alreadyGone;
   const actions =
     report.enforcement.state === 'halted'
       ? ', enforcement HALTED'
-      : totals.revoked > 0
-        ? `, ${totals.revoked} revoked`
-        : '';
+      : totals.revoked > 0 && remediated === totals.findings
+        ? totals.alreadyGone > 0
+          ? ', all revoked or already gone'
+          : ', all revoked'
+        : totals.revoked > 0
+          ? `, ${totals.revoked} revoked`
+          : '';
   switch (report.status) {
     case 'clean':
       return `checkpoint-guard: no unexpected grants on ${plural(totals.checkpoints, 'checkpoint')} ${mode}`;

@@ -108,7 +108,7 @@ describe('a new grant', () => {
 
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(
-      /^checkpoint-guard watch: 1 unexpected grant \(1 new\) on 1 checkpoint, 1 revoked/,
+      /^checkpoint-guard watch: 1 unexpected grant \(1 new\) on 1 checkpoint, all revoked/,
     );
     expect(result.stdout).toMatch(
       /granted \d{2}:\d{2}:\d{2} by alice@example\.com, detected \d{2}:\d{2}:\d{2}, revoked \d{2}:\d{2}:\d{2}\n/,
@@ -254,5 +254,31 @@ describe('a watch poll and the nightly audit at once', () => {
     expect(discovery.watch.newestAt).toEqual(expect.any(Number));
     const index = Object.entries(await storeFiles()).find(([key]) => key.startsWith('index/'));
     expect(JSON.parse(index?.[1] ?? '[]')).toHaveLength(2);
+  });
+});
+
+describe('--enforce and the policy mode', () => {
+  it('--enforce with a report-mode policy warns before the first poll, and revokes nothing', async () => {
+    await writePolicy({ mode: 'report' });
+    emulator.grant(LISTED, ['proj_stranger']);
+
+    const result = await poll();
+
+    expect(result.stderr).toContain(
+      'warning: --enforce was given, but the policy says "mode": "report": report mode, nothing is revoked',
+    );
+    expect(emulator.permissionsOf(LISTED).map((p) => p.project_id)).toContain('proj_stranger');
+  });
+
+  it('an enforce policy without --enforce says so, and revokes nothing', async () => {
+    emulator.grant(LISTED, ['proj_stranger']);
+
+    const result = await runCli(['watch', '--policy', policyFile, '--state', state, '--once'], {
+      OPENAI_ADMIN_KEY: KEY,
+      OPENAI_BASE_URL: emulator.baseUrl,
+    });
+
+    expect(result.stderr).toContain('note: the policy says "mode": "enforce", but --enforce was not given');
+    expect(emulator.permissionsOf(LISTED).map((p) => p.project_id)).toContain('proj_stranger');
   });
 });
