@@ -7,6 +7,9 @@ export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The pack-and-install test takes half a minute of npm: `npm run test:package`, which
+  // .ci/run runs after `npm test`.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/package/'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {

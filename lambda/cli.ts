@@ -3,20 +3,29 @@
  * and environment, runs the same engine as the Lambda, prints the report on
  * stdout and problems on stderr, and maps the verdict to an exit code.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createRedactor } from './adapters/openai/index.js';
 import { openRunStore } from './adapters/store/open-run-store.js';
 import { auditedPolicy, effectiveMode, openClient, runCheckpointAudit } from './audit-runner.js';
+import {
+  type CommandName,
+  commandHelp,
+  type Flags,
+  parseCommandLine,
+  usage,
+  usageError,
+} from './cli-arguments.js';
 import type { DiscoveryState } from './core/discovery.js';
 import { readProjectDirectory } from './core/enrichment.js';
 import { CheckpointGuardError, type ConfigIssue } from './core/errors.js';
 import { readEvidence } from './core/evidence.js';
 import { renderEvidencePage } from './core/evidence-page.js';
-import { type LoadedPolicy, type Policy, parsePolicy } from './core/policy.js';
+import { type AuditMode, type LoadedPolicy, type Policy, parsePolicy } from './core/policy.js';
+import { parsePolicyDocumentText } from './core/policy-document.js';
 import { jsonReportChunks } from './core/render-json.js';
 import { textReportLines, verdictLine } from './core/render-text.js';
 import { type AuditReport, isFailedRun } from './core/report.js';
@@ -24,7 +33,7 @@ import { requiredProjectWarnings } from './core/required-project-check.js';
 import { historyCsv, historyJson, historyText, readHistory } from './core/run-history.js';
 import { readDiscoveryState, readFindingsState, recordRun } from './core/run-recorder.js';
 import { printable } from './core/sanitize.js';
-import { loadPolicyFile } from './policy-file.js';
+import { policyFileText } from './policy-file.js';
 import { ReportFile } from './report-file.js';
 import { restoreCommand } from './restore-command.js';
 import { TUNING_RANGES, WHOLE_NUMBER } from './setting-rules.js';
@@ -47,63 +56,15 @@ export interface CliIo {
   readonly onInterrupt?: (handler: () => void) => () => void;
 }
 
-const USAGE = `Usage:
-  checkpoint-guard audit --policy FILE [--enforce] [--format text|json] [--output FILE]
-                         [--state LOCATION] [--deadline DURATION] [--concurrency N] [--timeout-ms MS]
-                         [--max-retries N] [--since DATE] [--debug]
-  checkpoint-guard watch --policy FILE --state LOCATION [--once] [--interval DURATION]
-                         [--enforce] [--format text|json]
-  checkpoint-guard history --state LOCATION [--since DATE] [--format text|json|csv|html]
-                           [--output FILE]
-  checkpoint-guard restore --state LOCATION --run RUN_ID [--checkpoint ID] [--project ID]
-                           [--policy FILE] [--apply]
-  checkpoint-guard validate --policy FILE
-  checkpoint-guard demo [--format text|json]
-
-  --state LOCATION   the run store (a folder, or s3://bucket/prefix): findings with a history;
-                     without it the CLI keeps no state
-  --since DATE       audit without --state: discovery reads the audit log from DATE on
-                     (default: the whole history)
-  --once             watch: one poll, then exit (for cron); without it, a poll every
-                     --interval (default 60s) until Ctrl-C
-
-Environment:
-  OPENAI_ADMIN_KEY   organization admin API key (sk-admin-...), required by audit; with validate,
-                     the projects the policy requires are checked against the organization's
-  OPENAI_BASE_URL    API base URL (default https://api.openai.com/v1; https only, except loopback)
-
-Exit codes: 0 clean, 1 unexpected or missing required grants found, 2 error, incomplete run
-or invalid input.
-`;
-
-/** How long an audit may take, start to report, unless `--deadline` says otherwise. */
-const DEFAULT_DEADLINE = '30m';
-
-export const OPTIONS = {
-  policy: { type: 'string' },
-  enforce: { type: 'boolean', default: false },
-  format: { type: 'string', default: 'text' },
-  output: { type: 'string' },
-  concurrency: { type: 'string' },
-  'timeout-ms': { type: 'string' },
-  'max-retries': { type: 'string' },
-  state: { type: 'string' },
-  since: { type: 'string' },
-  run: { type: 'string' },
-  checkpoint: { type: 'string' },
-  project: { type: 'string' },
-  apply: { type: 'boolean', default: false },
-  once: { type: 'boolean', default: false },
-  interval: { type: 'string', default: '60s' },
-  deadline: { type: 'string', default: DEFAULT_DEADLINE },
-  debug: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
-
-type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
-
-function usageError(message: string): CheckpointGuardError {
-  return new CheckpointGuardError('ERR_CONFIG', `${message}\n\n${USAGE}`);
+/**
+ * A flag's value the command cannot use: said with the command's synopsis (see `main`), exit
+ * code 2.
+ */
+class FlagError extends CheckpointGuardError {
+  constructor(message: string) {
+    super('ERR_CONFIG', message);
+    this.name = 'FlagError';
+  }
 }
 
 function integerFlag(
@@ -114,7 +75,7 @@ function integerFlag(
   if (value === undefined) return undefined;
   const parsed = WHOLE_NUMBER.test(value) ? Number(value) : Number.NaN;
   if (!(parsed >= range.min && parsed <= range.max)) {
-    throw usageError(`--${flag} must be a whole number from ${range.min} to ${range.max}, got "${value}"`);
+    throw new FlagError(`--${flag} must be a whole number from ${range.min} to ${range.max}, got "${value}"`);
   }
   return parsed;
 }
@@ -129,22 +90,42 @@ function durationFlag(flag: string, value: string): number {
       ? Number.NaN
       : Number(match[1]) * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS];
   if (!(ms >= 1000 && ms <= 24 * 3_600_000)) {
-    throw usageError(`--${flag} must be a duration from 1s to 24h such as 90s, 15m or 1h, got "${value}"`);
+    throw new FlagError(`--${flag} must be a duration from 1s to 24h such as 90s, 15m or 1h, got "${value}"`);
   }
   return ms;
 }
 
 function format(flags: Flags): 'text' | 'json' {
   if (flags.format !== 'text' && flags.format !== 'json') {
-    throw usageError(`--format must be text or json, got "${flags.format}"`);
+    throw new FlagError(`--format must be text or json, got "${flags.format}"`);
   }
   return flags.format;
 }
 
-/** The policy named by `--policy`, validated now. */
+/** The policy named by `--policy` (JSON, or YAML for `.yaml` and `.yml`), validated now. */
 function policyFlag(path: string | undefined): LoadedPolicy {
-  if (path === undefined) throw usageError('--policy FILE is required');
-  return loadPolicyFile(path, new Date());
+  if (path === undefined) throw new FlagError('--policy FILE is required');
+  return parsePolicyDocumentText(policyFileText(path), path, new Date());
+}
+
+/**
+ * What the policy's mode and `--enforce` make of a run when they disagree: either way the run
+ * reports and revokes nothing.
+ */
+function modeMismatch(policyMode: AuditMode, enforce: boolean): string | undefined {
+  if (policyMode === 'enforce' && !enforce) {
+    return 'note: the policy says "mode": "enforce", but --enforce was not given: report mode, nothing is revoked\n';
+  }
+  if (policyMode === 'report' && enforce) {
+    return 'warning: --enforce was given, but the policy says "mode": "report": report mode, nothing is revoked (set "mode": "enforce" in the policy to allow revocations)\n';
+  }
+  return undefined;
+}
+
+/** The policy's warnings, on stderr before a run starts. */
+async function warnAboutPolicy(io: CliIo, file: string, loaded: LoadedPolicy): Promise<void> {
+  for (const warning of loaded.warnings)
+    await io.stderr(`warning: ${file}: ${warning.path}: ${warning.message}\n`);
 }
 
 function exitCodeOf(report: AuditReport): number {
@@ -201,15 +182,14 @@ async function audit(flags: Flags, io: CliIo): Promise<number> {
       'OPENAI_ADMIN_KEY is not set: export the organization admin API key',
     );
   }
-  for (const warning of loaded.warnings)
-    await io.stderr(`warning: ${flags.policy}: ${warning.path}: ${warning.message}\n`);
+  await warnAboutPolicy(io, flags.policy ?? '', loaded);
   // Every output is proven usable before the first request: a run that revokes must leave its record.
   const store = flags.state !== undefined ? await openRunStore(flags.state, io.env) : undefined;
   const readBefore = store !== undefined ? await readFindingsState(store) : undefined;
   const discoveryBefore = store !== undefined ? await readDiscoveryState(store) : undefined;
   const since = sinceFlag(flags.since);
   if (since !== undefined && store !== undefined) {
-    throw usageError(
+    throw new FlagError(
       '--since applies to a run without --state: with a store, discovery goes on from its cursor',
     );
   }
@@ -247,9 +227,9 @@ async function audit(flags: Flags, io: CliIo): Promise<number> {
     await reportFile?.discard();
     throw error;
   }
-  if (loaded.policy.mode === 'enforce' && !flags.enforce) {
-    await io.stderr('note: the policy says enforce, but --enforce was not given: nothing was revoked\n');
-  }
+  // Said with the run's outcome, next to its report: a run that could not start says only why.
+  const mismatch = modeMismatch(loaded.policy.mode, flags.enforce);
+  if (mismatch !== undefined) await io.stderr(mismatch);
   if (reportFile !== undefined) {
     try {
       await reportFile.write(reportChunks(report, as));
@@ -274,7 +254,9 @@ async function audit(flags: Flags, io: CliIo): Promise<number> {
 async function watch(flags: Flags, io: CliIo): Promise<number> {
   const as = format(flags);
   if (flags.state === undefined) {
-    throw usageError('--state LOCATION is required: watch keeps its place in the audit log in the run store');
+    throw new FlagError(
+      '--state LOCATION is required: watch keeps its place in the audit log in the run store',
+    );
   }
   const intervalMs = durationFlag('interval', flags.interval);
   const loaded = policyFlag(flags.policy);
@@ -285,8 +267,10 @@ async function watch(flags: Flags, io: CliIo): Promise<number> {
       'OPENAI_ADMIN_KEY is not set: export the organization admin API key',
     );
   }
-  for (const warning of loaded.warnings)
-    await io.stderr(`warning: ${flags.policy}: ${warning.path}: ${warning.message}\n`);
+  await warnAboutPolicy(io, flags.policy ?? '', loaded);
+  // Before the first poll: a loop runs until Ctrl-C.
+  const mismatch = modeMismatch(loaded.policy.mode, flags.enforce);
+  if (mismatch !== undefined) await io.stderr(mismatch);
   const store = await openRunStore(flags.state, io.env);
   const stop = new AbortController();
   const release = flags.once ? undefined : io.onInterrupt?.(() => stop.abort());
@@ -318,17 +302,17 @@ function sinceFlag(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const instant = /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T00:00:00Z`) : Date.parse(value);
   if (!Number.isFinite(instant) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    throw usageError(`--since must be a date such as 2026-01-01 or an ISO 8601 date-time, got "${value}"`);
+    throw new FlagError(`--since must be a date such as 2026-01-01 or an ISO 8601 date-time, got "${value}"`);
   }
   return new Date(instant).toISOString();
 }
 
 /** One line per recorded run, newest first, or the evidence page: the evidence export. */
 async function history(flags: Flags, io: CliIo): Promise<number> {
-  if (flags.state === undefined) throw usageError('--state LOCATION is required');
+  if (flags.state === undefined) throw new FlagError('--state LOCATION is required');
   const as = flags.format;
   if (as !== 'text' && as !== 'json' && as !== 'csv' && as !== 'html') {
-    throw usageError(`--format must be text, json, csv or html, got "${as}"`);
+    throw new FlagError(`--format must be text, json, csv or html, got "${as}"`);
   }
   const since = sinceFlag(flags.since);
   const store = await openRunStore(flags.state, io.env);
@@ -362,8 +346,8 @@ async function history(flags: Flags, io: CliIo): Promise<number> {
 
 /** Re-creates the grants a recorded run revoked (only with --apply). */
 async function restore(flags: Flags, io: CliIo): Promise<number> {
-  if (flags.state === undefined) throw usageError('--state LOCATION is required');
-  if (flags.run === undefined) throw usageError('--run RUN_ID is required (see checkpoint-guard history)');
+  if (flags.state === undefined) throw new FlagError('--state LOCATION is required');
+  if (flags.run === undefined) throw new FlagError('--run RUN_ID is required (see checkpoint-guard history)');
   const adminKey = io.env.OPENAI_ADMIN_KEY?.trim();
   if (adminKey === undefined || adminKey === '') {
     throw new CheckpointGuardError(
@@ -503,6 +487,23 @@ function outputRedactor(env: CliIo['env']): (text: string) => string {
   return createRedactor(key.length >= MIN_REDACTED_KEY_LENGTH ? [key] : [], { keepLines: true });
 }
 
+/** The version in the package's package.json (next to dist/ and lambda/ alike). */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
+}
+
+const RUN: Readonly<Record<CommandName, (flags: Flags, io: CliIo) => Promise<number>>> = {
+  audit,
+  watch,
+  history,
+  restore,
+  validate,
+  demo,
+};
+
 /** Entry point: returns the exit code; never throws. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const redact = outputRedactor(io.env);
@@ -512,45 +513,25 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     stderr: (text) => io.stderr(redact(text)),
   };
   let debug = argv.includes('--debug');
+  let command: CommandName | undefined;
   try {
-    const { values: flags, positionals } = parseArgs({
-      args: [...argv],
-      options: OPTIONS,
-      allowPositionals: true,
-    });
-    debug = flags.debug;
-    const [command, ...extra] = positionals;
-    if (flags.help || command === 'help') {
-      await safeIo.stdout(USAGE);
+    const line = parseCommandLine(argv);
+    if (line.kind === 'version') {
+      await safeIo.stdout(`${packageVersion()}\n`);
       return EXIT.clean;
     }
-    if (extra.length > 0) throw usageError(`unexpected argument "${extra[0]}"`);
-    switch (command) {
-      case 'audit':
-        return await audit(flags, safeIo);
-      case 'validate':
-        return await validate(flags, safeIo);
-      case 'watch':
-        return await watch(flags, safeIo);
-      case 'history':
-        return await history(flags, safeIo);
-      case 'restore':
-        return await restore(flags, safeIo);
-      case 'demo':
-        return await demo(flags, safeIo);
-      case undefined:
-        throw usageError('a command is required');
-      default:
-        throw usageError(`unknown command "${command}"`);
+    if (line.kind === 'help') {
+      await safeIo.stdout(line.command !== undefined ? commandHelp(line.command) : usage());
+      return EXIT.clean;
     }
+    ({ command } = line);
+    debug = line.flags.debug;
+    return await RUN[command](line.flags, safeIo);
   } catch (error) {
-    if (error instanceof CheckpointGuardError) {
+    if (error instanceof FlagError) {
+      await safeIo.stderr(`checkpoint-guard: ${usageError(error.message, command).message}\n`);
+    } else if (error instanceof CheckpointGuardError) {
       await safeIo.stderr(`checkpoint-guard: ${error.message}\n`);
-    } else if (
-      error instanceof TypeError &&
-      (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')
-    ) {
-      await safeIo.stderr(`checkpoint-guard: ${error.message}\n\n${USAGE}`);
     } else {
       const message = error instanceof Error ? error.message : String(error);
       await safeIo.stderr(

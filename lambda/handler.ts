@@ -15,10 +15,10 @@ import { AdminKeyLoader } from './adapters/ssm-admin-key.js';
 import { hasS3EndpointOverride, S3Store } from './adapters/store/s3-store.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './contract.js';
 import { CheckpointGuardError } from './core/errors.js';
-import type { LoadedPolicy } from './core/policy.js';
+import { type LoadedPolicy, parsePolicyText } from './core/policy.js';
 import { readHandlerSettings } from './handler-settings.js';
 import { integrationsFrom } from './integrations.js';
-import { loadPolicyFile } from './policy-file.js';
+import { policyFileText } from './policy-file.js';
 import {
   type InvocationContext,
   type RunResult,
@@ -32,7 +32,9 @@ import {
  */
 export function loadBundledPolicy(policyFile: string, now: Date): LoadedPolicy | CheckpointGuardError {
   try {
-    return loadPolicyFile(policyFile, now, fileURLToPath(new URL('.', import.meta.url)));
+    // Always JSON: the stack wrote it (whatever the operator's file was), so no YAML parser is bundled.
+    const text = policyFileText(policyFile, fileURLToPath(new URL('.', import.meta.url)));
+    return parsePolicyText(text, policyFile, now);
   } catch (error) {
     if (error instanceof CheckpointGuardError) return error;
     throw error;

@@ -1,10 +1,13 @@
 /**
  * The audit function: the one place that fixes its runtime, architecture,
  * memory, timeout, log group, bundling (the policy copied in next to the
- * handler) and role, and what the role may do with the admin key.
+ * handler) and role, and what the role may do with the admin key. From the
+ * sources the function is bundled at synth (NodejsFunction); from the installed
+ * package it is the package's prebuilt bundle (prebuilt-function.ts), built with
+ * the same esbuild settings (`FUNCTION_BUNDLE`).
  */
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ArnFormat, Duration, Stack, Stage, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -23,10 +26,12 @@ import {
   type SharedBundleOptions,
 } from './aws-integrations-bundle.js';
 import { type BundledPolicy, copyCommand, stagePolicy } from './bundled-policy.js';
+import { prebuiltFunctionCode, prebuiltFunctionDirectory } from './prebuilt-function.js';
 import { PROJECT_ROOT } from './project-root.js';
 import { type ReservedConcurrency, reservedConcurrencyProps } from './reserved-concurrency.js';
 
-const HANDLER_ENTRY = join(PROJECT_ROOT, 'lambda', 'handler.ts');
+/** The function's entry point, in the sources. */
+export const HANDLER_ENTRY = join(PROJECT_ROOT, 'lambda', 'handler.ts');
 const LAMBDA_CREDENTIALS_ENTRY = join(PROJECT_ROOT, 'lambda', 'adapters', 'lambda-credentials.ts');
 const NO_HTTP_CACHE_ENTRY = join(PROJECT_ROOT, 'lambda', 'adapters', 'openai', 'no-http-cache.ts');
 
@@ -40,9 +45,10 @@ export const ESM_REQUIRE_BANNER =
 
 /**
  * The esbuild settings of the handler's bundle, and of the second file the Security Hub and
- * EventBridge integrations live in (aws-integrations-bundle.ts).
+ * EventBridge integrations live in (aws-integrations-bundle.ts): at synth from the sources, and
+ * for the package's prebuilt function (scripts/build-library.ts).
  */
-const BUNDLE: SharedBundleOptions = {
+export const FUNCTION_BUNDLE: SharedBundleOptions = {
   target: 'node24',
   // got is ESM-only: an ES module bundle loads it as written.
   mainFields: ['module', 'main'],
@@ -95,7 +101,7 @@ export interface AuditFunctionProps {
 }
 
 export interface AuditFunction {
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   /** ARN of the admin key parameter the function may read. */
@@ -167,13 +173,9 @@ export function addAuditFunction(scope: Construct, props: AuditFunctionProps): A
     NODE_OPTIONS: '--enable-source-maps',
   };
 
-  const fn = new NodejsFunction(scope, 'Function', {
+  const common = {
     description:
       'checkpoint-guard: audits OpenAI fine-tuned checkpoint permissions against the bundled policy',
-    entry: HANDLER_ENTRY,
-    handler: 'handler',
-    projectRoot: PROJECT_ROOT,
-    depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
     runtime: lambda.Runtime.NODEJS_24_X,
     architecture: lambda.Architecture.ARM_64,
     memorySize: props.memorySize,
@@ -189,35 +191,57 @@ export function addAuditFunction(scope: Construct, props: AuditFunctionProps): A
     maxEventAge: MAX_EVENT_AGE,
     onFailure: new SqsDestination(props.failedRunQueue),
     environment,
-    bundling: {
-      forceDockerBundling: false,
-      format: OutputFormat.ESM,
-      banner: BUNDLE.banner,
-      mainFields: [...BUNDLE.mainFields],
-      target: BUNDLE.target,
-      minify: BUNDLE.minify,
-      sourceMap: BUNDLE.sourcemap,
-      sourcesContent: BUNDLE.sourcesContent,
-      // Pinned SDK clients from package-lock.json, not whatever the runtime ships.
-      bundleAwsSDK: true,
-      esbuildArgs: Object.fromEntries(
-        Object.entries(BUNDLE.alias).map(([name, path]) => [`--alias:${name}`, path]),
-      ),
-      // Loaded only when Security Hub or EventBridge is on, from its own file (see below).
-      externalModules: [AWS_INTEGRATIONS_EXTERNAL],
-      logLevel: LogLevel.WARNING,
-      // The asset hash is computed from the bundle output (NodejsFunction's default),
-      // which includes policy.json, so a changed policy is a new asset.
-      commandHooks: {
-        beforeBundling: () => [],
-        beforeInstall: () => [],
-        afterBundling: (_inputDir, outputDir) => [
-          copyCommand(policyFile, `${outputDir}/${BUNDLED_POLICY_FILE}`),
-          ...(props.bundleAwsIntegrations ? [bundleAwsIntegrationsCommand(outputDir, BUNDLE)] : []),
-        ],
-      },
-    },
-  });
+  };
+  const prebuilt = prebuiltFunctionDirectory();
+  const fn =
+    prebuilt !== undefined
+      ? new lambda.Function(scope, 'Function', {
+          ...common,
+          handler: 'index.handler',
+          code: prebuiltFunctionCode({
+            bundleDirectory: prebuilt,
+            policyFile,
+            awsIntegrations: props.bundleAwsIntegrations,
+            stagingDirectory: dirname(policyFile),
+          }),
+        })
+      : new NodejsFunction(scope, 'Function', {
+          ...common,
+          entry: HANDLER_ENTRY,
+          handler: 'handler',
+          projectRoot: PROJECT_ROOT,
+          depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+          bundling: {
+            forceDockerBundling: false,
+            format: OutputFormat.ESM,
+            banner: FUNCTION_BUNDLE.banner,
+            mainFields: [...FUNCTION_BUNDLE.mainFields],
+            target: FUNCTION_BUNDLE.target,
+            minify: FUNCTION_BUNDLE.minify,
+            sourceMap: FUNCTION_BUNDLE.sourcemap,
+            sourcesContent: FUNCTION_BUNDLE.sourcesContent,
+            // Pinned SDK clients from package-lock.json, not whatever the runtime ships.
+            bundleAwsSDK: true,
+            esbuildArgs: Object.fromEntries(
+              Object.entries(FUNCTION_BUNDLE.alias).map(([name, path]) => [`--alias:${name}`, path]),
+            ),
+            // Loaded only when Security Hub or EventBridge is on, from its own file (see below).
+            externalModules: [AWS_INTEGRATIONS_EXTERNAL],
+            logLevel: LogLevel.WARNING,
+            // The asset hash is computed from the bundle output (NodejsFunction's default),
+            // which includes policy.json, so a changed policy is a new asset.
+            commandHooks: {
+              beforeBundling: () => [],
+              beforeInstall: () => [],
+              afterBundling: (_inputDir, outputDir) => [
+                copyCommand(policyFile, `${outputDir}/${BUNDLED_POLICY_FILE}`),
+                ...(props.bundleAwsIntegrations
+                  ? [bundleAwsIntegrationsCommand(outputDir, FUNCTION_BUNDLE)]
+                  : []),
+              ],
+            },
+          },
+        });
 
   const adminKeyParameterArn = allowReadingTheAdminKey(role, props);
   return { function: fn, role, logGroup, adminKeyParameterArn, environment };

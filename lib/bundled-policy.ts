@@ -8,38 +8,44 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigIssue } from '../lambda/core/errors.js';
-import { type Policy, parsePolicyText } from '../lambda/core/policy.js';
-import { readPolicyFile } from '../lambda/policy-file.js';
-import { DeploySettingsError } from './deploy-settings.js';
+import type { Policy } from '../lambda/core/policy.js';
+import { parsePolicy } from '../lambda/core/policy.js';
+import { parsePolicyDocument } from '../lambda/core/policy-document.js';
+import { policyFileText } from '../lambda/policy-file.js';
 
 /**
  * A validated policy, ready to be copied into the bundle. Only `fromText` (or
  * `fromFile`) makes one, so holding one means the policy passed the
  * handler's own validation.
+ *
+ * ```ts
+ * new CheckpointGuard(stack, 'Guard', { policy: BundledPolicy.fromFile('policy.yaml') });
+ * ```
  */
 export class BundledPolicy {
   /**
-   * Reads `policyFile` (relative to `projectRoot` unless absolute) and validates it
-   * as of `now`. Throws `DeploySettingsError` naming `policyFile` when the file
-   * cannot be read, and the runtime's `PolicyError` when it is invalid.
+   * Reads `policyFile`, JSON or YAML (`.yaml`, `.yml`), relative to `baseDir` unless absolute,
+   * and validates it as of `now`. Throws `PolicyFileError` when the file cannot be read, and the
+   * runtime's `PolicyError` when it is invalid.
+   * @param baseDir - @default process.cwd()
+   * @param now - the instant exemption expiries are checked at. @default new Date()
    */
-  static fromFile(policyFile: string, projectRoot: string, now: Date): BundledPolicy {
-    const read = readPolicyFile(policyFile, projectRoot);
-    if ('problem' in read) {
-      throw new DeploySettingsError([
-        { path: 'policyFile', message: `cannot read ${policyFile} (${read.path}): ${read.problem}` },
-      ]);
-    }
-    return BundledPolicy.fromText(read.text, policyFile, now);
+  static fromFile(
+    policyFile: string,
+    baseDir: string = process.cwd(),
+    now: Date = new Date(),
+  ): BundledPolicy {
+    return BundledPolicy.fromText(policyFileText(policyFile, baseDir), policyFile, now);
   }
 
   /**
-   * Validates policy text as of `now` with the handler's parser. Throws its
-   * `PolicyError`, naming `source` and every problem.
+   * Validates policy text (YAML when `source` ends in `.yaml` or `.yml`, JSON otherwise) as of
+   * `now` with the handler's parser. Throws its `PolicyError`, naming `source` and every problem.
    */
-  static fromText(original: string, source: string, now: Date): BundledPolicy {
-    const { policy, warnings } = parsePolicyText(original, source, now);
-    return new BundledPolicy(source, `${JSON.stringify(JSON.parse(original))}\n`, policy, warnings);
+  static fromText(original: string, source: string, now: Date = new Date()): BundledPolicy {
+    const document = parsePolicyDocument(original, source);
+    const { policy, warnings } = parsePolicy(document, source, now);
+    return new BundledPolicy(source, `${JSON.stringify(document)}\n`, policy, warnings);
   }
 
   /** SHA-256 of `text`, hex. */
@@ -49,9 +55,9 @@ export class BundledPolicy {
     /** The policy file as the operator named it, for messages. */
     readonly source: string,
     /**
-     * The operator's JSON, re-serialised without insignificant whitespace: the
-     * same document (comments and all), so the handler validates exactly what
-     * was validated here.
+     * The operator's document as JSON, without insignificant whitespace: the same
+     * document (`$comment`s and all; a YAML file's `#` comments are not part of it),
+     * so the handler validates exactly what was validated here.
      */
     readonly text: string,
     readonly policy: Policy,

@@ -1,5 +1,6 @@
 import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { PolicyFileError } from '../lambda/policy-file.js';
 import { NO_ALERT_EMAILS_WARNING, NO_ALERT_EMAILS_WARNING_ID } from './alert-emails.js';
 import { BundledPolicy } from './bundled-policy.js';
 import { CheckpointGuard } from './checkpoint-guard.js';
@@ -37,7 +38,7 @@ export class CheckpointGuardStack extends Stack {
       description: 'checkpoint-guard: nightly audit of OpenAI fine-tuned checkpoint permissions',
       ...stackProps,
     });
-    const policy = BundledPolicy.fromFile(settings.policyFile, projectRoot, now ?? new Date());
+    const policy = bundledPolicy(settings.policyFile, projectRoot, now ?? new Date());
     const example = settings.allowExamplePolicy ? undefined : examplePolicyProblem(policy);
     if (example !== undefined) throw new DeploySettingsError([{ path: 'policyFile', message: example }]);
     if (settings.alertEmails.length === 0)
@@ -83,5 +84,17 @@ export class CheckpointGuardStack extends Stack {
           'Chat notifications and alarms: add this topic to an Amazon Q Developer in chat applications channel configuration',
       });
     }
+  }
+}
+
+/** The `policyFile` setting's policy; a file that cannot be read is a wrong setting, said as one. */
+function bundledPolicy(policyFile: string, projectRoot: string, now: Date): BundledPolicy {
+  try {
+    return BundledPolicy.fromFile(policyFile, projectRoot, now);
+  } catch (error) {
+    if (!(error instanceof PolicyFileError)) throw error;
+    throw new DeploySettingsError([
+      { path: 'policyFile', message: `cannot read ${policyFile} (${error.path}): ${error.problem}` },
+    ]);
   }
 }

@@ -9,7 +9,7 @@ import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -34,7 +34,8 @@ import { addWatchFunction, type WatchFunction } from './watch-function.js';
  * learns when the reports stop coming.
  */
 export class CheckpointGuard extends Construct {
-  readonly function: NodejsFunction;
+  /** The audit function (a `NodejsFunction` from the sources, the prebuilt bundle from the package). */
+  readonly function: lambda.Function;
   /** Reports (from the function) and alarm notifications. */
   readonly topic: sns.Topic;
   /** Customer-managed key of the topic (CloudWatch alarms cannot use the AWS-managed `aws/sns` key). */

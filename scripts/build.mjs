@@ -1,10 +1,12 @@
 /**
- * `npm run build`: compiles the CLI (lambda/cli.ts and what it imports) into dist/, so that
- * `checkpoint-guard` starts as plain JavaScript instead of loading every TypeScript file
- * through tsx. One bundle of what every command needs (dist/cli.mjs) and chunks for what
- * only some load later (the run store's S3 backend, the demo's emulator), so that a command
- * pays only for its own imports. Runs on `npm ci`/`npm install` (prepare) and before
- * packing (prepack); `npm start` and the tests build first, so they never run a stale copy.
+ * `npm run build:cli`, the first half of `npm run build`: compiles the CLI (lambda/cli.ts and
+ * what it imports) into dist/, so that `checkpoint-guard` starts as plain JavaScript instead of
+ * loading every TypeScript file through tsx. One bundle of what every command needs
+ * (dist/cli.mjs) and chunks for what only some load later (the run store's S3 backend, the
+ * demo's emulator), so that a command pays only for its own imports. `npm run build` (run by
+ * `prepare`: on `npm ci`, `npm install`, `npm pack`) then adds the construct library
+ * (scripts/build-library.ts); `npm start` and the tests build the CLI first, so they never run
+ * a stale copy.
  *
  * Plain JavaScript on purpose: it runs before anything else is compiled.
  */

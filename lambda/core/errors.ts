@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'ERR_INVALID_BASE_URL'
   // configuration and input
   | 'ERR_POLICY_INVALID'
+  | 'ERR_POLICY_UNREADABLE' // the policy file is missing or cannot be read
   | 'ERR_CONFIG'
   | 'ERR_MISSING_KEY'
   // AWS

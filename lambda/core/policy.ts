@@ -9,6 +9,7 @@
  */
 import * as z from 'zod';
 import { type ConfigIssue, PolicyError } from './errors.js';
+import { policyIssueMessage } from './policy-issues.js';
 import { parsePolicyJson } from './policy-text.js';
 import { visibleLength } from './sanitize.js';
 import { formatPath } from './zod-path.js';
@@ -86,10 +87,15 @@ const exemption = z.strictObject({
     .optional()
     .describe('Limit the exemption to one checkpoint; all checkpoints when absent.'),
   reason: z
-    .string({ error: 'is required: say why this grant is allowed (a ticket, an owner)' })
+    .string({
+      error: (issue) =>
+        issue.input === undefined
+          ? 'is required: say why this grant is allowed, in at least 3 characters (a ticket, an owner)'
+          : 'must be a string: say why this grant is allowed, in at least 3 characters (a ticket, an owner)',
+    })
     .trim()
-    .min(3, 'is required: say why this grant is allowed (a ticket, an owner)')
-    .max(500)
+    .min(3, 'must be at least 3 characters long: say why this grant is allowed (a ticket, an owner)')
+    .max(500, 'must be at most 500 characters long')
     // Zero-width spaces or bidi marks alone would pass the length check and say nothing.
     .refine((reason) => reason.length < 3 || visibleLength(reason) >= 3, {
       error: 'must say why this grant is allowed in at least 3 visible characters (a ticket, an owner)',
@@ -244,7 +250,7 @@ export function parsePolicyText(text: string, source: string, now: Date): Loaded
 
 /** Validates a parsed policy object. Throws `PolicyError` naming `source` and every problem. */
 export function parsePolicy(raw: unknown, source: string, now: Date): LoadedPolicy {
-  const parsed = policyFileSchema.safeParse(raw);
+  const parsed = policyFileSchema.safeParse(raw, { error: policyIssueMessage });
   if (!parsed.success) {
     // Duplicates are found in the second pass, which needs a well-formed file: look for them
     // here too, so one report lists every problem and the file is fixed in one edit.
@@ -365,6 +371,13 @@ export function parsePolicy(raw: unknown, source: string, now: Date): LoadedPoli
       expiresAtMs,
     });
   });
+
+  if (file.mode === 'enforce' && checkpoints.every((checkpoint) => checkpoint.allowedProjects.size === 0)) {
+    warnings.push({
+      path: 'allowedProjects',
+      message: `mode is enforce and no project is allowed on any checkpoint: every grant that is not exempt would be revoked, up to maxRevocationsPerRun (${file.maxRevocationsPerRun}) per run`,
+    });
+  }
 
   if (errors.length > 0) throw new PolicyError(source, errors);
   const exemptionsByProject = new Map<string, Exemption[]>();

@@ -70,12 +70,19 @@ function foundText(report: AuditReport): string {
       c.findings.some((f) => needsAction(f) && !isMissingGrant(f)),
     ).length;
     const fresh = totals.new !== undefined && grants > 0 ? ` (${newCount(report, false)} new)` : '';
+    // Every grant found gone (revoked now, or already gone when the revocation came) says so:
+    // nothing of what was found is left, though it was there.
+    const remediated = totals.revoked + totals.alreadyGone;
     const actions =
       report.enforcement.state === 'halted'
         ? ', enforcement HALTED'
-        : totals.revoked > 0
-          ? `, ${totals.revoked} revoked`
-          : '';
+        : totals.revoked > 0 && remediated === grants
+          ? totals.alreadyGone > 0
+            ? ', all revoked or already gone'
+            : ', all revoked'
+          : totals.revoked > 0
+            ? `, ${totals.revoked} revoked`
+            : '';
     parts.push(
       `${plural(grants, 'unexpected grant')}${fresh} on ${plural(withGrants, 'checkpoint')}${actions}`,
     );

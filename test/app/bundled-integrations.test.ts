@@ -5,12 +5,14 @@
  * mistake in how the second file is built or found (its path, its module type, a missing
  * dependency) fails here.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { jest } from '@jest/globals';
 import { AWS_INTEGRATIONS_MODULE, ENV } from '../../lambda/contract.js';
 import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
+import { buildPrebuiltFunction } from '../../scripts/build-library.js';
 import { type SynthesizedApp, synthesizeApp } from '../../scripts/synth.js';
 import { BATCH_IMPORT_FINDINGS_INPUT, CHAT_NOTIFICATION } from '../support/documented-schemas.js';
 import { type FakeAws, startFakeAws } from '../support/fake-aws.js';
@@ -111,5 +113,41 @@ describe('the bundle with the integrations on', () => {
     const chat = published.find((p) => p.TopicArn === CHAT_TOPIC);
     expect(CHAT_NOTIFICATION.safeParse(JSON.parse(chat?.Message ?? '{}')).error).toBeUndefined();
     expect(JSON.stringify(aws.calls)).not.toContain(ADMIN_KEY);
+  });
+});
+
+describe("the package's prebuilt function", () => {
+  let prebuilt: string;
+
+  beforeAll(async () => {
+    prebuilt = mkdtempSync(join(tmpdir(), 'checkpoint-guard-prebuilt-'));
+    await buildPrebuiltFunction(prebuilt);
+  }, 60_000);
+
+  afterAll(() => rmSync(prebuilt, { recursive: true, force: true }));
+
+  it('is the bundle the stack builds from the sources, byte for byte: the handler and the integrations', () => {
+    for (const file of [
+      'index.mjs',
+      join('adapters', 'aws-integrations.js'),
+      join('adapters', 'package.json'),
+    ]) {
+      expect(readFileSync(join(prebuilt, file)).equals(readFileSync(join(synthesized.assetDir, file)))).toBe(
+        true,
+      );
+    }
+  });
+
+  it('holds what the construct copies into the asset, and nothing else', () => {
+    expect(readdirSync(prebuilt, { recursive: true }).map(String).sort()).toEqual(
+      [
+        'adapters',
+        join('adapters', 'aws-integrations.js'),
+        join('adapters', 'aws-integrations.js.map'),
+        join('adapters', 'package.json'),
+        'index.mjs',
+        'index.mjs.map',
+      ].sort(),
+    );
   });
 });

@@ -65,21 +65,67 @@ describe('checkpoint-guard validate', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace without --debug
   });
 
-  it('when the policy file does not exist, it says so in one line and exits 2', async () => {
+  it('when the policy file does not exist, it says "not found" in one line, not "invalid policy", and exits 2', async () => {
     const result = await runCli(['validate', '--policy', join(dir, 'missing.json')], {});
 
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('missing.json');
-    expect(result.stderr).toContain('file not found');
+    expect(result.stderr).toBe(`checkpoint-guard: policy file ${join(dir, 'missing.json')} not found\n`);
   });
 
-  it('when the policy is not JSON, it says where the JSON breaks', async () => {
-    const policy = await writePolicy('{ "checkpoints": [ ');
+  it('when the policy is not JSON, it says where the JSON breaks, by line and column', async () => {
+    const policy = await writePolicy(`{\n  "checkpoints": ["${WEATHER}",]\n}`);
 
     const result = await runCli(['validate', '--policy', policy], {});
 
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('not valid JSON');
+    expect(result.stderr).toContain(
+      'not valid JSON at line 2, column 68: a value is expected (after a trailing comma?)',
+    );
+  });
+
+  it('a misspelled key is answered with the key it most likely meant', async () => {
+    const policy = await writePolicy({ ...basePolicy, maxRevocations: 3 });
+
+    const result = await runCli(['validate', '--policy', policy], {});
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      `checkpoint-guard: invalid policy ${policy} (1 problem):\n  unknown key "maxRevocations" (did you mean "maxRevocationsPerRun"?)\n`,
+    );
+  });
+
+  it('validates a YAML policy (.yaml), with the same schema', async () => {
+    const policy = await writePolicy(
+      `allowedProjects: [proj_core]\ncheckpoints:\n  - ${WEATHER}\n  - ${SUPPORT}\nmode: enforce\n`,
+      'policy.yaml',
+    );
+
+    const result = await runCli(['validate', '--policy', policy], {});
+
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(
+      `${policy}: valid (2 checkpoints, 0 exemptions, mode enforce, at most 10 revocations and 10 creations per run)\n`,
+    );
+  });
+
+  it('an invalid YAML policy (.yml) is located by line and column', async () => {
+    const policy = await writePolicy(`checkpoints:\n  - ${WEATHER}\ncheckpoints: []\n`, 'policy.yml');
+
+    const result = await runCli(['validate', '--policy', policy], {});
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('not valid YAML at line 3, column 1: duplicate key');
+  });
+
+  it('an enforce policy that allows no project at all is valid, with a warning that every grant would be revoked', async () => {
+    const policy = await writePolicy({ mode: 'enforce', checkpoints: [WEATHER] });
+
+    const result = await runCli(['validate', '--policy', policy], {});
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      `warning: ${policy}: allowedProjects: mode is enforce and no project is allowed on any checkpoint: every grant that is not exempt would be revoked, up to maxRevocationsPerRun (10) per run\n`,
+    );
   });
 
   it('with an admin key, warns of each required project the organization has archived or does not have, and still exits 0', async () => {
@@ -199,19 +245,52 @@ describe('checkpoint-guard audit', () => {
     const stillThere = emulator.permissionsOf(WEATHER).map((p) => p.project_id);
     const withFlag = await runCli(['audit', '--policy', policy, '--enforce'], env);
 
-    expect(withoutFlag.stderr).toContain('--enforce was not given');
+    expect(withoutFlag.stderr).toBe(
+      'note: the policy says "mode": "enforce", but --enforce was not given: report mode, nothing is revoked\n',
+    );
     expect(stillThere).toContain('proj_stranger');
     expect(withFlag.stdout).toContain('REVOKED');
+    expect(withFlag.stderr).toBe('');
     expect(emulator.permissionsOf(WEATHER).map((p) => p.project_id)).toEqual(['proj_core']);
   });
 
-  it('--enforce on a report-mode policy revokes nothing', async () => {
+  it('--enforce on a report-mode policy revokes nothing, and warns that it does not', async () => {
     const policy = await writePolicy(basePolicy);
 
     const result = await runCli(['audit', '--policy', policy, '--enforce'], env);
 
     expect(result.stdout).toContain('would revoke');
+    expect(result.stderr).toBe(
+      'warning: --enforce was given, but the policy says "mode": "report": report mode, nothing is revoked (set "mode": "enforce" in the policy to allow revocations)\n',
+    );
     expect(emulator.permissionsOf(WEATHER)).toHaveLength(2);
+  });
+
+  it('an enforce run that revoked every grant it found says so in its headline, and still exits 1', async () => {
+    const policy = await writePolicy({ ...basePolicy, mode: 'enforce' });
+
+    const result = await runCli(['audit', '--policy', policy, '--enforce'], env);
+
+    expect(result.stdout.split('\n')[0]).toBe(
+      'checkpoint-guard: 1 unexpected grant on 1 checkpoint, all revoked (enforce mode)',
+    );
+    expect(result.code).toBe(1);
+    // The next run finds nothing left.
+    expect((await runCli(['audit', '--policy', policy, '--enforce'], env)).code).toBe(0);
+  });
+
+  it('audits with a YAML policy as with its JSON', async () => {
+    const policy = await writePolicy(
+      `allowedProjects: [proj_core]\ncheckpoints: [${WEATHER}, ${SUPPORT}]\n`,
+      'policy.yaml',
+    );
+
+    const result = await runCli(['audit', '--policy', policy], env);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n')[0]).toBe(
+      'checkpoint-guard: 1 unexpected grant on 1 checkpoint (report mode)',
+    );
   });
 
   it('when OPENAI_ADMIN_KEY is missing, it says so in one line and exits 2', async () => {
@@ -306,7 +385,7 @@ describe('checkpoint-guard audit', () => {
       '--deadline must be a duration from 1s to 24h such as 90s, 15m or 1h, got "10"',
     ],
     [['audit', '--policy', 'x.json', '--deadline', '2d'], '--deadline must be a duration from 1s to 24h'],
-    [['audit', '--bogus'], "Unknown option '--bogus'"],
+    [['audit', '--bogus'], 'unknown option --bogus'],
   ])('rejects bad arguments %j with a clear message and exit 2', async (argv, message) => {
     const result = await runCli(argv, env);
 
@@ -517,7 +596,7 @@ describe('where the report goes, when it cannot go there', () => {
     const json = stderr.slice(stderr.indexOf('{'), stderr.lastIndexOf('}') + 1);
     expect(JSON.parse(json)).toMatchObject({ totals: { revoked: 1 } });
     expect(stderr).toMatch(
-      /checkpoint-guard: 1 unexpected grant on 1 checkpoint, 1 revoked \(enforce mode\)\n$/,
+      /checkpoint-guard: 1 unexpected grant on 1 checkpoint, all revoked \(enforce mode\)\n$/,
     );
     expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });

@@ -4,9 +4,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PolicyError } from '../../lambda/core/errors.js';
+import { CheckpointGuardError, PolicyError } from '../../lambda/core/errors.js';
 import { loadBundledPolicy } from '../../lambda/handler.js';
-import { loadPolicyFile, readPolicyFile } from '../../lambda/policy-file.js';
+import { PolicyFileError, policyFileText, readPolicyFile } from '../../lambda/policy-file.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 const POLICY = {
@@ -21,15 +21,15 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The error `load` throws, failing the test if it throws none. */
-function thrownBy(load: () => unknown): PolicyError {
+/** The error `read` throws, failing the test if it throws none. */
+function thrownBy(read: () => unknown): PolicyFileError {
   try {
-    load();
+    read();
   } catch (error) {
-    if (error instanceof PolicyError) return error;
+    if (error instanceof PolicyFileError) return error;
     throw error;
   }
-  throw new Error('expected a PolicyError');
+  throw new Error('expected a PolicyFileError');
 }
 
 describe('readPolicyFile', () => {
@@ -48,35 +48,42 @@ describe('readPolicyFile', () => {
     expect(readPolicyFile('missing.json', dir)).toEqual({
       path: join(dir, 'missing.json'),
       problem: 'file not found',
+      missing: true,
     });
   });
 
   it("gives any other failure with the system's reason, which names the path", () => {
     const read = readPolicyFile(dir, '/');
 
-    expect(read).toEqual({ path: dir, problem: expect.stringMatching(/^EISDIR.*/) });
+    expect(read).toEqual({ path: dir, problem: expect.stringMatching(/^EISDIR.*/), missing: false });
   });
 });
 
-describe('loadPolicyFile', () => {
-  it('validates the policy it reads', () => {
-    expect(loadPolicyFile('policy.json', NOW, dir).policy.checkpoints).toHaveLength(1);
+describe('policyFileText', () => {
+  it('gives the text of the file', () => {
+    expect(policyFileText('policy.json', dir)).toBe(JSON.stringify(POLICY));
   });
 
-  it('names the file and says "file not found" when it is missing', () => {
-    const error = thrownBy(() => loadPolicyFile(join(dir, 'missing.json'), NOW));
+  it('says "not found", naming the file, when it is missing: not an invalid policy', () => {
+    const error = thrownBy(() => policyFileText(join(dir, 'missing.json')));
 
-    expect(error.message).toBe(
-      `invalid policy ${join(dir, 'missing.json')} (1 problem):\n  cannot read: file not found`,
-    );
+    expect(error.code).toBe('ERR_POLICY_UNREADABLE');
+    expect(error).not.toBeInstanceOf(PolicyError);
+    expect(error.message).toBe(`policy file ${join(dir, 'missing.json')} not found`);
   });
 
   it('names the path it looked at too when the name given is relative', () => {
-    const error = thrownBy(() => loadPolicyFile('missing.json', NOW, dir));
+    const error = thrownBy(() => policyFileText('missing.json', dir));
 
     expect(error.message).toBe(
-      `invalid policy missing.json (1 problem):\n  cannot read ${join(dir, 'missing.json')}: file not found`,
+      `policy file missing.json not found (looked for ${join(dir, 'missing.json')})`,
     );
+  });
+
+  it("gives any other failure with the system's reason", () => {
+    const error = thrownBy(() => policyFileText(dir, '/'));
+
+    expect(error.message).toMatch(new RegExp(`^cannot read policy file ${dir}: EISDIR`));
   });
 });
 
@@ -84,7 +91,19 @@ describe("the Lambda's bundled policy", () => {
   it('is an error value, not an exception, when it cannot be read, so the run can report it', () => {
     const loaded = loadBundledPolicy(join(dir, 'missing.json'), NOW);
 
+    expect(loaded).toBeInstanceOf(CheckpointGuardError);
+    expect((loaded as CheckpointGuardError).message).toContain('missing.json not found');
+  });
+
+  it('is read as JSON whatever its name (the stack always writes JSON there): no YAML parser in the Lambda', () => {
+    writeFileSync(
+      join(dir, 'bundled.yaml'),
+      'checkpoints:\n  - ft:gpt-4o-mini-2024-07-18:acme:weather:B7R9VjQd\n',
+    );
+
+    const loaded = loadBundledPolicy(join(dir, 'bundled.yaml'), NOW);
+
     expect(loaded).toBeInstanceOf(PolicyError);
-    expect((loaded as PolicyError).message).toContain('cannot read: file not found');
+    expect((loaded as PolicyError).message).toContain('not valid JSON');
   });
 });

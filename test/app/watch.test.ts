@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { LocalFolderStore } from '../../lambda/adapters/store/local-folder-store.js';
+import { parsePolicyDocumentText } from '../../lambda/core/policy-document.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import type { RunStore } from '../../lambda/core/run-store.js';
 import {
@@ -17,7 +18,7 @@ import {
   sessionActor,
   startOpenAIEmulator,
 } from '../../lambda/emulator/openai/index.js';
-import { loadPolicyFile } from '../../lambda/policy-file.js';
+import { policyFileText } from '../../lambda/policy-file.js';
 import { runWatchCommand } from '../../lambda/watch-command.js';
 import { runCli } from '../support/run-cli.js';
 
@@ -112,7 +113,7 @@ describe('a new grant', () => {
 
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(
-      /^checkpoint-guard watch: 1 unexpected grant \(1 new\) on 1 checkpoint, 1 revoked/,
+      /^checkpoint-guard watch: 1 unexpected grant \(1 new\) on 1 checkpoint, all revoked/,
     );
     expect(result.stdout).toMatch(
       /granted \d{2}:\d{2}:\d{2} by alice@example\.com, detected \d{2}:\d{2}:\d{2}, revoked \d{2}:\d{2}:\d{2}\n/,
@@ -287,7 +288,7 @@ describe('what a poll reads from the store', () => {
   async function pollWith(store: RunStore): Promise<AuditReport> {
     let printed: AuditReport | undefined;
     await runWatchCommand({
-      loaded: loadPolicyFile(policyFile, new Date()),
+      loaded: parsePolicyDocumentText(policyFileText(policyFile), policyFile, new Date()),
       mode: 'enforce',
       adminKey: KEY,
       baseUrl: emulator.baseUrl,
@@ -334,5 +335,31 @@ describe('what a poll reads from the store', () => {
     expect(report.runError).toContain('newer checkpoint-guard');
     expect(emulator.requests.some((r) => r.operation === 'deletePermission')).toBe(false);
     expect(await readFile(join(state, 'state', 'findings.json'), 'utf8')).toBe('{"schemaVersion": 99}');
+  });
+});
+
+describe('--enforce and the policy mode', () => {
+  it('--enforce with a report-mode policy warns before the first poll, and revokes nothing', async () => {
+    await writePolicy({ mode: 'report' });
+    emulator.grant(LISTED, ['proj_stranger']);
+
+    const result = await poll();
+
+    expect(result.stderr).toContain(
+      'warning: --enforce was given, but the policy says "mode": "report": report mode, nothing is revoked',
+    );
+    expect(emulator.permissionsOf(LISTED).map((p) => p.project_id)).toContain('proj_stranger');
+  });
+
+  it('an enforce policy without --enforce says so, and revokes nothing', async () => {
+    emulator.grant(LISTED, ['proj_stranger']);
+
+    const result = await runCli(['watch', '--policy', policyFile, '--state', state, '--once'], {
+      OPENAI_ADMIN_KEY: KEY,
+      OPENAI_BASE_URL: emulator.baseUrl,
+    });
+
+    expect(result.stderr).toContain('note: the policy says "mode": "enforce", but --enforce was not given');
+    expect(emulator.permissionsOf(LISTED).map((p) => p.project_id)).toContain('proj_stranger');
   });
 });

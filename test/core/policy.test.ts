@@ -397,10 +397,32 @@ describe('exemption reasons', () => {
     expect(issues).toEqual([{ path: 'exemptions[0].reason', message: expect.stringContaining('say why') }]);
   });
 
-  it('a reason longer than 500 characters is an error at its reason', () => {
+  it.each([
+    {
+      what: 'missing',
+      reason: undefined,
+      message: 'is required: say why this grant is allowed, in at least 3 characters (a ticket, an owner)',
+    },
+    {
+      what: 'too short',
+      reason: 'ok',
+      message: 'must be at least 3 characters long: say why this grant is allowed (a ticket, an owner)',
+    },
+  ])(
+    'the message of a reason that is $what states the rule: at least 3 characters',
+    ({ reason, message }) => {
+      expect(issuesOf({ checkpoints: [WEATHER], exemptions: [exemption({ reason })] })).toEqual([
+        { path: 'exemptions[0].reason', message },
+      ]);
+    },
+  );
+
+  it('a reason longer than 500 characters is an error at its reason, saying the limit', () => {
     const issues = issuesOf({ checkpoints: [WEATHER], exemptions: [exemption({ reason: 'x'.repeat(501) })] });
 
-    expect(issues.map((issue) => issue.path)).toEqual(['exemptions[0].reason']);
+    expect(issues).toEqual([
+      { path: 'exemptions[0].reason', message: 'must be at most 500 characters long' },
+    ]);
   });
 
   it('a reason is kept without its surrounding whitespace', () => {
@@ -526,6 +548,41 @@ describe('exemption expiry', () => {
 });
 
 describe('warnings', () => {
+  it.each([
+    { what: 'nothing allowed at all', policy: { mode: 'enforce', checkpoints: [WEATHER, SUPPORT] } },
+    {
+      what: 'only empty lists',
+      policy: {
+        mode: 'enforce',
+        allowedProjects: [],
+        checkpoints: [{ id: WEATHER, allowedProjects: [] }],
+        exemptions: [exemption()],
+      },
+    },
+  ])('an enforce policy with $what warns that every grant would be revoked, up to the cap', ({ policy }) => {
+    expect(load(policy).warnings).toEqual([
+      {
+        path: 'allowedProjects',
+        message:
+          'mode is enforce and no project is allowed on any checkpoint: every grant that is not exempt would be revoked, up to maxRevocationsPerRun (10) per run',
+      },
+    ]);
+  });
+
+  it.each([
+    { what: 'a report policy with no allowlist', policy: { checkpoints: [WEATHER] } },
+    {
+      what: 'an enforce policy with a global allowlist',
+      policy: { mode: 'enforce', allowedProjects: ['proj_core'], checkpoints: [WEATHER] },
+    },
+    {
+      what: 'an enforce policy with one checkpoint allowlist',
+      policy: { mode: 'enforce', checkpoints: [WEATHER, { id: SUPPORT, allowedProjects: ['proj_core'] }] },
+    },
+  ])('$what has no allowlist warning', ({ policy }) => {
+    expect(load(policy).warnings).toEqual([]);
+  });
+
   it('an exemption on a checkpoint that is not audited is a warning at its checkpoint', () => {
     const loaded = load({ checkpoints: [WEATHER], exemptions: [exemption({ checkpoint: SUPPORT })] });
 
@@ -850,7 +907,7 @@ describe('parsePolicyText', () => {
   it('valid JSON goes through the same validation as an object', () => {
     const text = JSON.stringify({ checkpoints: [WEATHER], extra: true });
 
-    expect(() => parsePolicyText(text, SOURCE, new Date(NOW))).toThrow(/Unrecognized key: "extra"/);
+    expect(() => parsePolicyText(text, SOURCE, new Date(NOW))).toThrow(/unknown key "extra"/);
   });
 });
 

@@ -66,7 +66,33 @@ describe('the verdict line', () => {
     {
       status: 'findings',
       run: () => singleCheckpoint(new MemorySource({ [WEATHER]: [permission(CP_1, 'proj_a')] }), 'enforce'),
-      verdict: 'checkpoint-guard: 1 unexpected grant on 1 checkpoint, 1 revoked (enforce mode)',
+      verdict: 'checkpoint-guard: 1 unexpected grant on 1 checkpoint, all revoked (enforce mode)',
+    },
+    {
+      status: 'findings',
+      run: () =>
+        singleCheckpoint(
+          new MemorySource({ [WEATHER]: [permission(CP_1, 'proj_a'), permission(CP_2, 'proj_b')] }).onDelete(
+            CP_2,
+            'not-found',
+          ),
+          'enforce',
+        ),
+      verdict:
+        'checkpoint-guard: 2 unexpected grants on 1 checkpoint, all revoked or already gone (enforce mode)',
+    },
+    {
+      status: 'partial',
+      run: () =>
+        singleCheckpoint(
+          new MemorySource({ [WEATHER]: [permission(CP_1, 'proj_a'), permission(CP_2, 'proj_b')] }).onDelete(
+            CP_2,
+            apiError('ERR_OPENAI_SERVER', 'boom', 500),
+          ),
+          'enforce',
+        ),
+      verdict:
+        'checkpoint-guard: PARTIAL, 1 revocation failed, 2 unexpected grants on 1 checkpoint, 1 revoked (enforce mode)',
     },
     {
       status: 'partial',

@@ -1,12 +1,13 @@
 /**
  * The README and the docs/ pages are the front door: every link in them leads somewhere,
- * every `checkpoint-guard` option they show exists, and every `npm run` script they name
- * is in package.json.
+ * every `checkpoint-guard` option they show exists and applies to the command shown, every
+ * policy file a shown command names is in a clone, and every `npm run` script they name is
+ * in package.json.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OPTIONS } from '../../lambda/cli.js';
+import { COMMANDS, OPTIONS } from '../../lambda/cli-arguments.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PAGES = ['README.md', ...readdirSync(join(ROOT, 'docs')).map((name) => `docs/${name}`)].filter((page) =>
@@ -69,6 +70,45 @@ describe.each(PAGES)('%s', (page) => {
     const unknown = shown.filter((flag) => flag !== undefined && !(flag in OPTIONS));
 
     expect(unknown).toEqual([]);
+  });
+
+  it('every option shown after a command applies to that command', () => {
+    const misplaced = [...read(page).matchAll(/checkpoint-guard ([a-z]+)([^\n`]*)/g)].flatMap(
+      ([, command = '', rest = '']) => {
+        if (!Object.hasOwn(COMMANDS, command)) return [];
+        const takes: readonly string[] = [
+          ...COMMANDS[command as keyof typeof COMMANDS].options,
+          'debug',
+          'help',
+        ];
+        return [...rest.matchAll(/(?<![\w-])--([a-z][a-z-]*)/g)]
+          .map(([, flag]) => flag ?? '')
+          .filter((flag) => !takes.includes(flag))
+          .map((flag) => `${command} --${flag}`);
+      },
+    );
+
+    expect(misplaced).toEqual([]);
+  });
+
+  it('every policy file a shown command reads is in a clone, or made by an earlier line of its block', () => {
+    const missing: string[] = [];
+    let made = new Set<string>();
+    let inside = false;
+    for (const line of read(page).split('\n')) {
+      // A block starts afresh: a file made in one block is not there for the next.
+      if (line.startsWith('```')) {
+        inside = !inside;
+        made = new Set();
+      }
+      if (!inside) continue;
+      for (const [, file = ''] of line.matchAll(/^\s*cp \S+ (\S+)/g)) made.add(file);
+      for (const [, file = ''] of line.matchAll(/checkpoint-guard [^\n#]*--policy[ =](\S+)/g)) {
+        if (!made.has(file) && !existsSync(join(ROOT, file))) missing.push(file);
+      }
+    }
+
+    expect(missing).toEqual([]);
   });
 
   it('every npm script named exists in package.json', () => {

@@ -490,7 +490,7 @@ describe('synth-time validation', () => {
       [
         `invalid policy ${broken} (2 problems):`,
         '  checkpoints[1]: must be a fine-tuned model checkpoint id such as "ft:gpt-4o-mini-2024-07-18:org:name:abc123" (no spaces, "/", "?" or "#")',
-        '  exemptions[0].reason: is required: say why this grant is allowed (a ticket, an owner)',
+        '  exemptions[0].reason: must be at least 3 characters long: say why this grant is allowed (a ticket, an owner)',
       ].join('\n'),
     );
   });
@@ -500,6 +500,20 @@ describe('synth-time validation', () => {
 
     expect(error).toBeInstanceOf(PolicyError);
     expect(error.message).toMatch(/^invalid policy .*not-json\.json \(1 problem\):\n {2}not valid JSON/);
+  });
+
+  it('reads a YAML policyFile (.yaml) with the same schema, naming the file and the field', () => {
+    const broken = writePolicy(
+      'broken.yaml',
+      'checkpoints: [ft:gpt-4o-mini-2024-07-18:acme:weather:B7R9VjQd]\nmaxRevocations: 3\n',
+    );
+
+    const error = buildError({ policyFile: broken });
+
+    expect(error).toBeInstanceOf(PolicyError);
+    expect(error.message).toBe(
+      `invalid policy ${broken} (1 problem):\n  unknown key "maxRevocations" (did you mean "maxRevocationsPerRun"?)`,
+    );
   });
 
   it('resolves a relative policyFile against the directory of cdk.json', () => {

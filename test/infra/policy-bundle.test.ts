@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { BUNDLED_POLICY_FILE } from '../../lambda/contract.js';
 import { parsePolicyText } from '../../lambda/core/policy.js';
 import { ESM_REQUIRE_BANNER } from '../../lib/audit-function.js';
-import { posixQuote } from '../../lib/bundled-policy.js';
+import { BundledPolicy, posixQuote } from '../../lib/bundled-policy.js';
 import { type SynthesizedApp, synthesizeApp } from '../../scripts/synth.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
@@ -121,5 +121,37 @@ describe('posixQuote', () => {
     const echoed = execFileSync('bash', ['-c', `printf %s ${posixQuote(argument)}`], { encoding: 'utf8' });
 
     expect(echoed).toBe(argument);
+  });
+});
+
+describe('a YAML policy on its way into the bundle', () => {
+  const yaml = [
+    '# the policy of the platform team',
+    'mode: enforce',
+    'allowedProjects: [proj_core]',
+    'checkpoints:',
+    '  - ft:gpt-4o-mini-2024-07-18:acme-corp:weather:B7R9VjQd',
+    'exemptions:',
+    '  - {projectId: proj_vendor, reason: vendor trial SEC-142, expiresAt: 2026-12-31}',
+    '',
+  ].join('\n');
+  const json = {
+    mode: 'enforce',
+    allowedProjects: ['proj_core'],
+    checkpoints: ['ft:gpt-4o-mini-2024-07-18:acme-corp:weather:B7R9VjQd'],
+    exemptions: [{ projectId: 'proj_vendor', reason: 'vendor trial SEC-142', expiresAt: '2026-12-31' }],
+  };
+
+  it('is bundled as the JSON of the same document, which the handler reads as JSON', () => {
+    const bundled = BundledPolicy.fromText(yaml, 'policy.yaml', NOW);
+
+    expect(JSON.parse(bundled.text)).toEqual(json);
+    expect(parsePolicyText(bundled.text, BUNDLED_POLICY_FILE, NOW).policy).toEqual(bundled.policy);
+  });
+
+  it('is the same asset as the same document written in JSON', () => {
+    expect(BundledPolicy.fromText(yaml, 'policy.yml', NOW).sha256).toBe(
+      BundledPolicy.fromText(JSON.stringify(json, null, 2), 'policy.json', NOW).sha256,
+    );
   });
 });

@@ -13,5 +13,5 @@ export {
   type OpenAIClientOptions,
 } from './client.js';
 export { createRedactor, type Redactor, type RedactorOptions } from './redact.js';
-export type { RetryOptions } from './retry.js';
+export { DEFAULT_RETRY_POLICY, type RetryOptions } from './retry.js';
 export { CLIENT_VERSION } from './retry-loop.js';
