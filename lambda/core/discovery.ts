@@ -301,6 +301,8 @@ export function parseDiscoveryState(text: string): DiscoveryState {
 }
 
 /**
+ * (ISO 8601 times sort as text: the earliest is the first of the two sorted, the latest the last.)
+ *
  * Two states written by runs that raced: every checkpoint either found, each cursor at the
  * further of the two (both read everything up to their own), the backfill done if either is.
  */
@@ -314,9 +316,8 @@ export function mergeDiscoveryStates(ours: DiscoveryState, theirs: DiscoveryStat
         ? checkpoint
         : {
             id: checkpoint.id,
-            foundAt: other.foundAt < checkpoint.foundAt ? other.foundAt : checkpoint.foundAt,
-            lastGrantAt:
-              other.lastGrantAt > checkpoint.lastGrantAt ? other.lastGrantAt : checkpoint.lastGrantAt,
+            foundAt: [other.foundAt, checkpoint.foundAt].sort()[0] ?? checkpoint.foundAt,
+            lastGrantAt: [other.lastGrantAt, checkpoint.lastGrantAt].sort()[1] ?? checkpoint.lastGrantAt,
           },
     );
   }

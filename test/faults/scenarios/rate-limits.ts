@@ -88,7 +88,7 @@ export const RATE_LIMITS: readonly Scenario[] = [
   {
     name: 'a 429 storm until the deadline: incomplete, rate limited until the deadline',
     targets: ['lambda'],
-    lambdaRemainingMs: 4_000,
+    lambdaRemainingMs: 2_500,
     // The listing takes the run's whole time: in enforce mode, whether a revocation still fits
     // after it is a matter of milliseconds. Report mode makes the row exact.
     policy: (policy) => ({ ...policy, mode: 'report' }),
@@ -108,7 +108,7 @@ export const RATE_LIMITS: readonly Scenario[] = [
   {
     name: 'a 429 asking for 60 s when the deadline is 3 s away: no wait past the deadline',
     targets: ['lambda'],
-    lambdaRemainingMs: 4_000,
+    lambdaRemainingMs: 2_500,
     setup: ({ emulator }) => {
       emulator.injectFault({
         kind: 'error',

@@ -27,7 +27,7 @@ export const SERVER_ERRORS: readonly Scenario[] = [
   {
     name: 'a 503 storm until the deadline: incomplete, overloaded until the deadline',
     targets: ['lambda'],
-    lambdaRemainingMs: 4_000,
+    lambdaRemainingMs: 2_500,
     policy: (policy) => ({ ...policy, mode: 'report' }),
     setup: ({ emulator }) => {
       emulator.injectFault({
