@@ -155,12 +155,12 @@ async function discover(
   settings: RunSettings,
 ): Promise<DiscoveryOutcome | undefined> {
   if (policy.unlistedCheckpoints === 'ignore') return undefined;
-  const now = (): number => Date.now();
+  const clock = settings.clock ?? { now: () => Date.now() };
   const { deadline } = settings;
   return discoverCheckpoints(client, settings.discovery?.previous ?? null, {
-    now: () => (settings.clock ?? { now }).now(),
+    now: () => clock.now(),
     ...(deadline !== undefined
-      ? { deadline: now() + Math.max(0, deadline - now()) * DISCOVERY_SHARE_OF_DEADLINE }
+      ? { deadline: Date.now() + Math.max(0, deadline - Date.now()) * DISCOVERY_SHARE_OF_DEADLINE }
       : {}),
     ...(settings.discovery?.since !== undefined ? { since: settings.discovery.since } : {}),
   });

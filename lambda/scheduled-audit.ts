@@ -30,7 +30,6 @@ import {
   readFindingsState,
   recordRun,
   type VersionedDiscovery,
-  writeDiscovery,
 } from './core/run-recorder.js';
 import type { RunStore } from './core/run-store.js';
 import { printable } from './core/sanitize.js';
@@ -39,7 +38,7 @@ import type { HandlerSettings } from './handler-settings.js';
 import { anyIntegration, deliverToIntegrations, type Integrations } from './integrations.js';
 import { type Invocation, readInvocation } from './invocation.js';
 import { decideNotification, lastNotifiedAfter } from './notification.js';
-import { runWatchPoll } from './watch-runner.js';
+import { runRecordedWatchPoll } from './watch-runner.js';
 
 /** Metric names the stack's alarms and dashboards rely on. */
 export const METRICS = {
@@ -237,57 +236,40 @@ async function watchPoll(
   });
   if (store === undefined)
     return failed(new Error('watch needs the run store (STATE_BUCKET)'), 'no run store');
-  let findingsBefore: Awaited<ReturnType<typeof readFindingsState>> | undefined;
-  let discoveryBefore: VersionedDiscovery;
   let adminKey: string;
   try {
-    // The open findings only when a revocation event asks for them: a quiet poll reads one object.
-    discoveryBefore = await readDiscoveryState(store);
-  } catch (error) {
-    return failed(error, 'the run store cannot be read');
-  }
-  const loadFindings = async () => {
-    findingsBefore ??= await readFindingsState(store);
-    return findingsBefore.state;
-  };
-  try {
-    adminKey = (await deps.adminKey.get()).value;
+    adminKey = await loadAdminKey(deps);
   } catch (error) {
     return failed(error, 'could not load the admin key');
   }
   const deadline = deps.now() + context.getRemainingTimeInMillis() - settings.deadlineMarginMs;
-  const outcome = await runWatchPoll({
-    ...auditSettings(deps, policy, mode, adminKey, runId, deadline),
-    discoveryBefore: discoveryBefore.state,
-    loadFindings,
-  });
-  if (outcome.report.runError !== undefined) return { report: outcome.report, lastNotifiedAt: null };
-  if (outcome.quiet) {
-    if (outcome.moved) {
-      try {
-        await writeDiscovery(store, { readBefore: discoveryBefore, next: outcome.discovery });
-      } catch (error) {
-        logger.error('the watch cursor could not be written', { error: String(error) });
-      }
-    }
-    return { report: outcome.report, lastNotifiedAt: null, quiet: true };
-  }
-  let lastNotifiedAt: string | null = null;
+  let poll: Awaited<ReturnType<typeof runRecordedWatchPoll>>;
   try {
-    lastNotifiedAt = (await loadFindings())?.lastNotifiedAt ?? null;
+    poll = await runRecordedWatchPoll(store, auditSettings(deps, policy, mode, adminKey, runId, deadline));
   } catch (error) {
-    return failed(error, 'the run store cannot be read');
+    return failed(error, 'the run store cannot be read or written');
   }
-  const recorded = await recordRun(store, outcome.report, auditedPolicy(policy.policy, outcome.discovery), {
-    ...(findingsBefore !== undefined ? { readBefore: findingsBefore } : {}),
-    ...(outcome.moved ? { discovery: { readBefore: discoveryBefore, next: outcome.discovery } } : {}),
-  });
-  if (recorded.history?.storeError !== undefined) {
+  forgetARejectedKey(deps, poll.report);
+  if (poll.report.history?.storeError !== undefined) {
     logger.error('the watch poll could not be recorded in the run store', {
-      error: recorded.history.storeError,
+      error: poll.report.history.storeError,
     });
   }
-  return { report: recorded, lastNotifiedAt };
+  return { report: poll.report, lastNotifiedAt: poll.lastNotifiedAt, ...(poll.quiet ? { quiet: true } : {}) };
+}
+
+/** The admin key, from the parameter; warns when the parameter is not a SecureString. */
+async function loadAdminKey(deps: ScheduledAuditDeps): Promise<string> {
+  const key = await deps.adminKey.get();
+  if (key.parameterType !== 'SecureString') {
+    deps.logger.warn('the admin key parameter is not a SecureString', { parameterType: key.parameterType });
+  }
+  return key.value;
+}
+
+/** A rejected key may have been rotated meanwhile: read it again next time. */
+function forgetARejectedKey(deps: ScheduledAuditDeps, report: AuditReport): void {
+  if (report.checkpoints.some((c) => c.reasonCode === 'ERR_OPENAI_AUTH')) deps.adminKey.forget();
 }
 
 /** Loads the admin key and audits; a run that cannot start becomes `fail`'s failed report. */
@@ -300,14 +282,10 @@ async function auditWithKey(
   fail: (error: unknown, what: string) => AuditReport,
   discovery?: DiscoveryInput,
 ): Promise<AuditReport> {
-  const { settings, logger } = deps;
+  const { settings } = deps;
   let adminKey: string;
   try {
-    const key = await deps.adminKey.get();
-    if (key.parameterType !== 'SecureString') {
-      logger.warn('the admin key parameter is not a SecureString', { parameterType: key.parameterType });
-    }
-    adminKey = key.value;
+    adminKey = await loadAdminKey(deps);
   } catch (error) {
     return fail(error, 'could not load the admin key');
   }
@@ -317,8 +295,7 @@ async function auditWithKey(
       ...auditSettings(deps, policy, mode, adminKey, runId, deadline),
       ...(discovery !== undefined ? { discovery } : {}),
     });
-    // A rejected key may have been rotated meanwhile: read it again next time.
-    if (report.checkpoints.some((c) => c.reasonCode === 'ERR_OPENAI_AUTH')) deps.adminKey.forget();
+    forgetARejectedKey(deps, report);
     return report;
   } catch (error) {
     // A run that cannot start (a key with characters no header may carry, say) still alerts.

@@ -6,12 +6,10 @@
  * writes nothing when it was quiet and the cursor did not move.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { auditedPolicy } from './audit-runner.js';
 import type { LoadedPolicy } from './core/policy.js';
 import type { AuditReport } from './core/report.js';
-import { readDiscoveryState, readFindingsState, recordRun, writeDiscovery } from './core/run-recorder.js';
 import type { RunStore } from './core/run-store.js';
-import { runWatchPoll } from './watch-runner.js';
+import { runRecordedWatchPoll } from './watch-runner.js';
 
 export interface WatchCommand {
   readonly loaded: LoadedPolicy;
@@ -46,33 +44,12 @@ export async function runWatchCommand(command: WatchCommand): Promise<number> {
 }
 
 async function pollOnce(command: WatchCommand): Promise<number> {
-  const { store, loaded } = command;
-  // Read before anything is done: a poll that could not record what it did does nothing. The
-  // open findings only when a revocation event asks for them: a quiet poll reads one object.
-  const discoveryBefore = await readDiscoveryState(store);
-  let findingsBefore: Awaited<ReturnType<typeof readFindingsState>> | undefined;
-  const loadFindings = async () => {
-    findingsBefore ??= await readFindingsState(store);
-    return findingsBefore.state;
-  };
-  const outcome = await runWatchPoll({
-    loaded,
+  const { report, quiet } = await runRecordedWatchPoll(command.store, {
+    loaded: command.loaded,
     mode: command.mode,
     adminKey: command.adminKey,
     baseUrl: command.baseUrl,
     deadline: Date.now() + Math.min(command.pollDeadlineMs, command.intervalMs),
-    discoveryBefore: discoveryBefore.state,
-    loadFindings,
   });
-  // The audit log could not be read: nothing was listed, nothing changes in the store.
-  if (outcome.report.runError !== undefined) return command.print(outcome.report, false);
-  if (outcome.quiet) {
-    if (outcome.moved) await writeDiscovery(store, { readBefore: discoveryBefore, next: outcome.discovery });
-    return command.print(outcome.report, true);
-  }
-  const report = await recordRun(store, outcome.report, auditedPolicy(loaded.policy, outcome.discovery), {
-    ...(findingsBefore !== undefined ? { readBefore: findingsBefore } : {}),
-    ...(outcome.moved ? { discovery: { readBefore: discoveryBefore, next: outcome.discovery } } : {}),
-  });
-  return command.print(report, false);
+  return command.print(report, quiet);
 }

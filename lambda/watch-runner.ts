@@ -4,11 +4,13 @@
  * the checkpoints they touch under the same policy, enforce under the day's cap, describe the
  * findings. A quiet poll (no event touches a checkpoint) lists nothing.
  */
-import { auditPolicy, openClient, type RunSettings } from './audit-runner.js';
+import { auditedPolicy, auditPolicy, openClient, type RunSettings } from './audit-runner.js';
 import { failedRunReport } from './core/audit.js';
 import type { DiscoveryState } from './core/discovery.js';
 import type { FindingsState } from './core/finding-history.js';
 import type { AuditReport } from './core/report.js';
+import { readDiscoveryState, readFindingsState, recordRun, writeDiscovery } from './core/run-recorder.js';
+import type { RunStore } from './core/run-store.js';
 import {
   planWatchPoll,
   type WatchedGrant,
@@ -115,4 +117,51 @@ export async function runWatchPoll(settings: WatchSettings): Promise<WatchOutcom
   } finally {
     client.close();
   }
+}
+
+/** A poll set against the run store, as the CLI and the Lambda both record it. */
+export interface RecordedWatchPoll {
+  /** As recorded (with its history), or as the poll left it when there was nothing to record. */
+  readonly report: AuditReport;
+  readonly quiet: boolean;
+  /** When open findings were last in a message (for `notify: changes`); `null` for a quiet poll. */
+  readonly lastNotifiedAt: string | null;
+}
+
+/**
+ * One poll against `store`: reads discovery's state (and the open findings only when the poll
+ * needs them: a quiet poll reads one object), polls, then writes a moved cursor (quiet) or
+ * records the poll as a run. A poll that could not read the audit log changes nothing.
+ * @throws what the store throws when it cannot be read, or a quiet poll's cursor cannot be written
+ */
+export async function runRecordedWatchPoll(
+  store: RunStore,
+  settings: Omit<WatchSettings, 'discoveryBefore' | 'loadFindings'>,
+): Promise<RecordedWatchPoll> {
+  const discoveryBefore = await readDiscoveryState(store);
+  let findingsBefore: Awaited<ReturnType<typeof readFindingsState>> | undefined;
+  const loadFindings = async (): Promise<FindingsState | null> => {
+    findingsBefore ??= await readFindingsState(store);
+    return findingsBefore.state;
+  };
+  const outcome = await runWatchPoll({ ...settings, discoveryBefore: discoveryBefore.state, loadFindings });
+  if (outcome.report.runError !== undefined) {
+    return { report: outcome.report, quiet: false, lastNotifiedAt: null };
+  }
+  if (outcome.quiet) {
+    if (outcome.moved) await writeDiscovery(store, { readBefore: discoveryBefore, next: outcome.discovery });
+    return { report: outcome.report, quiet: true, lastNotifiedAt: null };
+  }
+  // Read before the poll acted (runWatchPoll loads it before listing): cached here.
+  const lastNotifiedAt = (await loadFindings())?.lastNotifiedAt ?? null;
+  const report = await recordRun(
+    store,
+    outcome.report,
+    auditedPolicy(settings.loaded.policy, outcome.discovery),
+    {
+      ...(findingsBefore !== undefined ? { readBefore: findingsBefore } : {}),
+      ...(outcome.moved ? { discovery: { readBefore: discoveryBefore, next: outcome.discovery } } : {}),
+    },
+  );
+  return { report, quiet: false, lastNotifiedAt };
 }

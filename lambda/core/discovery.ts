@@ -22,6 +22,7 @@ import {
   PERMISSION_CREATED,
 } from './audit-log.js';
 import { CursorWalk } from './cursor.js';
+import { CHECKPOINT_ID_PATTERN } from './policy.js';
 
 /** Version of `state/discovery.json`. A store holding a newer one is refused, never overwritten. */
 export const DISCOVERY_STATE_SCHEMA_VERSION = 1;
@@ -78,6 +79,14 @@ export interface DiscoveryState {
   readonly watchCreations?: readonly { readonly at: string; readonly count: number }[];
 }
 
+/**
+ * Whether an event's checkpoint is one a run may list: the policy's own rule for a checkpoint
+ * id. The audit log is API text: anything else (a path, a huge string) is not kept nor listed.
+ */
+export function isCheckpointId(id: string | null): id is string {
+  return id !== null && CHECKPOINT_ID_PATTERN.test(id);
+}
+
 export const EMPTY_CURSOR: AuditLogCursor = { newestAt: null, recentIds: [] };
 
 export function emptyDiscoveryState(): DiscoveryState {
@@ -130,7 +139,7 @@ export async function discoverCheckpoints(
   const onEvent = (entry: AuditLogEntry): void => {
     eventsRead++;
     const id = entry.checkpointId;
-    if (id === null) return;
+    if (!isCheckpointId(id)) return;
     const at = new Date(entry.effectiveAt * 1000).toISOString();
     const before = known.get(id);
     if (before === undefined) {

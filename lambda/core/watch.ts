@@ -24,6 +24,7 @@ import {
   type DiscoveredCheckpoint,
   type DiscoveryState,
   emptyDiscoveryState,
+  isCheckpointId,
   readEvents,
   sinceCursor,
 } from './discovery.js';
@@ -89,7 +90,7 @@ export async function planWatchPoll(
       return;
     }
     const checkpointId = entry.checkpointId;
-    if (checkpointId === null) return;
+    if (!isCheckpointId(checkpointId)) return;
     const at = new Date(entry.effectiveAt * 1000).toISOString();
     grants.push({
       checkpointId,

@@ -191,6 +191,21 @@ describe('discoverCheckpoints', () => {
     expect(third.state.cursor.newestAt).toBe(T0 + 6);
   });
 
+  it('keeps only what the policy would accept as a checkpoint id: API text naming a path or a huge string is read, not listed', async () => {
+    const log = new FakeAuditLog();
+    log.add(
+      grantEvent(1, 'ft:real:Ck1', T0),
+      grantEvent(2, '../../organization/projects', T0 + 1),
+      grantEvent(3, `ft:${'x'.repeat(10_000)}`, T0 + 2),
+      grantEvent(4, 'ft:has space', T0 + 3),
+    );
+
+    const outcome = await discoverCheckpoints(log, null, options);
+
+    expect(outcome.eventsRead).toBe(4);
+    expect(ids(outcome.state)).toEqual(['ft:real:Ck1']);
+  });
+
   it('an audit log that cannot be read (logging off) leaves the state as it was and says why', async () => {
     const log = new FakeAuditLog();
     log.add(grantEvent(1, 'ft:a', T0));
