@@ -1,6 +1,6 @@
 /**
  * Each setting rule, pinned once. The deploy settings, the construct and the
- * Lambda's settings all call these (test/infra/deploy-settings.test.ts shows the
+ * Lambda's settings all call these (test/infra/deploy-settings.spec.ts shows the
  * three agree on the SSM parameter name).
  */
 import {

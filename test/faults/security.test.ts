@@ -2,7 +2,7 @@
  * The security sweep: where the admin key may travel (only to the base URL, never over
  * plain HTTP except to this machine, never after a redirect), where it may never be
  * (the synthesized template, the function's environment, its bundle and source map).
- * What the function's role may do is listed once, in test/infra/stack.test.ts.
+ * What the function's role may do is listed once, in test/infra/stack.spec.ts.
  *
  * The fault matrix (fault-matrix.*.test.ts) covers the rest: the key in no output under
  * any fault, and text from the API escaped and bounded wherever it is shown.

@@ -39,7 +39,7 @@ it("writes the cloud assembly, past CDK's built-in CloudFormation rule check", (
   // Bundling is skipped (as for a stack not selected): the synth helper tests cover it. The
   // rule check runs here, as in `cdk synth`, and only here (scripts/synth.ts skips it): a
   // template it rejects fails this process. The integrations are on, so that it checks every
-  // resource the stack can have: turning them on only adds (test/infra/stack-integrations.test.ts).
+  // resource the stack can have: turning them on only adds (test/infra/stack-integrations.spec.ts).
   // The example policy, asked for: nothing is deployed.
   const result = runApp({
     'aws:cdk:bundling-stacks': [],

@@ -20,7 +20,7 @@ export function identityStatements(template: Template): Statement[] {
   );
 }
 
-/** The statement `sid`, without its actions: the action set is asserted in one place (stack.test.ts). */
+/** The statement `sid`, without its actions: the action set is asserted in one place (stack.spec.ts). */
 export function statementWithoutActions(template: Template, sid: string): Omit<Statement, 'Action'> {
   const found = identityStatements(template).filter((statement) => statement.Sid === sid);
   if (found.length !== 1) throw new Error(`expected one statement ${sid}, found ${found.length}`);
