@@ -23,9 +23,8 @@ import type { DiscoveryState } from './core/discovery.js';
 import { readProjectDirectory } from './core/enrichment.js';
 import { CheckpointGuardError, type ConfigIssue } from './core/errors.js';
 import { readEvidence } from './core/evidence.js';
-import { renderEvidencePage } from './core/evidence-page.js';
 import { type AuditMode, type LoadedPolicy, type Policy, parsePolicy } from './core/policy.js';
-import { parsePolicyDocumentText } from './core/policy-document.js';
+import { loadPolicyDocumentText } from './core/policy-document.js';
 import { jsonReportChunks } from './core/render-json.js';
 import { textReportLines, verdictLine } from './core/render-text.js';
 import { type AuditReport, isFailedRun } from './core/report.js';
@@ -103,9 +102,9 @@ function format(flags: Flags): 'text' | 'json' {
 }
 
 /** The policy named by `--policy` (JSON, or YAML for `.yaml` and `.yml`), validated now. */
-function policyFlag(path: string | undefined): LoadedPolicy {
+async function policyFlag(path: string | undefined): Promise<LoadedPolicy> {
   if (path === undefined) throw new FlagError('--policy FILE is required');
-  return parsePolicyDocumentText(policyFileText(path), path, new Date());
+  return loadPolicyDocumentText(policyFileText(path), path, new Date());
 }
 
 /**
@@ -174,7 +173,7 @@ async function audit(flags: Flags, io: CliIo): Promise<number> {
   const timeoutMs = integerFlag('timeout-ms', flags['timeout-ms'], TUNING_RANGES.timeoutMs);
   const maxRetries = integerFlag('max-retries', flags['max-retries'], TUNING_RANGES.maxRetries);
   const deadlineMs = durationFlag('deadline', flags.deadline);
-  const loaded = policyFlag(flags.policy);
+  const loaded = await policyFlag(flags.policy);
   const adminKey = io.env.OPENAI_ADMIN_KEY;
   if (adminKey === undefined || adminKey.trim() === '') {
     throw new CheckpointGuardError(
@@ -259,7 +258,7 @@ async function watch(flags: Flags, io: CliIo): Promise<number> {
     );
   }
   const intervalMs = durationFlag('interval', flags.interval);
-  const loaded = policyFlag(flags.policy);
+  const loaded = await policyFlag(flags.policy);
   const adminKey = io.env.OPENAI_ADMIN_KEY?.trim();
   if (adminKey === undefined || adminKey === '') {
     throw new CheckpointGuardError(
@@ -323,6 +322,8 @@ async function history(flags: Flags, io: CliIo): Promise<number> {
     if (as === 'html') {
       const evidence = await readEvidence(store, since);
       problems = evidence.problems;
+      // The page's renderer is loaded only for it: no other command draws HTML.
+      const { renderEvidencePage } = await import('./core/evidence-page.js');
       body = renderEvidencePage(evidence, new Date().toISOString());
     } else {
       const runs = await readHistory(store, since);
@@ -361,7 +362,7 @@ async function restore(flags: Flags, io: CliIo): Promise<number> {
     ...(flags.checkpoint !== undefined ? { checkpointId: flags.checkpoint } : {}),
     ...(flags.project !== undefined ? { projectId: flags.project } : {}),
     apply: flags.apply,
-    ...(flags.policy !== undefined ? { policy: policyFlag(flags.policy).policy } : {}),
+    ...(flags.policy !== undefined ? { policy: (await policyFlag(flags.policy)).policy } : {}),
     adminKey,
     baseUrl: io.env.OPENAI_BASE_URL,
     env: io.env,
@@ -371,7 +372,7 @@ async function restore(flags: Flags, io: CliIo): Promise<number> {
 }
 
 async function validate(flags: Flags, io: CliIo): Promise<number> {
-  const { policy, warnings } = policyFlag(flags.policy);
+  const { policy, warnings } = await policyFlag(flags.policy);
   const organization = await organizationWarnings(policy, io);
   for (const warning of [...warnings, ...organization])
     await io.stderr(

@@ -5,7 +5,7 @@
  */
 import * as z from 'zod';
 import { resolveBaseUrl } from './adapters/openai/base-url.js';
-import { isS3BucketName } from './adapters/store/s3-store.js';
+import { isS3BucketName } from './adapters/store/s3-location.js';
 import { BUNDLED_POLICY_FILE, ENV, NOTIFY_SETTINGS, type NotifySetting } from './contract.js';
 import { CheckpointGuardError } from './core/errors.js';
 import { formatPath } from './core/zod-path.js';

@@ -11,6 +11,7 @@ import type { ConfigIssue } from '../lambda/core/errors.js';
 import type { Policy } from '../lambda/core/policy.js';
 import { parsePolicy } from '../lambda/core/policy.js';
 import { parsePolicyDocument } from '../lambda/core/policy-document.js';
+import { parsePolicyYaml } from '../lambda/core/policy-yaml.js';
 import { policyFileText } from '../lambda/policy-file.js';
 
 /**
@@ -43,7 +44,7 @@ export class BundledPolicy {
    * `now` with the handler's parser. Throws its `PolicyError`, naming `source` and every problem.
    */
   static fromText(original: string, source: string, now: Date = new Date()): BundledPolicy {
-    const document = parsePolicyDocument(original, source);
+    const document = parsePolicyDocument(original, source, parsePolicyYaml);
     const { policy, warnings } = parsePolicy(document, source, now);
     return new BundledPolicy(source, `${JSON.stringify(document)}\n`, policy, warnings);
   }

@@ -37,6 +37,9 @@ export async function buildCli() {
     banner: {
       js: "import { createRequire as __checkpointGuardCreateRequire } from 'node:module'; const require = __checkpointGuardCreateRequire(import.meta.url);",
     },
+    // got's HTTP cache, which no request of ours switches on, is left out as in the Lambda's
+    // bundle (lambda/adapters/openai/no-http-cache.ts): about 30 KB less for every command to load.
+    alias: { 'cacheable-request': './lambda/adapters/openai/no-http-cache.ts' },
     minify: true,
     logLevel: 'warning',
   });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { LocalFolderStore } from '../../lambda/adapters/store/local-folder-store.js';
-import { parsePolicyDocumentText } from '../../lambda/core/policy-document.js';
+import { loadPolicyDocumentText } from '../../lambda/core/policy-document.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import type { RunStore } from '../../lambda/core/run-store.js';
 import {
@@ -288,7 +288,7 @@ describe('what a poll reads from the store', () => {
   async function pollWith(store: RunStore): Promise<AuditReport> {
     let printed: AuditReport | undefined;
     await runWatchCommand({
-      loaded: parsePolicyDocumentText(policyFileText(policyFile), policyFile, new Date()),
+      loaded: await loadPolicyDocumentText(policyFileText(policyFile), policyFile, new Date()),
       mode: 'enforce',
       adminKey: KEY,
       baseUrl: emulator.baseUrl,

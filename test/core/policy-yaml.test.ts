@@ -5,10 +5,11 @@
 import { PolicyError } from '../../lambda/core/errors.js';
 import { parsePolicyText } from '../../lambda/core/policy.js';
 import {
+  loadPolicyDocumentText,
   parsePolicyDocument,
-  parsePolicyDocumentText,
   policyFormatOf,
 } from '../../lambda/core/policy-document.js';
+import { parsePolicyYaml } from '../../lambda/core/policy-yaml.js';
 import { NOW, SUPPORT, WEATHER } from './fixtures.js';
 
 const SOURCE = 'policies/prod.yaml';
@@ -43,9 +44,12 @@ exemptions:
 maxRevocationsPerRun: 10
 `;
 
-function problemsOf(text: string, source = SOURCE): readonly { path: string; message: string }[] {
+async function problemsOf(
+  text: string,
+  source = SOURCE,
+): Promise<readonly { path: string; message: string }[]> {
   try {
-    parsePolicyDocumentText(text, source, new Date(NOW));
+    await loadPolicyDocumentText(text, source, new Date(NOW));
   } catch (error) {
     if (error instanceof PolicyError) return error.issues;
     throw error;
@@ -54,25 +58,25 @@ function problemsOf(text: string, source = SOURCE): readonly { path: string; mes
 }
 
 describe('a YAML policy', () => {
-  it('is the same policy as the same document in JSON', () => {
-    const fromYaml = parsePolicyDocumentText(AS_YAML, SOURCE, new Date(NOW));
+  it('is the same policy as the same document in JSON', async () => {
+    const fromYaml = await loadPolicyDocumentText(AS_YAML, SOURCE, new Date(NOW));
     const fromJson = parsePolicyText(AS_JSON, 'policies/prod.json', new Date(NOW));
 
     expect(fromYaml).toEqual(fromJson);
-    expect(parsePolicyDocument(AS_YAML, SOURCE)).toEqual(JSON.parse(AS_JSON));
+    expect(parsePolicyDocument(AS_YAML, SOURCE, parsePolicyYaml)).toEqual(JSON.parse(AS_JSON));
   });
 
   it('keeps an unquoted date, a "no" and a "0755" as the strings written (YAML 1.2)', () => {
     const text = `checkpoints: [${WEATHER}]\n$comment: no\nexemptions:\n  - {projectId: proj_a, reason: "0755", expiresAt: 2030-01-01}\n`;
 
-    expect(parsePolicyDocument(text, SOURCE)).toMatchObject({
+    expect(parsePolicyDocument(text, SOURCE, parsePolicyYaml)).toMatchObject({
       $comment: 'no',
       exemptions: [{ reason: '0755', expiresAt: '2030-01-01' }],
     });
   });
 
-  it('meets the same schema: an unknown key gets the same message as in JSON', () => {
-    expect(problemsOf(`checkpoints: [${WEATHER}]\nmaxRevocations: 3\n`)).toEqual([
+  it('meets the same schema: an unknown key gets the same message as in JSON', async () => {
+    expect(await problemsOf(`checkpoints: [${WEATHER}]\nmaxRevocations: 3\n`)).toEqual([
       { path: '', message: 'unknown key "maxRevocations" (did you mean "maxRevocationsPerRun"?)' },
     ]);
   });
@@ -108,29 +112,31 @@ describe('a YAML policy', () => {
       text: `checkpoints: [${WEATHER}]\nmode: *nothing\n`,
       message: /^not valid YAML: unresolved alias/,
     },
-  ])('$what is refused, located', ({ text, message }) => {
-    expect(problemsOf(text)).toEqual([{ path: '', message: expect.stringMatching(message) }]);
+  ])('$what is refused, located', async ({ text, message }) => {
+    expect(await problemsOf(text)).toEqual([{ path: '', message: expect.stringMatching(message) }]);
   });
 
-  it('aliases that would expand a small file into a huge one are refused', () => {
+  it('aliases that would expand a small file into a huge one are refused', async () => {
     const nine = (name: string) => `[${Array(9).fill(name).join(', ')}]`;
     const text = `a: &a ${nine('x')}\nb: &b ${nine('*a')}\nc: &c ${nine('*b')}\nd: &d ${nine('*c')}\ne: ${nine('*d')}\n`;
 
-    expect(problemsOf(text)).toEqual([
+    expect(await problemsOf(text)).toEqual([
       { path: '', message: expect.stringMatching(/^not valid YAML: excessive alias count/) },
     ]);
   });
 
-  it.each([{ text: '' }, { text: ' \n' }])('an empty file ($text) says so', ({ text }) => {
-    expect(problemsOf(text)).toEqual([{ path: '', message: 'the file is empty' }]);
+  it.each([{ text: '' }, { text: ' \n' }])('an empty file ($text) says so', async ({ text }) => {
+    expect(await problemsOf(text)).toEqual([{ path: '', message: 'the file is empty' }]);
   });
 
-  it('a file of comments only is not an object', () => {
-    expect(problemsOf('# nothing yet\n')).toEqual([{ path: '', message: 'must be an object, not null' }]);
+  it('a file of comments only is not an object', async () => {
+    expect(await problemsOf('# nothing yet\n')).toEqual([
+      { path: '', message: 'must be an object, not null' },
+    ]);
   });
 
   it('a UTF-8 byte order mark at the start is accepted', () => {
-    expect(parsePolicyDocument(`\uFEFFcheckpoints: [${WEATHER}]\n`, SOURCE)).toEqual({
+    expect(parsePolicyDocument(`\uFEFFcheckpoints: [${WEATHER}]\n`, SOURCE, parsePolicyYaml)).toEqual({
       checkpoints: [WEATHER],
     });
   });
@@ -149,8 +155,8 @@ describe('the format of a policy file', () => {
     expect(policyFormatOf(name)).toBe(format);
   });
 
-  it('a .json file is JSON only: YAML in it is a JSON syntax error', () => {
-    expect(problemsOf(`checkpoints: [${WEATHER}]\n`, 'policy.json')).toEqual([
+  it('a .json file is JSON only: YAML in it is a JSON syntax error', async () => {
+    expect(await problemsOf(`checkpoints: [${WEATHER}]\n`, 'policy.json')).toEqual([
       { path: '', message: 'not valid JSON at line 1, column 1: unexpected character' },
     ]);
   });

@@ -5,7 +5,7 @@
  */
 import type { RunStore } from '../../core/run-store.js';
 import { LocalFolderStore } from './local-folder-store.js';
-import { hasS3EndpointOverride, parseS3Location } from './s3-store.js';
+import { hasS3EndpointOverride, parseS3Location } from './s3-location.js';
 
 export async function openRunStore(
   location: string,

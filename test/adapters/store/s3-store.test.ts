@@ -1,5 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { parseS3Location, S3Store } from '../../../lambda/adapters/store/s3-store.js';
+import { parseS3Location } from '../../../lambda/adapters/store/s3-location.js';
+import { S3Store } from '../../../lambda/adapters/store/s3-store.js';
 import { type FakeS3, startFakeS3 } from '../../support/fake-s3.js';
 import { runStoreContract } from './run-store-contract.js';
 
