@@ -3,11 +3,11 @@
  * cold start. Their names are in contract.ts, which the stack imports too, so
  * the two sides cannot drift apart.
  */
-import * as z from 'zod';
 import { resolveBaseUrl } from './adapters/openai/base-url.js';
 import { isS3BucketName } from './adapters/store/s3-location.js';
 import { BUNDLED_POLICY_FILE, ENV, NOTIFY_SETTINGS, type NotifySetting } from './contract.js';
 import { CheckpointGuardError } from './core/errors.js';
+import * as z from './core/zod.js';
 import { formatPath } from './core/zod-path.js';
 import {
   DEFAULT_DEADLINE_MARGIN_MS,
@@ -23,46 +23,52 @@ import {
   WHOLE_NUMBER,
 } from './setting-rules.js';
 
+/** A whole number from `min` to `max`, written in decimal digits. */
 const intFromEnv = (min: number, max: number) =>
-  z
-    .string()
-    .regex(WHOLE_NUMBER, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+  z.pipe(
+    z.pipe(z.string().check(z.regex(WHOLE_NUMBER, 'must be a whole number')), z.transform(Number)),
+    z.number().check(z.int(), z.minimum(min), z.maximum(max)),
+  );
 
 /** A zod check that raises `problem`'s answer, when there is one, as the issue. */
-const keeps =
-  (problem: (value: string) => string | undefined) =>
-  (value: string, ctx: z.RefinementCtx<string>): void => {
+const keeps = (problem: (value: string) => string | undefined) =>
+  z.superRefine((value: string, ctx) => {
     const found = problem(value);
     if (found !== undefined) ctx.addIssue({ code: 'custom', message: found });
-  };
+  });
 
 const settingsSchema = z.object({
   [ENV.adminKeyParameterName]: z
     .string({ error: 'is required: the SSM parameter name of the OpenAI admin key' })
-    .superRefine(keeps(ssmParameterNameProblem)),
+    .check(keeps(ssmParameterNameProblem)),
   [ENV.topicArn]: z
     .string({ error: 'is required: the ARN of the SNS topic for reports' })
-    .superRefine(keeps(snsTopicArnProblem)),
-  [ENV.policyFile]: z.string().min(1).default(BUNDLED_POLICY_FILE),
-  [ENV.openAIBaseUrl]: z.string().optional(),
-  [ENV.notify]: z.enum(NOTIFY_SETTINGS, { error: NOTIFY_PROBLEM }).default(DEFAULT_NOTIFY),
-  [ENV.reminderDays]: intFromEnv(REMINDER_DAYS_RANGE.min, REMINDER_DAYS_RANGE.max).default(
+    .check(keeps(snsTopicArnProblem)),
+  [ENV.policyFile]: z._default(z.string().check(z.minLength(1)), BUNDLED_POLICY_FILE),
+  [ENV.openAIBaseUrl]: z.optional(z.string()),
+  [ENV.notify]: z._default(z.enum(NOTIFY_SETTINGS, { error: NOTIFY_PROBLEM }), DEFAULT_NOTIFY),
+  [ENV.reminderDays]: z._default(
+    intFromEnv(REMINDER_DAYS_RANGE.min, REMINDER_DAYS_RANGE.max),
     DEFAULT_REMINDER_DAYS,
   ),
-  [ENV.concurrency]: intFromEnv(TUNING_RANGES.concurrency.min, TUNING_RANGES.concurrency.max).optional(),
-  [ENV.deadlineMarginMs]: intFromEnv(1_000, 600_000).default(DEFAULT_DEADLINE_MARGIN_MS),
-  [ENV.adminKeyMaxAgeSeconds]: intFromEnv(0, 3_600).default(300),
-  [ENV.openAITimeoutMs]: intFromEnv(TUNING_RANGES.timeoutMs.min, TUNING_RANGES.timeoutMs.max).optional(),
-  [ENV.openAIMaxRetries]: intFromEnv(TUNING_RANGES.maxRetries.min, TUNING_RANGES.maxRetries.max).optional(),
-  [ENV.stateBucket]: z
-    .string()
-    .refine(isS3BucketName, 'must be an S3 bucket name (3 to 63 lower-case letters, digits, "." and "-")')
-    .optional(),
-  [ENV.securityHubProductArn]: z.string().superRefine(keeps(securityHubProductArnProblem)).optional(),
-  [ENV.eventBusArn]: z.string().superRefine(keeps(eventBusArnProblem)).optional(),
-  [ENV.chatTopicArn]: z.string().superRefine(keeps(snsTopicArnProblem)).optional(),
+  [ENV.concurrency]: z.optional(intFromEnv(TUNING_RANGES.concurrency.min, TUNING_RANGES.concurrency.max)),
+  [ENV.deadlineMarginMs]: z._default(intFromEnv(1_000, 600_000), DEFAULT_DEADLINE_MARGIN_MS),
+  [ENV.adminKeyMaxAgeSeconds]: z._default(intFromEnv(0, 3_600), 300),
+  [ENV.openAITimeoutMs]: z.optional(intFromEnv(TUNING_RANGES.timeoutMs.min, TUNING_RANGES.timeoutMs.max)),
+  [ENV.openAIMaxRetries]: z.optional(intFromEnv(TUNING_RANGES.maxRetries.min, TUNING_RANGES.maxRetries.max)),
+  [ENV.stateBucket]: z.optional(
+    z
+      .string()
+      .check(
+        z.refine(
+          isS3BucketName,
+          'must be an S3 bucket name (3 to 63 lower-case letters, digits, "." and "-")',
+        ),
+      ),
+  ),
+  [ENV.securityHubProductArn]: z.optional(z.string().check(keeps(securityHubProductArnProblem))),
+  [ENV.eventBusArn]: z.optional(z.string().check(keeps(eventBusArnProblem))),
+  [ENV.chatTopicArn]: z.optional(z.string().check(keeps(snsTopicArnProblem))),
 });
 
 export interface HandlerSettings {

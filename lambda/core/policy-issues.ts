@@ -4,8 +4,9 @@
  * value with what it is and what is accepted. A zod error map for `safeParse`: messages that the
  * schema spells out itself (a rule's own words, such as the exemption reason's) take precedence.
  */
-import type * as z from 'zod';
+
 import { didYouMean } from './did-you-mean.js';
+import type * as z from './zod.js';
 
 /** Unknown keys named in one message; the rest are counted. */
 const MAX_NAMED_KEYS = 10;

@@ -7,11 +7,11 @@
  * express well (duplicates, exemptions that already expired). Both passes report
  * every problem at once, so an operator fixes a file in one edit.
  */
-import * as z from 'zod';
 import { type ConfigIssue, PolicyError } from './errors.js';
 import { policyIssueMessage } from './policy-issues.js';
 import { parsePolicyJson } from './policy-text.js';
 import { visibleLength } from './sanitize.js';
+import * as z from './zod.js';
 import { formatPath } from './zod-path.js';
 
 /** `proj_` followed by the characters OpenAI project ids use. */
@@ -32,26 +32,35 @@ export const DEFAULT_MAX_CREATIONS_PER_RUN = 10;
 /** No project: the required projects of a checkpoint without any. */
 const NO_PROJECTS: ReadonlySet<string> = new Set();
 
-const comment = z.string().optional().describe('Free text for readers of the policy; ignored by the audit.');
+const comment = z
+  .optional(z.string())
+  .check(z.describe('Free text for readers of the policy; ignored by the audit.'));
 
 const projectId = z
   .string()
-  .regex(PROJECT_ID_PATTERN, 'must be an OpenAI project id such as "proj_abc123" (letters, digits, _ and -)')
-  .describe('An OpenAI project id.');
+  .check(
+    z.regex(
+      PROJECT_ID_PATTERN,
+      'must be an OpenAI project id such as "proj_abc123" (letters, digits, _ and -)',
+    ),
+    z.describe('An OpenAI project id.'),
+  );
 
 const checkpointId = z
   .string()
-  .regex(
-    CHECKPOINT_ID_PATTERN,
-    'must be a fine-tuned model checkpoint id such as "ft:gpt-4o-mini-2024-07-18:org:name:abc123" (no spaces, "/", "?" or "#")',
-  )
-  .describe('A fine-tuned model checkpoint id.');
+  .check(
+    z.regex(
+      CHECKPOINT_ID_PATTERN,
+      'must be a fine-tuned model checkpoint id such as "ft:gpt-4o-mini-2024-07-18:org:name:abc123" (no spaces, "/", "?" or "#")',
+    ),
+    z.describe('A fine-tuned model checkpoint id.'),
+  );
 
 const expiry = z
   .union([z.iso.date(), z.iso.datetime({ offset: true })], {
     error: 'must be a date "YYYY-MM-DD" or an ISO 8601 date-time with a time zone',
   })
-  .describe('Last day (UTC) the exemption applies, or an exact ISO 8601 instant.');
+  .check(z.describe('Last day (UTC) the exemption applies, or an exact ISO 8601 instant.'));
 
 const checkpointEntry = z.union(
   [
@@ -60,20 +69,21 @@ const checkpointEntry = z.union(
       $comment: comment,
       id: checkpointId,
       allowedProjects: z
-        .array(projectId)
-        .optional()
-        .describe('Projects allowed on this checkpoint, added to the global allowedProjects.'),
+        .optional(z.array(projectId))
+        .check(z.describe('Projects allowed on this checkpoint, added to the global allowedProjects.')),
       replaceGlobalAllowlist: z
-        .boolean()
-        .optional()
-        .describe(
-          'When true, allowedProjects here replaces the global list for this checkpoint, and the global requiredProjects do not apply to it.',
+        .optional(z.boolean())
+        .check(
+          z.describe(
+            'When true, allowedProjects here replaces the global list for this checkpoint, and the global requiredProjects do not apply to it.',
+          ),
         ),
       requiredProjects: z
-        .array(projectId)
-        .optional()
-        .describe(
-          'Projects that must hold a grant on this checkpoint (and so may), added to the global requiredProjects.',
+        .optional(z.array(projectId))
+        .check(
+          z.describe(
+            'Projects that must hold a grant on this checkpoint (and so may), added to the global requiredProjects.',
+          ),
         ),
     }),
   ],
@@ -83,9 +93,9 @@ const checkpointEntry = z.union(
 const exemption = z.strictObject({
   $comment: comment,
   projectId,
-  checkpoint: checkpointId
-    .optional()
-    .describe('Limit the exemption to one checkpoint; all checkpoints when absent.'),
+  checkpoint: z
+    .optional(checkpointId)
+    .check(z.describe('Limit the exemption to one checkpoint; all checkpoints when absent.')),
   reason: z
     .string({
       error: (issue) =>
@@ -93,74 +103,84 @@ const exemption = z.strictObject({
           ? 'is required: say why this grant is allowed, in at least 3 characters (a ticket, an owner)'
           : 'must be a string: say why this grant is allowed, in at least 3 characters (a ticket, an owner)',
     })
-    .trim()
-    .min(3, 'must be at least 3 characters long: say why this grant is allowed (a ticket, an owner)')
-    .max(500, 'must be at most 500 characters long')
-    // Zero-width spaces or bidi marks alone would pass the length check and say nothing.
-    .refine((reason) => reason.length < 3 || visibleLength(reason) >= 3, {
-      error: 'must say why this grant is allowed in at least 3 visible characters (a ticket, an owner)',
-    }),
+    .check(
+      z.trim(),
+      z.minLength(
+        3,
+        'must be at least 3 characters long: say why this grant is allowed (a ticket, an owner)',
+      ),
+      z.maxLength(500, 'must be at most 500 characters long'),
+      // Zero-width spaces or bidi marks alone would pass the length check and say nothing.
+      z.refine((reason: string) => reason.length < 3 || visibleLength(reason) >= 3, {
+        error: 'must say why this grant is allowed in at least 3 visible characters (a ticket, an owner)',
+      }),
+    ),
   expiresAt: expiry,
 });
 
 const lookups = z
-  .strictObject({
-    $comment: comment,
-    projectNames: z
-      .boolean()
-      .default(true)
-      .describe(
-        'Look up project names and status (GET /organization/projects) to show on findings and flag archived or unknown projects.',
-      ),
-    grantedBy: z
-      .boolean()
-      .default(true)
-      .describe('Look up who granted each finding (GET /organization/audit_logs).'),
-  })
-  .default({ projectNames: true, grantedBy: true })
-  .describe(
-    'Best-effort lookups that describe findings after the audit; they never change a finding or an action.',
+  ._default(
+    z.strictObject({
+      $comment: comment,
+      projectNames: z
+        ._default(z.boolean(), true)
+        .check(
+          z.describe(
+            'Look up project names and status (GET /organization/projects) to show on findings and flag archived or unknown projects.',
+          ),
+        ),
+      grantedBy: z
+        ._default(z.boolean(), true)
+        .check(z.describe('Look up who granted each finding (GET /organization/audit_logs).')),
+    }),
+    { projectNames: true, grantedBy: true },
+  )
+  .check(
+    z.describe(
+      'Best-effort lookups that describe findings after the audit; they never change a finding or an action.',
+    ),
   );
+
+/** A cap on the actions of one run: a whole number from 1 to 10,000. */
+const perRunCap = (fallback: number, description: string) =>
+  z
+    ._default(z.number().check(z.int(), z.minimum(1), z.maximum(10_000)), fallback)
+    .check(z.describe(description));
 
 /** The JSON shape of a policy file, as an operator writes it. */
 export const policyFileSchema = z.strictObject({
-  $schema: z.string().optional(),
+  $schema: z.optional(z.string()),
   $comment: comment,
   mode: z
-    .enum(['report', 'enforce'])
-    .default('report')
-    .describe('report: only report unexpected grants. enforce: also revoke them.'),
-  allowedProjects: z.array(projectId).default([]).describe('Projects allowed on every checkpoint.'),
+    ._default(z.enum(['report', 'enforce']), 'report')
+    .check(z.describe('report: only report unexpected grants. enforce: also revoke them.')),
+  allowedProjects: z
+    ._default(z.array(projectId), [])
+    .check(z.describe('Projects allowed on every checkpoint.')),
   requiredProjects: z
-    .array(projectId)
-    .default([])
-    .describe(
-      'Projects that must hold a grant on every listed checkpoint (and so may): a missing grant is a finding, created in enforce mode.',
+    ._default(z.array(projectId), [])
+    .check(
+      z.describe(
+        'Projects that must hold a grant on every listed checkpoint (and so may): a missing grant is a finding, created in enforce mode.',
+      ),
     ),
-  checkpoints: z.array(checkpointEntry).min(1, 'must list at least one checkpoint to audit'),
-  exemptions: z.array(exemption).default([]),
-  maxRevocationsPerRun: z
-    .number()
-    .int()
-    .min(1)
-    .max(10_000)
-    .default(DEFAULT_MAX_REVOCATIONS_PER_RUN)
-    .describe('If a run plans more revocations than this, it revokes none and reports why.'),
-  maxCreationsPerRun: z
-    .number()
-    .int()
-    .min(1)
-    .max(10_000)
-    .default(DEFAULT_MAX_CREATIONS_PER_RUN)
-    .describe(
-      'If a run plans to create more missing required grants than this, it creates none and reports why.',
-    ),
+  checkpoints: z.array(checkpointEntry).check(z.minLength(1, 'must list at least one checkpoint to audit')),
+  exemptions: z._default(z.array(exemption), []),
+  maxRevocationsPerRun: perRunCap(
+    DEFAULT_MAX_REVOCATIONS_PER_RUN,
+    'If a run plans more revocations than this, it revokes none and reports why.',
+  ),
+  maxCreationsPerRun: perRunCap(
+    DEFAULT_MAX_CREATIONS_PER_RUN,
+    'If a run plans to create more missing required grants than this, it creates none and reports why.',
+  ),
   lookups,
   unlistedCheckpoints: z
-    .enum(['report', 'audit', 'ignore'])
-    .default('report')
-    .describe(
-      'Checkpoints found shared in the audit log but not listed here. report: list them and report each grant not allowed everywhere (never revoked). audit: audit them like listed ones, under the top-level allowedProjects. ignore: no discovery.',
+    ._default(z.enum(['report', 'audit', 'ignore']), 'report')
+    .check(
+      z.describe(
+        'Checkpoints found shared in the audit log but not listed here. report: list them and report each grant not allowed everywhere (never revoked). audit: audit them like listed ones, under the top-level allowedProjects. ignore: no discovery.',
+      ),
     ),
 });
 

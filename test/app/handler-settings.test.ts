@@ -151,6 +151,14 @@ describe('invalid settings', () => {
     expect(error.message).toContain(variable);
   });
 
+  it("a problem no rule words itself reads in zod's English (zod/mini loads no locale of its own)", () => {
+    const error = configErrorOf(env({ [ENV.policyFile]: '', [ENV.reminderDays]: '0' }));
+
+    expect(error.message).toBe(
+      `invalid Lambda settings: ${ENV.policyFile} Too small: expected string to have >=1 characters; ${ENV.reminderDays} Too small: expected number to be >=1`,
+    );
+  });
+
   it('a bad variable is the only one named when the others are fine', () => {
     const error = configErrorOf(env({ [ENV.concurrency]: '0' }));
 

@@ -11,7 +11,6 @@
  * only if it holds no more items than its `limit`.
  */
 
-import type { z } from 'zod';
 import type { AuditLogPage, AuditLogPageRequest, AuditLogSource } from '../../core/audit-log.js';
 import type { ProjectDirectory, ProjectPage, ProjectPageRequest } from '../../core/enrichment.js';
 import { ApiError, CheckpointGuardError } from '../../core/errors.js';
@@ -22,6 +21,7 @@ import type {
   PermissionPage,
   PermissionSource,
 } from '../../core/permission-source.js';
+import type * as z from '../../core/zod.js';
 import { RequestLimiter } from '../request-limiter.js';
 import { resolveBaseUrl } from './base-url.js';
 import { httpError, type IdFields, invalidResponse, notDeletedError, parseAnswer } from './interpret.js';
@@ -307,7 +307,7 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
   }
 
   /** The body of a successful answer, checked against the contract. @throws ApiError */
-  #read<T>(answer: Answer, schema: z.ZodType<T>, schemaName: string, ids?: IdFields): T {
+  #read<T>(answer: Answer, schema: z.ZodMiniType<T>, schemaName: string, ids?: IdFields): T {
     if (!isSuccess(answer.reply.status)) throw httpError(answer);
     return parseAnswer(answer, schema, schemaName, this.#redact, ids);
   }

@@ -8,8 +8,9 @@
  * an id that held the key no longer names what the API listed: acting on it (a DELETE of
  * `[REDACTED]`) would reach another URL. An answer with such an id is refused whole.
  */
-import type { z } from 'zod';
+
 import { ApiError, type ErrorCode } from '../../core/errors.js';
+import type * as z from '../../core/zod.js';
 import { formatPath } from '../../core/zod-path.js';
 import {
   type Answer,
@@ -40,7 +41,7 @@ export interface IdFields {
  */
 export function parseAnswer<T>(
   answer: Answer,
-  schema: z.ZodType<T>,
+  schema: z.ZodMiniType<T>,
   schemaName: string,
   redact: Redactor,
   ids?: IdFields,
@@ -138,7 +139,7 @@ export function transportError(
 }
 
 /** Names the first problems of a failed parse, e.g. `data[2].project_id: Invalid input: expected string, received number`. */
-function describeIssues(error: z.ZodError, max = 3): string {
+function describeIssues(error: z.core.$ZodError, max = 3): string {
   const described = error.issues
     .slice(0, max)
     .map((issue) => `${formatPath(issue.path) || '(root)'}: ${issue.message}`);

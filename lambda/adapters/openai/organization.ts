@@ -4,9 +4,10 @@
  * (lambda/core/enrichment.ts). Pure functions, kept out of the client so every actor
  * shape the contract allows is tested directly.
  */
-import type { z } from 'zod';
+
 import type { AuditActor, AuditLogEntry } from '../../core/audit-log.js';
 import type { ProjectRecord } from '../../core/enrichment.js';
+import type * as z from '../../core/zod.js';
 import type { auditLogActorSchema, auditLogSchema, projectObjectSchema } from './schemas.js';
 
 type ProjectObject = z.infer<typeof projectObjectSchema>;

@@ -6,13 +6,13 @@
  * field it promised is reported as schema drift.
  */
 
-import * as z from 'zod';
+import * as z from '../../core/zod.js';
 
 /** `FineTuningCheckpointPermission` */
 export const permissionObjectSchema = z.object({
   object: z.literal('checkpoint.permission'),
   id: z.string(),
-  created_at: z.number().int(),
+  created_at: z.number().check(z.int()),
   project_id: z.string(),
 });
 
@@ -20,8 +20,8 @@ export const permissionObjectSchema = z.object({
 export const permissionListSchema = z.object({
   object: z.literal('list'),
   data: z.array(permissionObjectSchema),
-  first_id: z.string().nullable().optional(),
-  last_id: z.string().nullable().optional(),
+  first_id: z.nullish(z.string()),
+  last_id: z.nullish(z.string()),
   has_more: z.boolean(),
 });
 
@@ -36,22 +36,22 @@ export const deletePermissionSchema = z.object({
 export const projectObjectSchema = z.object({
   object: z.literal('organization.project'),
   id: z.string(),
-  name: z.string().nullable().optional(),
-  created_at: z.number().int(),
-  archived_at: z.number().int().nullable().optional(),
-  status: z.string().nullable().optional(),
+  name: z.nullish(z.string()),
+  created_at: z.number().check(z.int()),
+  archived_at: z.nullish(z.number().check(z.int())),
+  status: z.nullish(z.string()),
 });
 
 /** `ProjectListResponse` */
 export const projectListSchema = z.object({
   object: z.literal('list'),
   data: z.array(projectObjectSchema),
-  first_id: z.string().nullable().optional(),
-  last_id: z.string().nullable().optional(),
+  first_id: z.nullish(z.string()),
+  last_id: z.nullish(z.string()),
   has_more: z.boolean(),
 });
 
-const auditLogUserSchema = z.object({ id: z.string().optional(), email: z.string().optional() });
+const auditLogUserSchema = z.object({ id: z.optional(z.string()), email: z.optional(z.string()) });
 
 /**
  * `AuditLogActor`. Its `type` and `api_key.type` are enums in the contract; any string is
@@ -59,16 +59,16 @@ const auditLogUserSchema = z.object({ id: z.string().optional(), email: z.string
  * the whole lookup fail.
  */
 export const auditLogActorSchema = z.object({
-  type: z.string().optional(),
-  session: z.object({ user: auditLogUserSchema.optional(), ip_address: z.string().optional() }).optional(),
-  api_key: z
-    .object({
-      id: z.string().optional(),
-      type: z.string().optional(),
-      user: auditLogUserSchema.optional(),
-      service_account: z.object({ id: z.string().optional() }).optional(),
-    })
-    .optional(),
+  type: z.optional(z.string()),
+  session: z.optional(z.object({ user: z.optional(auditLogUserSchema), ip_address: z.optional(z.string()) })),
+  api_key: z.optional(
+    z.object({
+      id: z.optional(z.string()),
+      type: z.optional(z.string()),
+      user: z.optional(auditLogUserSchema),
+      service_account: z.optional(z.object({ id: z.optional(z.string()) })),
+    }),
+  ),
 });
 
 /**
@@ -78,15 +78,15 @@ export const auditLogActorSchema = z.object({
 export const auditLogSchema = z.looseObject({
   id: z.string(),
   type: z.string(),
-  effective_at: z.number().int(),
-  actor: auditLogActorSchema.nullable().optional(),
+  effective_at: z.number().check(z.int()),
+  actor: z.nullish(auditLogActorSchema),
 });
 
 /** `ListAuditLogsResponse` */
 export const auditLogListSchema = z.object({
   object: z.literal('list'),
   data: z.array(auditLogSchema),
-  first_id: z.string().nullable().optional(),
-  last_id: z.string().nullable().optional(),
+  first_id: z.nullish(z.string()),
+  last_id: z.nullish(z.string()),
   has_more: z.boolean(),
 });
