@@ -7,6 +7,7 @@ import { resolveBaseUrl } from './adapters/openai/base-url.js';
 import { isS3BucketName } from './adapters/store/s3-location.js';
 import { BUNDLED_POLICY_FILE, ENV, NOTIFY_SETTINGS, type NotifySetting } from './contract.js';
 import { CheckpointGuardError } from './core/errors.js';
+import { keeps } from './core/problem-check.js';
 import * as z from './core/zod.js';
 import { formatPath } from './core/zod-path.js';
 import {
@@ -29,13 +30,6 @@ const intFromEnv = (min: number, max: number) =>
     z.pipe(z.string().check(z.regex(WHOLE_NUMBER, 'must be a whole number')), z.transform(Number)),
     z.number().check(z.int(), z.minimum(min), z.maximum(max)),
   );
-
-/** A zod check that raises `problem`'s answer, when there is one, as the issue. */
-const keeps = (problem: (value: string) => string | undefined) =>
-  z.superRefine((value: string, ctx) => {
-    const found = problem(value);
-    if (found !== undefined) ctx.addIssue({ code: 'custom', message: found });
-  });
 
 const settingsSchema = z.object({
   [ENV.adminKeyParameterName]: z

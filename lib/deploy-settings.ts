@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { NOTIFY_SETTINGS, type NotifySetting } from '../lambda/contract.js';
 import { CheckpointGuardError, type ConfigIssue } from '../lambda/core/errors.js';
+import { keeps } from '../lambda/core/problem-check.js';
 import { formatPath } from '../lambda/core/zod-path.js';
 import {
   DEFAULT_ADMIN_KEY_PARAMETER_NAME,
@@ -108,14 +109,6 @@ export class DeploySettingsError extends CheckpointGuardError {
 const blankToUndefined = (value: unknown) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
-/** A zod check that raises `problem`'s answer, when there is one, as the issue. */
-const keeps =
-  <T>(problem: (value: T) => string | undefined) =>
-  (value: T, ctx: z.RefinementCtx<T>): void => {
-    const found = problem(value);
-    if (found !== undefined) ctx.addIssue({ code: 'custom', message: found });
-  };
-
 const text = (description: string) =>
   z
     .string({ error: `must be a string: ${description}` })
@@ -126,7 +119,7 @@ const text = (description: string) =>
 const wholeNumber = (rule: string, problem: (value: number) => string | undefined, fallback: number) =>
   z.preprocess(
     (value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value),
-    z.number({ error: rule }).superRefine(keeps(problem)).default(fallback),
+    z.number({ error: rule }).check(keeps(problem)).default(fallback),
   );
 
 /** `true` or `false`, from cdk.json or as `-c key=true`; off unless asked for. */
@@ -141,7 +134,7 @@ const settingsSchema = z.object({
     .string({ error: 'must be a string: the stack name' })
     .trim()
     .default(DEFAULT_NAME)
-    .superRefine(keeps(deploymentNameProblem)),
+    .check(keeps(deploymentNameProblem)),
   policyFile: text('the policy file, relative to cdk.json').default(DEFAULT_POLICY_FILE),
   allowExamplePolicy: onOff(),
   schedule: text('a cron(...) or rate(...) expression')
@@ -161,10 +154,10 @@ const settingsSchema = z.object({
     }),
   adminKeyParameterName: text('the SSM parameter name of the OpenAI admin key')
     .default(DEFAULT_ADMIN_KEY_PARAMETER_NAME)
-    .superRefine(keeps(ssmParameterNameProblem)),
+    .check(keeps(ssmParameterNameProblem)),
   adminKeyKmsKeyArn: z.preprocess(
     blankToUndefined,
-    z.string({ error: 'must be a string' }).trim().superRefine(keeps(kmsKeyArnProblem)).optional(),
+    z.string({ error: 'must be a string' }).trim().check(keeps(kmsKeyArnProblem)).optional(),
   ),
   alertEmails: z.preprocess(
     (value) => {
@@ -178,7 +171,7 @@ const settingsSchema = z.object({
       .array(
         z
           .string({ error: (issue) => `"${String(issue.input)}" is not an email address` })
-          .superRefine(keeps(alertEmailProblem)),
+          .check(keeps(alertEmailProblem)),
         {
           error: (issue) =>
             (typeof issue.input === 'string' ? alertEmailListProblem(issue.input) : undefined) ??
@@ -188,10 +181,7 @@ const settingsSchema = z.object({
       .default([]),
   ),
   notify: z.enum(NOTIFY_SETTINGS, { error: NOTIFY_PROBLEM }).default(DEFAULT_NOTIFY),
-  openAIBaseUrl: z.preprocess(
-    blankToUndefined,
-    z.string().superRefine(keeps(deployedBaseUrlProblem)).optional(),
-  ),
+  openAIBaseUrl: z.preprocess(blankToUndefined, z.string().check(keeps(deployedBaseUrlProblem)).optional()),
   maxHoursWithoutSuccess: wholeNumber(
     MAX_HOURS_WITHOUT_SUCCESS_RULE,
     maxHoursWithoutSuccessProblem,
