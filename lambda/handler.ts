@@ -16,7 +16,8 @@ import { hasS3EndpointOverride } from './adapters/store/s3-location.js';
 import { S3Store } from './adapters/store/s3-store.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './contract.js';
 import { CheckpointGuardError } from './core/errors.js';
-import { type LoadedPolicy, parsePolicyText } from './core/policy.js';
+import { type LoadedPolicy, parsePolicy } from './core/policy.js';
+import { parseBundledPolicyJson } from './core/policy-text.js';
 import { readHandlerSettings } from './handler-settings.js';
 import { integrationsFrom } from './integrations.js';
 import { policyFileText } from './policy-file.js';
@@ -33,9 +34,9 @@ import {
  */
 export function loadBundledPolicy(policyFile: string, now: Date): LoadedPolicy | CheckpointGuardError {
   try {
-    // Always JSON: the stack wrote it (whatever the operator's file was), so no YAML parser is bundled.
+    // Always the stack's JSON (whatever the operator's file was): no YAML parser, no JSON scanner.
     const text = policyFileText(policyFile, fileURLToPath(new URL('.', import.meta.url)));
-    return parsePolicyText(text, policyFile, now);
+    return parsePolicy(parseBundledPolicyJson(text, policyFile), policyFile, now);
   } catch (error) {
     if (error instanceof CheckpointGuardError) return error;
     throw error;

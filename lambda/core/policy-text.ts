@@ -2,7 +2,8 @@
  * Reads a policy file's text into a value, strictly: JSON as RFC 8259 writes it, each syntax
  * error located by line and column, and every key that an object repeats refused (`JSON.parse`
  * keeps the last one silently, so `"mode": "report", "mode": "enforce"` would enforce).
- * A UTF-8 byte order mark, which some editors write, is accepted.
+ * A UTF-8 byte order mark, which some editors write, is accepted. The Lambda reads the policy
+ * the stack bundled with `parseBundledPolicyJson` instead, which needs none of this.
  */
 import { type ParseErrorCode, printParseErrorCode, visit } from 'jsonc-parser';
 import { type ConfigIssue, PolicyError } from './errors.js';
@@ -35,10 +36,16 @@ function syntaxMessage(code: ParseErrorCode): string {
 
 const BYTE_ORDER_MARK = '\uFEFF';
 
-/** Parses a policy file's JSON. Throws `PolicyError` naming `source` and every problem found. */
-export function parsePolicyJson(text: string, source: string): unknown {
+/** The JSON of a policy file's text: without a byte order mark. Throws `PolicyError` for an empty file. */
+function jsonOf(text: string, source: string): string {
   const json = text.startsWith(BYTE_ORDER_MARK) ? text.slice(1) : text;
   if (json.trim() === '') throw new PolicyError(source, [{ path: '', message: 'the file is empty' }]);
+  return json;
+}
+
+/** Parses a policy file's JSON. Throws `PolicyError` naming `source` and every problem found. */
+export function parsePolicyJson(text: string, source: string): unknown {
+  const json = jsonOf(text, source);
   const issues: ConfigIssue[] = [];
   /** The keys of each object being read, innermost last. */
   const openObjects: Set<string>[] = [];
@@ -77,4 +84,27 @@ export function parsePolicyJson(text: string, source: string): unknown {
   );
   if (issues.length > 0) throw new PolicyError(source, issues);
   return JSON.parse(json);
+}
+
+/**
+ * Parses the policy the stack bundled with the Lambda. The stack wrote that file: the
+ * `JSON.stringify` of the document it validated at synth, whatever the operator's file was
+ * (lib/bundled-policy.ts). So no key in it repeats, and a line and column in it would point into
+ * a file the operator never wrote: `JSON.parse` reads it, the bundle carries no JSON scanner, and
+ * a problem with the policy names its field, as every schema problem does. Throws `PolicyError`.
+ */
+export function parseBundledPolicyJson(text: string, source: string): unknown {
+  const json = jsonOf(text, source);
+  try {
+    return JSON.parse(json);
+  } catch {
+    // JSON.parse's own message locates the error in this file, which is the stack's, not the operator's.
+    throw new PolicyError(source, [
+      {
+        path: '',
+        message:
+          'not valid JSON: the stack writes this file at deploy time from the policy it validated; deploy again',
+      },
+    ]);
+  }
 }

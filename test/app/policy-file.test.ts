@@ -106,4 +106,39 @@ describe("the Lambda's bundled policy", () => {
     expect(loaded).toBeInstanceOf(PolicyError);
     expect((loaded as PolicyError).message).toContain('not valid JSON');
   });
+
+  it('names each problem by its field, with no line of the file the stack wrote', () => {
+    writeFileSync(join(dir, 'bundled-invalid.json'), `${JSON.stringify({ ...POLICY, mode: 'enforc' })}\n`);
+
+    const loaded = loadBundledPolicy(join(dir, 'bundled-invalid.json'), NOW);
+
+    expect((loaded as PolicyError).issues).toEqual([
+      {
+        path: 'mode',
+        message: 'must be "report" or "enforce", not the string "enforc": did you mean "enforce"?',
+      },
+    ]);
+  });
+
+  it('text that is not JSON is refused without a position in a file the operator never wrote', () => {
+    writeFileSync(join(dir, 'bundled-truncated.json'), '{"checkpoints": [');
+
+    const loaded = loadBundledPolicy(join(dir, 'bundled-truncated.json'), NOW);
+
+    expect((loaded as PolicyError).issues).toEqual([
+      {
+        path: '',
+        message:
+          'not valid JSON: the stack writes this file at deploy time from the policy it validated; deploy again',
+      },
+    ]);
+  });
+
+  it('an empty file is said to be empty, as the command line says it', () => {
+    writeFileSync(join(dir, 'bundled-empty.json'), '\n');
+
+    const loaded = loadBundledPolicy(join(dir, 'bundled-empty.json'), NOW);
+
+    expect((loaded as PolicyError).issues).toEqual([{ path: '', message: 'the file is empty' }]);
+  });
 });
