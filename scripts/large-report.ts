@@ -1,7 +1,7 @@
 /**
  * A report with `findingCount` findings spread over checkpoints of 10,000 each, built
  * directly (no engine run): what a renderer meets when a big organization shares a model widely.
- * Shared by the tests (test/core/large-report.test.ts) and the benchmark's `render` row,
+ * Shared by the tests (test/core/large-report.spec.ts) and the benchmark's `render` row,
  * which may not import from test/.
  */
 import type { AuditReport, CheckpointResult, Finding } from '../lambda/core/report.js';
