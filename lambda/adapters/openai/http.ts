@@ -11,7 +11,7 @@
  */
 import type { ClientRequest, Agent as HttpAgent, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import got, { type Method } from 'got';
+import got, { type Got, type Method } from 'got';
 import { isSuccess } from './outcome.js';
 
 /** A larger answer is not a permission page: stop reading instead of filling the Lambda's memory. */
@@ -49,6 +49,29 @@ export type HttpOutcome =
   | { readonly kind: 'network'; readonly code: string; readonly message: string }
   | { readonly kind: 'timeout' };
 
+/**
+ * A got instance per agent pair, holding what every request of one client shares: got merges
+ * a request's options into its instance's defaults each time, so what is settled once is not
+ * merged and checked again for every request (a tenth of got's time per request, measured).
+ */
+const clients = new WeakMap<HttpExchange['agents'], Got>();
+
+function clientFor(agents: HttpExchange['agents']): Got {
+  let client = clients.get(agents);
+  if (client === undefined) {
+    client = got.extend({
+      throwHttpErrors: false,
+      retry: { limit: 0 },
+      followRedirect: false,
+      responseType: 'text',
+      http2: false,
+      agent: { http: agents.http, https: agents.https },
+    });
+    clients.set(agents, client);
+  }
+  return client;
+}
+
 /** Sends one request and reads the whole response (or an error's status and headers). Never rejects. */
 export async function exchange(request: HttpExchange): Promise<HttpOutcome> {
   const maxBytes = request.maxResponseBytes ?? MAX_RESPONSE_BYTES;
@@ -59,17 +82,11 @@ export async function exchange(request: HttpExchange): Promise<HttpOutcome> {
   const isError = (): boolean => head !== undefined && !isSuccess(head.status);
   const stop = new AbortController();
   const signal = request.signal ? AbortSignal.any([request.signal, stop.signal]) : stop.signal;
-  const pending = got(request.url, {
+  const pending = clientFor(request.agents)(request.url, {
     method: request.method as Method,
     headers: request.headers,
     ...(request.body !== undefined ? { body: request.body } : {}),
-    throwHttpErrors: false,
-    retry: { limit: 0 },
-    followRedirect: false,
     timeout: { request: request.timeoutMs },
-    responseType: 'text',
-    http2: false,
-    agent: { http: request.agents.http, https: request.agents.https },
     signal,
   });
   pending.on('request', (sent: ClientRequest) => {
