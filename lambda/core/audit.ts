@@ -6,30 +6,25 @@
  * Pure core: all I/O goes through the injected `PermissionSource`, all time
  * through the injected `Clock`. The run has two phases so the halt rules can see
  * the whole plans before anything is revoked or created:
- *   1. list every checkpoint (bounded concurrency, deadline-aware);
+ *   1. list every checkpoint (bounded concurrency, deadline-aware): here;
  *   2. plan revocations and creations over complete listings only; halt the
  *      revocations if their plan exceeds `maxRevocationsPerRun`, and the creations
- *      if theirs exceeds `maxCreationsPerRun`; otherwise apply them.
+ *      if theirs exceeds `maxCreationsPerRun`; otherwise apply them: enforcement.ts.
  */
 import { mapWithConcurrency } from './concurrency.js';
-import { createGrants } from './create-grants.js';
 import { CursorWalk } from './cursor.js';
+import { type AuditRun, enforce } from './enforcement.js';
 import { CheckpointGuardError } from './errors.js';
-import { type ListingLimits, scanListing } from './fresh-listing.js';
+import { type Listing, newListing } from './listing.js';
 import type { PermissionSource } from './permission-source.js';
 import { type AuditMode, type CheckpointPolicy, type Policy, requiredOn, standingOf } from './policy.js';
 import {
-  type Action,
   type AuditReport,
   type CheckpointResult,
-  type CreationSummary,
   computeRunStatus,
   computeTotals,
-  type EnforcementSummary,
   type Finding,
-  isMissingGrant,
   isRequestFailureCode,
-  isRevocable,
   needsAction,
   REPORT_SCHEMA_VERSION,
   type ReasonCode,
@@ -54,7 +49,7 @@ export interface AuditOptions {
   readonly mode: AuditMode;
   /** Checkpoints listed at once. @default 16 */
   readonly concurrency?: number;
-  /** Revocations, and checkpoints being granted their missing grants, in flight at once. @default 4 */
+  /** Revocations, and checkpoints being granted their missing grants, in flight at once. @default 4 (enforcement.ts) */
   readonly revocationConcurrency?: number;
   /** `limit` of each page request. @default 100 */
   readonly pageSize?: number;
@@ -76,21 +71,8 @@ export interface AuditOptions {
  * pressing on the API's undocumented rate limits: the client's limiter backs off on 429s.
  */
 export const DEFAULT_CONCURRENCY = 16;
-export const DEFAULT_REVOCATION_CONCURRENCY = 4;
 export const DEFAULT_PAGE_SIZE = 100;
 export const DEFAULT_MAX_PAGES_PER_CHECKPOINT = 1000;
-
-/** Mutable state of one checkpoint while its listing is walked. */
-interface Listing {
-  readonly checkpoint: CheckpointPolicy;
-  status: 'complete' | 'incomplete' | 'error';
-  reason?: string;
-  reasonCode?: ReasonCode;
-  pagesRead: number;
-  permissionsSeen: number;
-  allowed: number;
-  readonly findings: Finding[];
-}
 
 /** Runs one audit. Never throws for API failures: they become statuses in the report. */
 export async function runAudit(
@@ -101,13 +83,25 @@ export async function runAudit(
 ): Promise<AuditReport> {
   const startedAt = clock.now();
   const pastDeadline = (): boolean => options.deadline !== undefined && clock.now() >= options.deadline;
+  const run: AuditRun = {
+    policy,
+    source,
+    clock,
+    options,
+    pastDeadline,
+    limits: {
+      pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
+      maxPages: options.maxPagesPerCheckpoint ?? DEFAULT_MAX_PAGES_PER_CHECKPOINT,
+      pastDeadline,
+    },
+  };
   let runError: string | undefined;
 
   const listings = await mapWithConcurrency(
     policy.checkpoints,
     options.concurrency ?? DEFAULT_CONCURRENCY,
     async (checkpoint) => {
-      const listing = await walkCheckpoint(policy, checkpoint, source, clock, options, pastDeadline);
+      const listing = await walkCheckpoint(run, checkpoint);
       if (listing.reasonCode === 'ERR_OPENAI_AUTH' && runError === undefined) {
         // A rejected key fails every call: stop starting new checkpoints.
         runError = `the admin key was rejected: ${listing.reason ?? ''}`.trim();
@@ -133,7 +127,7 @@ export async function runAudit(
     },
   );
 
-  const enforcement = await enforce(policy, listings, source, clock, options, pastDeadline, runError);
+  const enforcement = await enforce(run, listings, runError);
   // An unlisted checkpoint that no longer exists is dropped (discovery reports it gone), and
   // one whose grants are all allowed is no finding: neither is part of the report.
   const checkpoints = listings.filter(isReported).map(toResult);
@@ -168,26 +162,15 @@ function isReported(listing: Listing): boolean {
   return listing.reasonCode !== 'ERR_OPENAI_NOT_FOUND';
 }
 
-function newListing(checkpoint: CheckpointPolicy): Listing {
-  return { checkpoint, status: 'complete', pagesRead: 0, permissionsSeen: 0, allowed: 0, findings: [] };
-}
-
 /**
  * Walks every page of one checkpoint. A page that claims more data but cannot
  * lead to it (no data, no cursor, a cursor already used) ends the walk as
  * incomplete rather than looping.
  */
-async function walkCheckpoint(
-  policy: Policy,
-  checkpoint: CheckpointPolicy,
-  source: PermissionSource,
-  clock: Clock,
-  options: AuditOptions,
-  pastDeadline: () => boolean,
-): Promise<Listing> {
+async function walkCheckpoint(run: AuditRun, checkpoint: CheckpointPolicy): Promise<Listing> {
+  const { policy, source, clock, options, pastDeadline } = run;
   const listing = newListing(checkpoint);
-  const maxPages = options.maxPagesPerCheckpoint ?? DEFAULT_MAX_PAGES_PER_CHECKPOINT;
-  const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  const { maxPages, pageSize: limit } = run.limits;
   /** Permission id → its project, as first listed. */
   const seenPermissions = new Map<string, string>();
   const required = requiredOn(checkpoint);
@@ -358,327 +341,6 @@ function toResult(listing: Listing): CheckpointResult {
     allowed: listing.allowed,
     findings: listing.findings,
   };
-}
-
-function setAction(listing: Listing, index: number, action: Action, actionReason?: string): Finding {
-  const finding = listing.findings[index] as Finding;
-  const updated: Finding = { ...finding, action, ...(actionReason !== undefined ? { actionReason } : {}) };
-  listing.findings[index] = updated;
-  return updated;
-}
-
-interface PlannedRevocation {
-  readonly listing: Listing;
-  readonly index: number;
-}
-
-/** The missing required grants of one completely listed checkpoint, by the index of their findings. */
-interface PlannedCreation {
-  readonly listing: Listing;
-  readonly indices: readonly number[];
-}
-
-/**
- * Decides and applies the action of every finding: revocations first, then creations, each plan
- * under its own cap, all or nothing.
- */
-async function enforce(
-  policy: Policy,
-  listings: Listing[],
-  source: PermissionSource,
-  clock: Clock,
-  options: AuditOptions,
-  pastDeadline: () => boolean,
-  runError: string | undefined,
-): Promise<EnforcementSummary> {
-  const revocations = await enforceRevocations(
-    policy,
-    listings,
-    source,
-    clock,
-    options,
-    pastDeadline,
-    runError,
-  );
-  const creations = await enforceCreations(policy, listings, source, clock, options, pastDeadline, runError);
-  return { ...revocations, creations };
-}
-
-function reportAction(options: AuditOptions, listing: Listing, finding: Finding): void {
-  options.observer?.onActionDone?.(listing.checkpoint.id, finding);
-}
-
-/** A watch alert says how fast: when the grant was revoked or created, to the second. */
-function stamped(options: AuditOptions, clock: Clock, finding: Finding): Finding {
-  return options.kind === 'watch' ? { ...finding, actedAt: new Date(clock.now()).toISOString() } : finding;
-}
-
-/**
- * Decides and applies the revocations. Only findings that need action on completely listed
- * checkpoints are candidates; if there are more than the policy's cap, none is revoked.
- */
-async function enforceRevocations(
-  policy: Policy,
-  listings: Listing[],
-  source: PermissionSource,
-  clock: Clock,
-  options: AuditOptions,
-  pastDeadline: () => boolean,
-  runError: string | undefined,
-): Promise<Omit<EnforcementSummary, 'creations'>> {
-  const enforcing = options.mode === 'enforce';
-  const planned: PlannedRevocation[] = [];
-  for (const listing of listings) {
-    listing.findings.forEach((finding, index) => {
-      if (!isRevocable(finding)) return;
-      if (listing.status !== 'complete') {
-        const reason = 'listing incomplete: nothing is revoked on this checkpoint';
-        const action = enforcing ? 'halted' : 'none';
-        // Not inside the optional call: `a?.b?.(f())` skips f() when there is no observer.
-        const updated = setAction(listing, index, action, reason);
-        reportAction(options, listing, updated);
-        return;
-      }
-      planned.push({ listing, index });
-    });
-  }
-  const max = policy.maxRevocationsPerRun;
-
-  if (!enforcing) {
-    for (const { listing, index } of planned)
-      reportAction(options, listing, setAction(listing, index, 'would-revoke'));
-    return { state: 'not-requested', planned: planned.length, maxRevocationsPerRun: max };
-  }
-  if (planned.length === 0 && runError === undefined) {
-    return { state: 'nothing-to-do', planned: 0, maxRevocationsPerRun: max };
-  }
-  if (runError !== undefined || planned.length > max) {
-    // A run that failed (a rejected key) revokes nothing, even on checkpoints it finished listing.
-    const reason =
-      runError !== undefined
-        ? `enforcement halted: the run failed (${runError}); nothing was revoked`
-        : `enforcement halted: ${planned.length} revocations planned, more than maxRevocationsPerRun (${max}); nothing was revoked`;
-    for (const { listing, index } of planned)
-      reportAction(options, listing, setAction(listing, index, 'halted', reason));
-    return { state: 'halted', reason, planned: planned.length, maxRevocationsPerRun: max };
-  }
-
-  await mapWithConcurrency(
-    planned,
-    options.revocationConcurrency ?? DEFAULT_REVOCATION_CONCURRENCY,
-    async ({ listing, index }) => {
-      const done = stamped(
-        options,
-        clock,
-        await revoke(policy, listing, index, source, clock, options, pastDeadline),
-      );
-      listing.findings[index] = done;
-      reportAction(options, listing, done);
-    },
-    {
-      shouldStart: () => !pastDeadline(),
-      onSkipped: ({ listing, index }) =>
-        reportAction(
-          options,
-          listing,
-          setAction(listing, index, 'halted', "the run's deadline was reached before this revocation"),
-        ),
-    },
-  );
-  return { state: 'applied', planned: planned.length, maxRevocationsPerRun: max };
-}
-
-/**
- * Decides and applies the creations of the missing required grants. They exist only on
- * completely listed checkpoints (an incomplete listing cannot tell a grant is missing); if
- * there are more than the policy's cap, none is created.
- */
-async function enforceCreations(
-  policy: Policy,
-  listings: Listing[],
-  source: PermissionSource,
-  clock: Clock,
-  options: AuditOptions,
-  pastDeadline: () => boolean,
-  runError: string | undefined,
-): Promise<CreationSummary> {
-  const enforcing = options.mode === 'enforce';
-  const planned: PlannedCreation[] = [];
-  let count = 0;
-  for (const listing of listings) {
-    if (listing.status !== 'complete') continue;
-    const indices: number[] = [];
-    listing.findings.forEach((finding, index) => {
-      if (isMissingGrant(finding)) indices.push(index);
-    });
-    if (indices.length === 0) continue;
-    planned.push({ listing, indices });
-    count += indices.length;
-  }
-  const max = policy.maxCreationsPerRun;
-  const each = (action: Action, reason?: string): void => {
-    for (const { listing, indices } of planned) {
-      for (const index of indices) reportAction(options, listing, setAction(listing, index, action, reason));
-    }
-  };
-
-  if (!enforcing) {
-    each('would-create');
-    return { state: 'not-requested', planned: count, maxCreationsPerRun: max };
-  }
-  if (count === 0 && runError === undefined) {
-    return { state: 'nothing-to-do', planned: 0, maxCreationsPerRun: max };
-  }
-  if (runError !== undefined || count > max) {
-    const reason =
-      runError !== undefined
-        ? `creation halted: the run failed (${runError}); nothing was created`
-        : `creation halted: ${count} missing grants to create, more than maxCreationsPerRun (${max}); nothing was created`;
-    each('halted', reason);
-    return { state: 'halted', reason, planned: count, maxCreationsPerRun: max };
-  }
-
-  await mapWithConcurrency(
-    planned,
-    options.revocationConcurrency ?? DEFAULT_REVOCATION_CONCURRENCY,
-    (creation) => create(creation, source, clock, options, pastDeadline),
-    {
-      shouldStart: () => !pastDeadline(),
-      onSkipped: ({ listing, indices }) => {
-        for (const index of indices) {
-          reportAction(
-            options,
-            listing,
-            setAction(listing, index, 'halted', "the run's deadline was reached before this creation"),
-          );
-        }
-      },
-    },
-  );
-  return { state: 'applied', planned: count, maxCreationsPerRun: max };
-}
-
-async function create(
-  { listing, indices }: PlannedCreation,
-  source: PermissionSource,
-  clock: Clock,
-  options: AuditOptions,
-  pastDeadline: () => boolean,
-): Promise<void> {
-  // Last line of defence before a grant is made: re-derive from the policy alone that each
-  // project is required on this checkpoint. Nothing else is ever granted.
-  const required = requiredOn(listing.checkpoint);
-  const toGrant: string[] = [];
-  for (const index of indices) {
-    const { projectId } = listing.findings[index] as Finding;
-    if (required.has(projectId)) toGrant.push(projectId);
-    else {
-      reportAction(
-        options,
-        listing,
-        setAction(listing, index, 'none', `not created: ${projectId} is not required here`),
-      );
-    }
-  }
-  if (toGrant.length === 0) return;
-  const outcomes = await createGrants(
-    source,
-    listing.checkpoint.id,
-    toGrant,
-    listingLimits(options, pastDeadline),
-  );
-  for (const index of indices) {
-    const finding = listing.findings[index] as Finding;
-    const outcome = outcomes.get(finding.projectId);
-    if (outcome === undefined) continue;
-    let done: Finding;
-    if (outcome.kind === 'created') {
-      const { permission, confirmedAfter } = outcome;
-      done = stamped(options, clock, {
-        ...finding,
-        permissionId: permission.id,
-        // A created_at outside the Date range would make toISOString() throw and sink the run.
-        createdAt: Number.isFinite(new Date(permission.createdAt * 1000).getTime())
-          ? new Date(permission.createdAt * 1000).toISOString()
-          : null,
-        action: 'created',
-        ...(confirmedAfter !== undefined
-          ? { actionReason: `a fresh listing holds the grant, after: ${confirmedAfter}` }
-          : {}),
-      });
-    } else {
-      done = stamped(options, clock, {
-        ...finding,
-        action: outcome.kind === 'failed' ? 'create-failed' : 'halted',
-        actionReason: outcome.reason,
-      });
-    }
-    listing.findings[index] = done;
-    reportAction(options, listing, done);
-  }
-}
-
-function listingLimits(options: AuditOptions, pastDeadline: () => boolean): ListingLimits {
-  return {
-    pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
-    maxPages: options.maxPagesPerCheckpoint ?? DEFAULT_MAX_PAGES_PER_CHECKPOINT,
-    pastDeadline,
-  };
-}
-
-async function revoke(
-  policy: Policy,
-  listing: Listing,
-  index: number,
-  source: PermissionSource,
-  clock: Clock,
-  options: AuditOptions,
-  pastDeadline: () => boolean,
-): Promise<Finding> {
-  const finding = listing.findings[index] as Finding;
-  // Last line of defence before an irreversible call: re-derive the standing from the policy alone.
-  const standing = standingOf(
-    listing.checkpoint,
-    policy.exemptionsByProject.get(finding.projectId) ?? [],
-    finding.projectId,
-    clock.now(),
-  );
-  if (standing.kind === 'allowed' || standing.kind === 'exempt') {
-    return setAction(listing, index, 'none', `not revoked: ${finding.projectId} is ${standing.kind}`);
-  }
-  const permissionId = finding.permissionId;
-  if (permissionId === null) return setAction(listing, index, 'none', 'not revoked: no grant to revoke');
-  let outcome: Awaited<ReturnType<PermissionSource['deletePermission']>>;
-  try {
-    outcome = await source.deletePermission(listing.checkpoint.id, permissionId);
-  } catch (error) {
-    return setAction(listing, index, 'revoke-failed', error instanceof Error ? error.message : String(error));
-  }
-  if (outcome === 'deleted') return setAction(listing, index, 'revoked');
-  // A 404 may mean the route, not the grant, was not found (`unknown_url`): only a fresh listing
-  // that no longer holds the grant makes it gone. Otherwise the grant may still be there.
-  const check = await scanListing(
-    source,
-    listing.checkpoint.id,
-    listingLimits(options, pastDeadline),
-    (permissions) => permissions.some((p) => p.id === permissionId),
-  );
-  if (check.kind === 'complete') {
-    return setAction(
-      listing,
-      index,
-      'already-gone',
-      'the grant no longer existed (404, and no longer listed)',
-    );
-  }
-  return setAction(
-    listing,
-    index,
-    'revoke-failed',
-    check.kind === 'stopped'
-      ? 'the DELETE was answered 404, but the grant is still listed'
-      : `the DELETE was answered 404, and a fresh listing to confirm the grant is gone failed: ${check.reason}`,
-  );
 }
 
 /**
