@@ -8,7 +8,12 @@
  *   policy does not list is re-listed under `unlistedCheckpoints: audit`, and is remembered by
  *   discovery either way (the nightly audit reports it under `report`).
  * - `checkpoint.permission.deleted` names only the permission: when it is the grant of a
- *   finding open in the run store, its checkpoint is re-listed (the finding resolves).
+ *   finding open in the run store, its checkpoint is re-listed (the finding resolves). Any other
+ *   revoked grant is traced, when the policy requires a project anywhere, to the event that
+ *   created it (`resource_ids[]`, one request per 50); a required project's grant re-lists its
+ *   checkpoint, so that the grant now missing is found (and, in enforce mode, created again) in
+ *   minutes. A grant whose creation the audit log does not hold (older than the log) is left
+ *   to the nightly audit.
  *
  * A store's first poll starts the lag window before now (AUDIT_LOG_LAG_SECONDS): watch looks
  * forward, the nightly audit's discovery reads the history. Pure: the caller gives the audit log and the state.
@@ -20,6 +25,7 @@ import {
   PERMISSION_DELETED,
 } from './audit-log.js';
 import {
+  AUDIT_LOG_PAGE_SIZE,
   type AuditLogCursor,
   type DiscoveredCheckpoint,
   type DiscoveryState,
@@ -29,7 +35,7 @@ import {
   sinceCursor,
 } from './discovery.js';
 import type { FindingsState } from './finding-history.js';
-import type { Policy } from './policy.js';
+import { type Policy, requiredOn } from './policy.js';
 
 /** A grant event a poll read: what the alert says of it ("granted 03:05:12 by alice@example.com"). */
 export interface WatchedGrant {
@@ -129,6 +135,7 @@ export async function planWatchPoll(
       unavailable: read.failure,
     };
   }
+  let traced = true;
   if (deleted.length > 0) {
     // A revoked grant of an open finding: its checkpoint is listed again, and the finding resolves.
     const findings = await loadFindings();
@@ -137,13 +144,24 @@ export async function planWatchPoll(
         finding.permissionId === null ? [] : [[finding.permissionId, finding.checkpointId] as const],
       ),
     );
+    const others: string[] = [];
     for (const permissionId of deleted) {
       const checkpointId = openByPermission.get(permissionId);
       if (checkpointId !== undefined) touched.add(checkpointId);
+      else others.push(permissionId);
+    }
+    const requiring = checkpointsRequiringProjects(policy);
+    if (others.length > 0 && requiring.size > 0) {
+      const traces = await traceRevokedGrants(source, others, options);
+      traced = traces !== undefined;
+      for (const { checkpointId, projectId } of traces ?? []) {
+        if (requiring.get(checkpointId)?.has(projectId)) touched.add(checkpointId);
+      }
     }
   }
-  // A poll cut short by its deadline keeps its cursor: the next one reads the same events again.
-  const cursor = read.complete ? read.cursor : start;
+  // A poll cut short by its deadline, or that could not trace a revoked grant, keeps its cursor:
+  // the next one reads the same events again.
+  const cursor = read.complete && traced ? read.cursor : start;
   const moved = discovery.watch === undefined || JSON.stringify(cursor) !== JSON.stringify(discovery.watch);
   return {
     touched: [...touched],
@@ -152,6 +170,64 @@ export async function planWatchPoll(
     discovery: { ...discovery, checkpoints: found, watch: cursor },
     moved,
   };
+}
+
+/** The listed checkpoints that require a project, with the projects each requires. */
+function checkpointsRequiringProjects(policy: Policy): ReadonlyMap<string, ReadonlySet<string>> {
+  const requiring = new Map<string, ReadonlySet<string>>();
+  for (const checkpoint of policy.checkpoints) {
+    const required = requiredOn(checkpoint);
+    if (required.size > 0) requiring.set(checkpoint.id, required);
+  }
+  return requiring;
+}
+
+/** Permission ids per audit-log request (`resource_ids[]`), as the finding lookups send them. */
+const TRACE_BATCH = 50;
+
+/**
+ * The checkpoint and project of each revoked grant, from the event that created it; `undefined`
+ * when the audit log could not be read to the end (or the deadline came first).
+ */
+async function traceRevokedGrants(
+  source: AuditLogSource,
+  permissionIds: readonly string[],
+  options: WatchOptions,
+): Promise<{ readonly checkpointId: string; readonly projectId: string }[] | undefined> {
+  const traces: { checkpointId: string; projectId: string }[] = [];
+  for (let start = 0; start < permissionIds.length; start += TRACE_BATCH) {
+    const batch = permissionIds.slice(start, start + TRACE_BATCH);
+    const wanted = new Set(batch);
+    let after: string | undefined;
+    for (;;) {
+      if (options.deadline !== undefined && options.now() >= options.deadline) return undefined;
+      let page: Awaited<ReturnType<AuditLogSource['listAuditLogsPage']>>;
+      try {
+        page = await source.listAuditLogsPage({
+          eventTypes: [PERMISSION_CREATED],
+          resourceIds: batch,
+          limit: options.pageSize ?? AUDIT_LOG_PAGE_SIZE,
+          ...(after !== undefined ? { after } : {}),
+        });
+      } catch {
+        return undefined;
+      }
+      for (const entry of page.entries) {
+        // The filter is the API's; the match is ours: an event of another grant re-lists nothing.
+        if (entry.type !== PERMISSION_CREATED || entry.resourceId === null || !wanted.has(entry.resourceId)) {
+          continue;
+        }
+        if (isCheckpointId(entry.checkpointId) && entry.projectId !== null) {
+          traces.push({ checkpointId: entry.checkpointId, projectId: entry.projectId });
+        }
+      }
+      // A page that claims more but gives no way on ends the trace, as an unread one.
+      if (!page.hasMore) break;
+      if (page.lastId === null || page.lastId === after || page.entries.length === 0) return undefined;
+      after = page.lastId;
+    }
+  }
+  return traces;
 }
 
 /** What watch may still do in the window: revocations and creations left under the policy's caps. */

@@ -235,6 +235,53 @@ describe('watch', () => {
     });
   });
 
+  describe('a revoked required grant', () => {
+    it('is found missing within minutes and, in enforce mode, created again', async () => {
+      emulator.addProject({ id: 'proj_prod' });
+      await writePolicy({
+        checkpoints: [{ id: LISTED, requiredProjects: ['proj_prod'] }, OTHER],
+        maxCreationsPerRun: 1,
+      });
+      emulator.grant(LISTED, ['proj_prod']);
+      await poll();
+      const held = emulator.permissionsOf(LISTED).find((p) => p.project_id === 'proj_prod');
+      if (held === undefined) throw new Error('the required grant was not made');
+      emulator.revoke(LISTED, held.id);
+      emulator.clearRequests();
+
+      const { code, report } = await pollJson();
+
+      expect(code).toBe(1);
+      expect(report.totals).toMatchObject({ missingRequired: 1, created: 1 });
+      expect(report.checkpoints.map((checkpoint) => checkpoint.id)).toEqual([LISTED]);
+      expect(emulator.permissionsOf(LISTED).map((p) => p.project_id)).toContain('proj_prod');
+      // The revoked grant traced by its id (a second audit-log request), then only its checkpoint
+      // listed, and the grant made again.
+      expect(operations().filter((op) => op === 'listAuditLogs')).toHaveLength(2);
+      expect(operations().filter((op) => !op.startsWith('listAuditLogs'))).toEqual([
+        `listPermissions ${LISTED}`,
+        `createPermission ${LISTED}`,
+      ]);
+    });
+
+    it('of a project nobody requires lists nothing', async () => {
+      emulator.addProject({ id: 'proj_prod' });
+      await writePolicy({ checkpoints: [{ id: LISTED, requiredProjects: ['proj_prod'] }, OTHER] });
+      emulator.grant(LISTED, ['proj_prod']);
+      await poll();
+      const core = emulator.permissionsOf(OTHER).find((p) => p.project_id === 'proj_core');
+      if (core === undefined) throw new Error('no proj_core grant on OTHER');
+      emulator.revoke(OTHER, core.id);
+      emulator.clearRequests();
+
+      const result = await poll();
+
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe('checkpoint-guard watch: no new grant to check (enforce mode)\n');
+      expect(operations()).toEqual(['listAuditLogs', 'listAuditLogs']);
+    });
+  });
+
   describe('refusals', () => {
     it('needs a run store: that is where its place in the audit log is kept', async () => {
       const result = await runCli(['watch', '--policy', policyFile, '--once'], { OPENAI_ADMIN_KEY: KEY });

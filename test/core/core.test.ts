@@ -33,4 +33,5 @@ import './sanitize.spec.js';
 import './shell-quote.spec.js';
 import './sns-message.spec.js';
 import './watch-allowance.spec.js';
+import './watch-plan.spec.js';
 import './zod-path.spec.js';
