@@ -7,8 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { OpenAIClient } from './adapters/openai/index.js';
 import { openRunStore } from './adapters/store/open-run-store.js';
-import { CursorWalk } from './core/cursor.js';
+import { DEFAULT_MAX_PAGES_PER_CHECKPOINT, DEFAULT_PAGE_SIZE } from './core/audit.js';
+import { createGrants } from './core/create-grants.js';
 import { CheckpointGuardError } from './core/errors.js';
+import { type ListingLimits, scanListing } from './core/fresh-listing.js';
 import type { Policy } from './core/policy.js';
 import { exemptionFor, type PlannedRestore, planRestore, revokedBy } from './core/restore-plan.js';
 import { readRunReport } from './core/run-history.js';
@@ -29,26 +31,26 @@ export interface RestoreOptions {
   readonly warn: (text: string) => Promise<void> | void;
 }
 
-const PAGE_SIZE = 100;
+/** The audit's own listing bounds; a restore has no deadline. */
+const LIMITS: ListingLimits = {
+  pageSize: DEFAULT_PAGE_SIZE,
+  maxPages: DEFAULT_MAX_PAGES_PER_CHECKPOINT,
+  pastDeadline: () => false,
+};
 
 async function projectsHolding(client: OpenAIClient, checkpointId: string): Promise<Set<string>> {
   const projects = new Set<string>();
-  const cursor = new CursorWalk();
-  for (;;) {
-    const page = await client.listPermissionsPage(
-      checkpointId,
-      cursor.after === undefined ? { limit: PAGE_SIZE } : { after: cursor.after, limit: PAGE_SIZE },
+  const scan = await scanListing(client, checkpointId, LIMITS, (permissions) => {
+    for (const permission of permissions) projects.add(permission.projectId);
+    return false;
+  });
+  if (scan.kind === 'unknown') {
+    throw new CheckpointGuardError(
+      'ERR_OPENAI_INVALID_RESPONSE',
+      `listing ${printable(checkpointId)} to see who holds a grant now: ${scan.reason}`,
     );
-    for (const permission of page.permissions) projects.add(permission.projectId);
-    if (!page.hasMore) return projects;
-    const stopped = cursor.advance(page.permissions.length, page.lastId);
-    if (stopped) {
-      throw new CheckpointGuardError(
-        'ERR_OPENAI_INVALID_RESPONSE',
-        `listing ${printable(checkpointId)} to see who holds a grant now: ${stopped.reason}`,
-      );
-    }
   }
+  return projects;
 }
 
 function describe(restore: PlannedRestore): string {
@@ -95,14 +97,18 @@ export async function restoreCommand(options: RestoreOptions): Promise<number> {
     if (options.apply) {
       for (const checkpointId of new Set(toCreate.map((p) => p.checkpointId))) {
         const projects = toCreate.filter((p) => p.checkpointId === checkpointId).map((p) => p.projectId);
-        try {
-          for (const permission of await client.createPermissions(checkpointId, projects)) {
-            created.push({ checkpointId, projectId: permission.projectId, permissionId: permission.id });
+        // The audit's own creation: a project whose answer was lost is looked for in a fresh
+        // listing before it is sent again, so a restore never grants a project twice.
+        const outcomes = await createGrants(client, checkpointId, projects, LIMITS);
+        for (const projectId of projects) {
+          const outcome = outcomes.get(projectId);
+          if (outcome?.kind === 'created') {
+            created.push({ checkpointId, projectId, permissionId: outcome.permission.id });
+            continue;
           }
-        } catch (error) {
-          failed += projects.length;
+          failed++;
           await options.warn(
-            `checkpoint-guard: could not restore ${projects.length} grant(s) on ${printable(checkpointId)}: ${printable(error instanceof Error ? error.message : String(error), 300)}\n`,
+            `checkpoint-guard: could not restore ${printable(projectId, 70)} on ${printable(checkpointId)}: ${printable(outcome?.reason ?? 'no answer', 300)}\n`,
           );
         }
       }

@@ -151,9 +151,30 @@ describe('cli-restore', () => {
       const result = await run(['restore', '--state', state, '--run', runId, '--apply']);
 
       expect(result.code).toBe(2);
-      expect(result.stderr).toContain('could not restore 2 grant(s) on');
+      expect(result.stderr).toContain(`could not restore proj_a on ${WEATHER}: `);
+      expect(result.stderr).toContain(`could not restore proj_c on ${SUPPORT}: `);
       expect(result.stderr).not.toContain('\u001b');
       expect(result.stderr.split('\n').filter((line) => line.startsWith('proj_forged'))).toEqual([]);
+    });
+
+    it('a re-created grant whose answer was lost is found in a fresh listing, not sent again', async () => {
+      const { runId } = await revokingRun();
+      const lost = emulator.injectFault({
+        kind: 'drop',
+        when: 'mid-body',
+        match: { operation: 'createPermission', checkpointId: SUPPORT },
+      });
+
+      const result = await run(['restore', '--state', state, '--run', runId, '--apply']);
+
+      expect(lost.hits).toBe(1);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('restored 3 grant(s)');
+      // Granted once: the lost answer's grant was listed, and proj_c was not sent again.
+      expect(holders(SUPPORT)).toEqual(['proj_c', 'proj_core']);
+      expect(
+        emulator.requests.filter((r) => r.operation === 'createPermission' && r.checkpointId === SUPPORT),
+      ).toHaveLength(1);
     });
 
     it('a run the store does not know is an error naming it', async () => {
