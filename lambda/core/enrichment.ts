@@ -13,9 +13,9 @@
  */
 
 import type { Clock } from './audit.js';
-import type { AuditLogSource } from './audit-log.js';
-import { CursorWalk } from './cursor.js';
+import { type AuditLogSource, RESOURCE_IDS_PER_REQUEST, readCreationEvents } from './audit-log.js';
 import { CheckpointGuardError } from './errors.js';
+import { abandonOnAbort, LookupStopped, type PagingLimits, readAllPages } from './paging.js';
 import type { LookupSwitches } from './policy.js';
 import {
   type AuditReport,
@@ -83,71 +83,11 @@ export interface EnrichmentOptions {
   readonly maxPages?: number;
 }
 
-/** The audit log event that records a new checkpoint permission. */
-export const PERMISSION_CREATED_EVENT = 'checkpoint.permission.created';
-/** 50 ids of ~27 characters keep a request's URL near 2.5 KB, far under common 8 KB limits. */
-export const DEFAULT_ATTRIBUTION_BATCH_SIZE = 50;
+export const DEFAULT_ATTRIBUTION_BATCH_SIZE = RESOURCE_IDS_PER_REQUEST;
 export const DEFAULT_LOOKUP_PAGE_SIZE = 100;
 export const DEFAULT_LOOKUP_MAX_PAGES = 100;
 
 const NO_RECORD_HINT = 'made before audit logging was turned on, or no longer retained';
-
-/** A lookup stopped by a rule of ours (deadline, broken pagination), not by the API. */
-class LookupStopped extends Error {}
-
-interface PagingLimits {
-  readonly pageSize: number;
-  readonly maxPages: number;
-  readonly checkDeadline: () => void;
-}
-
-/**
- * Reads every page of a cursor-paginated list, with the audit engine's guards: a page
- * that claims more data but cannot lead to it, or a walk past `maxPages`, stops the
- * lookup (it is best-effort: no partial list is trusted to say what is missing).
- */
-async function readAllPages<T>(
-  limits: PagingLimits,
-  fetchPage: (
-    after: string | undefined,
-  ) => Promise<{ items: readonly T[]; hasMore: boolean; lastId: string | null }>,
-  onItems: (items: readonly T[]) => void,
-): Promise<void> {
-  const cursor = new CursorWalk();
-  for (let pages = 0; ; pages++) {
-    if (pages >= limits.maxPages)
-      throw new LookupStopped(`the list was longer than ${limits.maxPages} pages`);
-    limits.checkDeadline();
-    const page = await fetchPage(cursor.after);
-    onItems(page.items);
-    if (!page.hasMore) return;
-    const stopped = cursor.advance(page.items.length, page.lastId);
-    if (stopped) throw new LookupStopped(stopped.reason);
-  }
-}
-
-/** Settles with `promise`, or rejects as soon as `signal` aborts. */
-function abandonOnAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new LookupStopped("the run's deadline was reached"));
-    if (signal.aborted) {
-      onAbort();
-      return;
-    }
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -244,46 +184,26 @@ async function lookUpGrants(
 ): Promise<GrantsOutcome> {
   const grants = new Map<string, GrantedBy & { readonly effectiveAt: number }>();
   let failure: string | undefined;
-  for (let start = 0; start < permissionIds.length && failure === undefined; start += batchSize) {
-    const batch = permissionIds.slice(start, start + batchSize);
-    const wanted = new Set(batch);
-    try {
-      await readAllPages(
-        limits,
-        async (after) => {
-          const page = await abandonOnAbort(
-            source.listAuditLogsPage({
-              eventTypes: [PERMISSION_CREATED_EVENT],
-              resourceIds: batch,
-              limit: limits.pageSize,
-              ...(after !== undefined ? { after } : {}),
-              ...(signal ? { signal } : {}),
-            }),
-            signal,
-          );
-          return { items: page.entries, hasMore: page.hasMore, lastId: page.lastId };
-        },
-        (entries) => {
-          for (const entry of entries) {
-            // The filter is the API's; the match is ours, so an entry for another grant is never shown.
-            if (entry.type !== PERMISSION_CREATED_EVENT || entry.resourceId === null) continue;
-            if (!wanted.has(entry.resourceId)) continue;
-            const at = isoOrNull(entry.effectiveAt);
-            if (at === null) continue;
-            const known = grants.get(entry.resourceId);
-            if (known && known.effectiveAt <= entry.effectiveAt) continue;
-            grants.set(entry.resourceId, { ...entry.actor, at, effectiveAt: entry.effectiveAt });
-          }
-        },
-      );
-    } catch (error) {
-      failure =
-        error instanceof LookupStopped
-          ? `the audit log could not be read completely: ${error.message}`
-          : error instanceof CheckpointGuardError && error.code === 'ERR_OPENAI_FORBIDDEN'
-            ? `the audit log could not be read (audit logging may be off for this organization, or the key may not read it): ${error.message}`
-            : `the audit log could not be read: ${messageOf(error)}`;
-    }
+  try {
+    await readCreationEvents(
+      source,
+      permissionIds,
+      { ...limits, batchSize, ...(signal ? { signal } : {}) },
+      (entry) => {
+        const at = isoOrNull(entry.effectiveAt);
+        if (at === null) return;
+        const known = grants.get(entry.resourceId);
+        if (known && known.effectiveAt <= entry.effectiveAt) return;
+        grants.set(entry.resourceId, { ...entry.actor, at, effectiveAt: entry.effectiveAt });
+      },
+    );
+  } catch (error) {
+    failure =
+      error instanceof LookupStopped
+        ? `the audit log could not be read completely: ${error.message}`
+        : error instanceof CheckpointGuardError && error.code === 'ERR_OPENAI_FORBIDDEN'
+          ? `the audit log could not be read (audit logging may be off for this organization, or the key may not read it): ${error.message}`
+          : `the audit log could not be read: ${messageOf(error)}`;
   }
   const found = new Map<string, GrantedBy>();
   for (const [id, { effectiveAt: _effectiveAt, ...grantedBy }] of grants) found.set(id, grantedBy);

@@ -10,7 +10,7 @@
  * - `checkpoint.permission.deleted` names only the permission: when it is the grant of a
  *   finding open in the run store, its checkpoint is re-listed (the finding resolves). Any other
  *   revoked grant is traced, when the policy requires a project anywhere, to the event that
- *   created it (`resource_ids[]`, one request per 50); a required project's grant re-lists its
+ *   created it (`resource_ids[]`, as the lookups read it); a required project's grant re-lists its
  *   checkpoint, so that the grant now missing is found (and, in enforce mode, created again) in
  *   minutes. A grant whose creation the audit log does not hold (older than the log) is left
  *   to the nightly audit.
@@ -23,6 +23,8 @@ import {
   type AuditLogSource,
   PERMISSION_CREATED,
   PERMISSION_DELETED,
+  RESOURCE_IDS_PER_REQUEST,
+  readCreationEvents,
 } from './audit-log.js';
 import {
   AUDIT_LOG_PAGE_SIZE,
@@ -35,6 +37,7 @@ import {
   sinceCursor,
 } from './discovery.js';
 import type { FindingsState } from './finding-history.js';
+import { LookupStopped } from './paging.js';
 import { type Policy, requiredOn } from './policy.js';
 
 /** A grant event a poll read: what the alert says of it ("granted 03:05:12 by alice@example.com"). */
@@ -182,8 +185,8 @@ function checkpointsRequiringProjects(policy: Policy): ReadonlyMap<string, Reado
   return requiring;
 }
 
-/** Permission ids per audit-log request (`resource_ids[]`), as the finding lookups send them. */
-const TRACE_BATCH = 50;
+/** A trace walks no longer than this many pages per batch of revoked grants. */
+const TRACE_MAX_PAGES = 100;
 
 /**
  * The checkpoint and project of each revoked grant, from the event that created it; `undefined`
@@ -195,37 +198,28 @@ async function traceRevokedGrants(
   options: WatchOptions,
 ): Promise<{ readonly checkpointId: string; readonly projectId: string }[] | undefined> {
   const traces: { checkpointId: string; projectId: string }[] = [];
-  for (let start = 0; start < permissionIds.length; start += TRACE_BATCH) {
-    const batch = permissionIds.slice(start, start + TRACE_BATCH);
-    const wanted = new Set(batch);
-    let after: string | undefined;
-    for (;;) {
-      if (options.deadline !== undefined && options.now() >= options.deadline) return undefined;
-      let page: Awaited<ReturnType<AuditLogSource['listAuditLogsPage']>>;
-      try {
-        page = await source.listAuditLogsPage({
-          eventTypes: [PERMISSION_CREATED],
-          resourceIds: batch,
-          limit: options.pageSize ?? AUDIT_LOG_PAGE_SIZE,
-          ...(after !== undefined ? { after } : {}),
-        });
-      } catch {
-        return undefined;
-      }
-      for (const entry of page.entries) {
-        // The filter is the API's; the match is ours: an event of another grant re-lists nothing.
-        if (entry.type !== PERMISSION_CREATED || entry.resourceId === null || !wanted.has(entry.resourceId)) {
-          continue;
-        }
+  try {
+    await readCreationEvents(
+      source,
+      permissionIds,
+      {
+        batchSize: RESOURCE_IDS_PER_REQUEST,
+        pageSize: options.pageSize ?? AUDIT_LOG_PAGE_SIZE,
+        maxPages: TRACE_MAX_PAGES,
+        checkDeadline: () => {
+          if (options.deadline !== undefined && options.now() >= options.deadline) {
+            throw new LookupStopped("the poll's deadline was reached");
+          }
+        },
+      },
+      (entry) => {
         if (isCheckpointId(entry.checkpointId) && entry.projectId !== null) {
           traces.push({ checkpointId: entry.checkpointId, projectId: entry.projectId });
         }
-      }
-      // A page that claims more but gives no way on ends the trace, as an unread one.
-      if (!page.hasMore) break;
-      if (page.lastId === null || page.lastId === after || page.entries.length === 0) return undefined;
-      after = page.lastId;
-    }
+      },
+    );
+  } catch {
+    return undefined;
   }
   return traces;
 }

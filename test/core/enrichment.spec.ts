@@ -1,8 +1,8 @@
+import { PERMISSION_CREATED } from '../../lambda/core/audit-log.js';
 import {
   type EnrichmentOptions,
   type EnrichmentSources,
   enrichReport,
-  PERMISSION_CREATED_EVENT,
 } from '../../lambda/core/enrichment.js';
 import { ApiError } from '../../lambda/core/errors.js';
 import type { AuditReport, Finding } from '../../lambda/core/report.js';
@@ -250,7 +250,7 @@ describe('enrichment', () => {
       await enrich(await mixedRun('report'), { auditLog });
 
       expect(auditLog.calls).toEqual([
-        { eventTypes: [PERMISSION_CREATED_EVENT], resourceIds: [CP_2, CP_3, CP_4, CP_5], limit: 100 },
+        { eventTypes: [PERMISSION_CREATED], resourceIds: [CP_2, CP_3, CP_4, CP_5], limit: 100 },
       ]);
     });
 
@@ -281,7 +281,7 @@ describe('enrichment', () => {
 
       expect(auditLog.calls.map((call) => call.after)).toEqual([
         undefined,
-        `audit_log-${CP_4}-${PERMISSION_CREATED_EVENT}`,
+        `audit_log-${CP_4}-${PERMISSION_CREATED}`,
       ]);
       expect(findings(report).every((f) => f.grantedBy !== null)).toBe(true);
     });
