@@ -22,12 +22,11 @@ export const SLOWEST_FIRST = [
   'test/app/bundled.test.ts',
   'test/infra/app.test.ts',
   'test/infra/infra.test.ts',
-  'test/faults/fault-matrix.rate-limits.test.ts',
-  'test/faults/fault-matrix.revocation-lookups-and-aws.test.ts',
+  'test/faults/fault-matrix.rate-limits-and-creation.test.ts',
+  'test/faults/fault-matrix.transport-revocation-lookups-and-aws.test.ts',
+  'test/faults/fault-matrix.server-errors-answers-and-hostile-input.test.ts',
   'test/adapters/adapters.test.ts',
   'test/faults/security.test.ts',
-  'test/faults/fault-matrix.transport.test.ts',
-  'test/faults/fault-matrix.server-errors.test.ts',
 ];
 
 export default class SlowestFirstSequencer extends Sequencer {

@@ -1,4 +1,4 @@
 import { describeFaultMatrix } from './matrix.js';
 import { MATRIX_PARTS } from './scenarios.js';
 
-describeFaultMatrix(MATRIX_PARTS['hostile-input-and-run-store']);
+describeFaultMatrix(MATRIX_PARTS['rate-limits-and-creation']);

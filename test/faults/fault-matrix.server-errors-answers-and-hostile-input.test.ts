@@ -1,4 +1,4 @@
 import { describeFaultMatrix } from './matrix.js';
 import { MATRIX_PARTS } from './scenarios.js';
 
-describeFaultMatrix(MATRIX_PARTS.creation);
+describeFaultMatrix(MATRIX_PARTS['server-errors-answers-and-hostile-input']);

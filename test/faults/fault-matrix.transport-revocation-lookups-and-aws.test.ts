@@ -1,4 +1,4 @@
 import { describeFaultMatrix } from './matrix.js';
 import { MATRIX_PARTS } from './scenarios.js';
 
-describeFaultMatrix(MATRIX_PARTS['rate-limits']);
+describeFaultMatrix(MATRIX_PARTS['transport-revocation-lookups-and-aws']);

@@ -1,4 +1,0 @@
-import { describeFaultMatrix } from './matrix.js';
-import { MATRIX_PARTS } from './scenarios.js';
-
-describeFaultMatrix(MATRIX_PARTS.transport);
