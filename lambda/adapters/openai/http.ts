@@ -17,6 +17,9 @@ import { isSuccess } from './outcome.js';
 /** A larger answer is not a permission page: stop reading instead of filling the Lambda's memory. */
 export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
+/** The code of a success whose body went past its cap: an answer, but none the contract has. */
+export const RESPONSE_TOO_LARGE = 'ERR_RESPONSE_TOO_LARGE';
+
 /** An error body longer than this is not read: its status and headers are the answer. */
 export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
@@ -116,7 +119,7 @@ export async function exchange(request: HttpExchange): Promise<HttpOutcome> {
     if (tooLarge) {
       return {
         kind: 'network',
-        code: 'ERR_RESPONSE_TOO_LARGE',
+        code: RESPONSE_TOO_LARGE,
         message: `the response exceeded ${maxBytes} bytes`,
       };
     }

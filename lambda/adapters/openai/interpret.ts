@@ -12,6 +12,7 @@
 import { ApiError, type ErrorCode } from '../../core/errors.js';
 import type * as z from '../../core/zod.js';
 import { formatPath } from '../../core/zod-path.js';
+import { RESPONSE_TOO_LARGE } from './http.js';
 import {
   type Answer,
   type ApiErrorFields,
@@ -128,6 +129,14 @@ export function transportError(
     return new ApiError(
       'ERR_OPENAI_TIMEOUT',
       `${context}: no complete response within ${failure.limitMs} ms${failure.cutByDeadline ? " (the run's deadline was reached)" : ''}${tries}`,
+      { attempts },
+    );
+  }
+  if (failure.code === RESPONSE_TOO_LARGE) {
+    // The server answered, with more than any answer of the contract holds: the network is fine.
+    return new ApiError(
+      'ERR_OPENAI_INVALID_RESPONSE',
+      `${context}: ${redact(failure.message, 300)}, more than the answer can hold${tries}`,
       { attempts },
     );
   }

@@ -107,6 +107,8 @@ describe('openai/client-bounds', () => {
 
       const error = await failure(newClient().listPermissionsPage(CHECKPOINT, { limit: 3 }));
 
+      // An answer came, bigger than any page of three items: not a network error.
+      expect(error.code).toBe('ERR_OPENAI_INVALID_RESPONSE');
       expect(error.message).toContain(`the response exceeded ${listResponseCap(3)} bytes`);
       expect(listResponseCap(3)).toBe(64 * 1024 + 3 * 8 * 1024);
       expect(listResponseCap(100_000)).toBe(16 * 1024 * 1024);
