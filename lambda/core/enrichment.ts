@@ -15,7 +15,14 @@
 import type { Clock } from './audit.js';
 import { type AuditLogSource, RESOURCE_IDS_PER_REQUEST, readCreationEvents } from './audit-log.js';
 import { CheckpointGuardError } from './errors.js';
-import { abandonOnAbort, LookupStopped, type PagingLimits, readAllPages } from './paging.js';
+import {
+  abandonOnAbort,
+  DEFAULT_LOOKUP_MAX_PAGES,
+  DEFAULT_LOOKUP_PAGE_SIZE,
+  LookupStopped,
+  type PagingLimits,
+  readAllPages,
+} from './paging.js';
 import type { LookupSwitches } from './policy.js';
 import {
   type AuditReport,
@@ -84,8 +91,6 @@ export interface EnrichmentOptions {
 }
 
 export const DEFAULT_ATTRIBUTION_BATCH_SIZE = RESOURCE_IDS_PER_REQUEST;
-export const DEFAULT_LOOKUP_PAGE_SIZE = 100;
-export const DEFAULT_LOOKUP_MAX_PAGES = 100;
 
 const NO_RECORD_HINT = 'made before audit logging was turned on, or no longer retained';
 

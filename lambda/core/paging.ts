@@ -4,6 +4,11 @@
  */
 import { CursorWalk } from './cursor.js';
 
+/** A lookup's page size. */
+export const DEFAULT_LOOKUP_PAGE_SIZE = 100;
+/** A lookup reads no more pages than this (of each batch of ids). */
+export const DEFAULT_LOOKUP_MAX_PAGES = 100;
+
 /** A lookup stopped by a rule of ours (deadline, broken pagination), not by the API. */
 export class LookupStopped extends Error {}
 

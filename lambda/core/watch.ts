@@ -37,7 +37,7 @@ import {
   sinceCursor,
 } from './discovery.js';
 import type { FindingsState } from './finding-history.js';
-import { LookupStopped } from './paging.js';
+import { DEFAULT_LOOKUP_MAX_PAGES, LookupStopped } from './paging.js';
 import { type Policy, requiredOn } from './policy.js';
 
 /** A grant event a poll read: what the alert says of it ("granted 03:05:12 by alice@example.com"). */
@@ -185,9 +185,6 @@ function checkpointsRequiringProjects(policy: Policy): ReadonlyMap<string, Reado
   return requiring;
 }
 
-/** A trace walks no longer than this many pages per batch of revoked grants. */
-const TRACE_MAX_PAGES = 100;
-
 /**
  * The checkpoint and project of each revoked grant, from the event that created it; `undefined`
  * when the audit log could not be read to the end (or the deadline came first).
@@ -205,7 +202,7 @@ async function traceRevokedGrants(
       {
         batchSize: RESOURCE_IDS_PER_REQUEST,
         pageSize: options.pageSize ?? AUDIT_LOG_PAGE_SIZE,
-        maxPages: TRACE_MAX_PAGES,
+        maxPages: DEFAULT_LOOKUP_MAX_PAGES,
         checkDeadline: () => {
           if (options.deadline !== undefined && options.now() >= options.deadline) {
             throw new LookupStopped("the poll's deadline was reached");

@@ -12,13 +12,10 @@
 import type { ClientRequest, Agent as HttpAgent, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import got, { type Got, type Method } from 'got';
-import { isSuccess } from './outcome.js';
+import { isSuccess, RESPONSE_TOO_LARGE } from './outcome.js';
 
 /** A larger answer is not a permission page: stop reading instead of filling the Lambda's memory. */
 export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
-
-/** The code of a success whose body went past its cap: an answer, but none the contract has. */
-export const RESPONSE_TOO_LARGE = 'ERR_RESPONSE_TOO_LARGE';
 
 /** An error body longer than this is not read: its status and headers are the answer. */
 export const MAX_ERROR_BODY_BYTES = 64 * 1024;

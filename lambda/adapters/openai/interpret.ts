@@ -12,13 +12,13 @@
 import { ApiError, type ErrorCode } from '../../core/errors.js';
 import type * as z from '../../core/zod.js';
 import { formatPath } from '../../core/zod-path.js';
-import { RESPONSE_TOO_LARGE } from './http.js';
 import {
   type Answer,
   type ApiErrorFields,
   firstHeader,
   type HttpReply,
   isQuotaError,
+  RESPONSE_TOO_LARGE,
   type TransportFailure,
 } from './outcome.js';
 import type { JsonPath, Redactor } from './redact.js';

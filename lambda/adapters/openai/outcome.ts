@@ -50,6 +50,9 @@ export interface ReadOptions {
 }
 
 /** An attempt that got no complete reply. */
+/** The code of a success whose body went past its cap: an answer, but none the contract has. */
+export const RESPONSE_TOO_LARGE = 'ERR_RESPONSE_TOO_LARGE';
+
 export type TransportFailure =
   | { readonly kind: 'network'; readonly code: string; readonly message: string }
   | {
