@@ -89,7 +89,7 @@ if (job.engine === 'sequential') {
   const start = performance.now();
   // As `checkpoint-guard audit --state` does: the store opened and its states read before the
   // first request, discovery resumed from the store's cursor, and the run recorded at the end.
-  const store = job.store === undefined ? undefined : await openRunStore(job.store, process.env);
+  const store = job.store === undefined ? undefined : await openRunStore(job.store);
   const readBefore = store === undefined ? undefined : await readFindingsState(store);
   const discoveryBefore = store === undefined ? undefined : await readDiscoveryState(store);
   let discovered: DiscoveryState | undefined;

@@ -61,7 +61,7 @@ async function step<T>(name: string, run: () => Promise<T> | T, describe: (value
 
 const runs: RunSummary[] = await step(
   'readHistory',
-  async () => readHistory(counted(await openRunStore(job.folder, process.env), counts)),
+  async () => readHistory(counted(await openRunStore(job.folder), counts)),
   (value) => `${value.length} runs, ${counts.reads} objects read, ${counts.lists} listing`,
 );
 await step(

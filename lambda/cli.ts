@@ -183,7 +183,7 @@ async function audit(flags: Flags, io: CliIo): Promise<number> {
   }
   await warnAboutPolicy(io, flags.policy ?? '', loaded);
   // Every output is proven usable before the first request: a run that revokes must leave its record.
-  const store = flags.state !== undefined ? await openRunStore(flags.state, io.env) : undefined;
+  const store = flags.state !== undefined ? await openRunStore(flags.state) : undefined;
   const readBefore = store !== undefined ? await readFindingsState(store) : undefined;
   const discoveryBefore = store !== undefined ? await readDiscoveryState(store) : undefined;
   const since = sinceFlag(flags.since);
@@ -270,7 +270,7 @@ async function watch(flags: Flags, io: CliIo): Promise<number> {
   // Before the first poll: a loop runs until Ctrl-C.
   const mismatch = modeMismatch(loaded.policy.mode, flags.enforce);
   if (mismatch !== undefined) await io.stderr(mismatch);
-  const store = await openRunStore(flags.state, io.env);
+  const store = await openRunStore(flags.state);
   const stop = new AbortController();
   const release = flags.once ? undefined : io.onInterrupt?.(() => stop.abort());
   try {
@@ -314,7 +314,7 @@ async function history(flags: Flags, io: CliIo): Promise<number> {
     throw new FlagError(`--format must be text, json, csv or html, got "${as}"`);
   }
   const since = sinceFlag(flags.since);
-  const store = await openRunStore(flags.state, io.env);
+  const store = await openRunStore(flags.state);
   const file = flags.output !== undefined ? await ReportFile.open(flags.output) : undefined;
   let body: string;
   let problems: readonly string[] = [];

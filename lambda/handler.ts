@@ -7,12 +7,11 @@
 import { fileURLToPath } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { SnsPublisher } from './adapters/sns-publisher.js';
 import { AdminKeyLoader } from './adapters/ssm-admin-key.js';
-import { hasS3EndpointOverride } from './adapters/store/s3-location.js';
+import { S3Objects } from './adapters/store/s3-objects.js';
 import { S3Store } from './adapters/store/s3-store.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './contract.js';
 import { CheckpointGuardError } from './core/errors.js';
@@ -70,7 +69,7 @@ export function createDeps(env: Readonly<Record<string, string | undefined>>): S
     settings.stateBucket === undefined
       ? undefined
       : new S3Store({
-          s3: new S3Client({ ...awsClientConfig, forcePathStyle: hasS3EndpointOverride(env) }),
+          s3: new S3Objects({ requestHandler: awsClientConfig.requestHandler }),
           bucket: settings.stateBucket,
           // The bucket is the store's own: its keys sit at the root, where the role's grants are.
           prefix: '',

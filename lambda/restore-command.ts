@@ -59,7 +59,7 @@ function describe(restore: PlannedRestore): string {
 
 /** Returns the exit code: 0 done (or nothing to do), 2 when a grant could not be re-created. */
 export async function restoreCommand(options: RestoreOptions): Promise<number> {
-  const store = await openRunStore(options.state, options.env);
+  const store = await openRunStore(options.state);
   const report = await readRunReport(store, options.runId);
   if (report === undefined) {
     throw new CheckpointGuardError(

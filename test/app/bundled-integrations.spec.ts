@@ -16,7 +16,7 @@ import { buildPrebuiltFunction } from '../../scripts/build-library.js';
 import { type SynthesizedApp, synthesizeApp } from '../../scripts/synth.js';
 import { BATCH_IMPORT_FINDINGS_INPUT, CHAT_NOTIFICATION } from '../support/documented-schemas.js';
 import { type FakeAws, startFakeAws } from '../support/fake-aws.js';
-import { type FakeS3, startFakeS3 } from '../support/fake-s3.js';
+import { FAKE_S3_SECRET, type FakeS3, startFakeS3 } from '../support/fake-s3.js';
 import { scheduledEvent } from '../support/lambda-events.js';
 
 describe('bundled-integrations', () => {
@@ -59,7 +59,7 @@ describe('bundled-integrations', () => {
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_REGION: 'eu-west-1',
       AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-      AWS_SECRET_ACCESS_KEY: 'secret-example',
+      AWS_SECRET_ACCESS_KEY: FAKE_S3_SECRET,
     });
   });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditReport } from '../../lambda/core/report.js';
 import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
-import { type FakeS3, startFakeS3 } from '../support/fake-s3.js';
+import { FAKE_S3_SECRET, type FakeS3, startFakeS3 } from '../support/fake-s3.js';
 import { runCli } from '../support/run-cli.js';
 
 describe('cli-state', () => {
@@ -93,7 +93,7 @@ describe('cli-state', () => {
       AWS_ENDPOINT_URL_S3: '',
       AWS_REGION: 'eu-west-1',
       AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_SECRET_ACCESS_KEY: FAKE_S3_SECRET,
     };
 
     beforeEach(async () => {

@@ -8,7 +8,7 @@ import { ENV } from '../../lambda/contract.js';
 import { type OpenAIEmulator, startOpenAIEmulator } from '../../lambda/emulator/openai/index.js';
 import { createDeps, createHandler } from '../../lambda/handler.js';
 import { runScheduledAudit } from '../../lambda/scheduled-audit.js';
-import { type FakeS3, startFakeS3 } from '../support/fake-s3.js';
+import { FAKE_S3_SECRET, type FakeS3, startFakeS3 } from '../support/fake-s3.js';
 import { scheduledEvent } from '../support/lambda-events.js';
 import { MemoryStore } from '../support/memory-store.js';
 import {
@@ -547,7 +547,7 @@ describe('handler', () => {
         AWS_ENDPOINT_URL_S3: endpoint,
         AWS_REGION: 'eu-west-1',
         AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-        AWS_SECRET_ACCESS_KEY: 'secret-example',
+        AWS_SECRET_ACCESS_KEY: FAKE_S3_SECRET,
       };
       Object.assign(process.env, aws);
       return { ...aws, [ENV.stateBucket]: BUCKET };

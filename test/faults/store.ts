@@ -14,7 +14,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { FINDINGS_STATE_SCHEMA_VERSION } from '../../lambda/core/finding-history.js';
 import { STATE_KEY } from '../../lambda/core/run-store.js';
-import { startFakeS3 } from '../support/fake-s3.js';
+import { FAKE_S3_SECRET, startFakeS3 } from '../support/fake-s3.js';
 import type { StoreBehaviour, StoreObjects, Target } from './scenarios/scenario.js';
 
 const BUCKET = 'checkpoint-guard-faults';
@@ -78,7 +78,7 @@ async function s3Store(behaviour: StoreBehaviour, target: Target): Promise<Store
       AWS_ENDPOINT_URL_S3: endpoint,
       AWS_REGION: 'eu-west-1',
       AWS_ACCESS_KEY_ID: 'AKIDFAULTMATRIX',
-      AWS_SECRET_ACCESS_KEY: 'fault-matrix-secret',
+      AWS_SECRET_ACCESS_KEY: FAKE_S3_SECRET,
     },
     async objects() {
       const inStore = `${BUCKET}/${prefix}`;

@@ -10,13 +10,13 @@
  * only under the store's prefixes (`s3:prefix`), which S3 may not consult for that answer, so
  * a 403 on a read is settled by listing the key itself: not listed, it is missing.
  */
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CheckpointGuardError } from '../../core/errors.js';
 import { type RunStore, StoreConflictError, type Versioned } from '../../core/run-store.js';
 import { type AwsRetryOptions, describeAwsError, withAwsRetry } from '../aws-retry.js';
+import type { S3Objects } from './s3-objects.js';
 
 export interface S3StoreOptions {
-  readonly s3: S3Client;
+  readonly s3: S3Objects;
   readonly bucket: string;
   /** Key prefix of the store inside the bucket, without a trailing slash; `''` for the bucket's root. */
   readonly prefix: string;
@@ -60,13 +60,11 @@ export class S3Store implements RunStore {
 
   async read(key: string): Promise<Versioned<string | undefined>> {
     try {
-      const output = await withAwsRetry(
-        () =>
-          this.#options.s3.send(new GetObjectCommand({ Bucket: this.#options.bucket, Key: this.#key(key) })),
+      const object = await withAwsRetry(
+        () => this.#options.s3.getObject(this.#options.bucket, this.#key(key)),
         this.#options.retry,
       );
-      const body = (await output.Body?.transformToString('utf-8')) ?? '';
-      return { value: body, version: output.ETag ?? null };
+      return { value: object.body, version: object.etag ?? null };
     } catch (error) {
       if (isMissing(error) || (isAccessDenied(error) && (await this.#isUnlisted(key))))
         return { value: undefined, version: null };
@@ -78,15 +76,12 @@ export class S3Store implements RunStore {
   async #isUnlisted(key: string): Promise<boolean> {
     const full = this.#key(key);
     try {
-      const output = await withAwsRetry(
-        () =>
-          this.#options.s3.send(
-            new ListObjectsV2Command({ Bucket: this.#options.bucket, Prefix: full, MaxKeys: 1 }),
-          ),
+      const page = await withAwsRetry(
+        () => this.#options.s3.listObjectsV2(this.#options.bucket, { prefix: full, maxKeys: 1 }),
         this.#options.retry,
       );
       // Keys come in lexical order: if `full` exists it is the first key with that prefix.
-      return output.Contents?.[0]?.Key !== full;
+      return page.keys[0] !== full;
     } catch {
       return false;
     }
@@ -99,14 +94,12 @@ export class S3Store implements RunStore {
       // caller's re-read resolves (it finds its own write).
       await withAwsRetry(
         () =>
-          this.#options.s3.send(
-            new PutObjectCommand({
-              Bucket: this.#options.bucket,
-              Key: this.#key(key),
-              Body: body,
-              ContentType: 'application/json',
-              ...(expectedVersion === null ? { IfNoneMatch: '*' } : { IfMatch: expectedVersion }),
-            }),
+          this.#options.s3.putObject(
+            this.#options.bucket,
+            this.#key(key),
+            body,
+            'application/json',
+            expectedVersion === null ? { ifNoneMatch: '*' } : { ifMatch: expectedVersion },
           ),
         this.#options.retry,
       );
@@ -122,20 +115,16 @@ export class S3Store implements RunStore {
     let token: string | undefined;
     do {
       try {
-        const output = await withAwsRetry(
+        const page = await withAwsRetry(
           () =>
-            this.#options.s3.send(
-              new ListObjectsV2Command({
-                Bucket: this.#options.bucket,
-                Prefix: this.#key(prefix),
-                ...(token !== undefined ? { ContinuationToken: token } : {}),
-              }),
-            ),
+            this.#options.s3.listObjectsV2(this.#options.bucket, {
+              prefix: this.#key(prefix),
+              ...(token !== undefined ? { continuationToken: token } : {}),
+            }),
           this.#options.retry,
         );
-        for (const object of output.Contents ?? [])
-          if (object.Key !== undefined) keys.push(object.Key.slice(strip));
-        token = output.IsTruncated ? output.NextContinuationToken : undefined;
+        for (const listed of page.keys) keys.push(listed.slice(strip));
+        token = page.nextContinuationToken;
       } catch (error) {
         throw this.#failure(`cannot list ${prefix}`, error);
       }

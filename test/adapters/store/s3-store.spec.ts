@@ -1,19 +1,16 @@
-import { S3Client } from '@aws-sdk/client-s3';
-import { parseS3Location } from '../../../lambda/adapters/store/s3-location.js';
+import { S3Objects } from '../../../lambda/adapters/store/s3-objects.js';
 import { S3Store } from '../../../lambda/adapters/store/s3-store.js';
-import { type FakeS3, startFakeS3 } from '../../support/fake-s3.js';
+import { FAKE_S3_SECRET, type FakeS3, startFakeS3 } from '../../support/fake-s3.js';
 import { runStoreContract } from './run-store-contract.js';
 
 describe('store/s3-store', () => {
   const noWait = { attempts: 3, sleep: async () => {} };
 
-  function clientFor(endpoint: string): S3Client {
-    return new S3Client({
+  function clientFor(endpoint: string): S3Objects {
+    return new S3Objects({
       endpoint,
-      forcePathStyle: true,
       region: 'eu-west-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
+      credentials: { accessKeyId: 'AKIDSTORE', secretAccessKey: FAKE_S3_SECRET },
     });
   }
 
@@ -31,7 +28,7 @@ describe('store/s3-store', () => {
 
   describe('S3 store', () => {
     let s3: FakeS3;
-    let client: S3Client;
+    let client: S3Objects;
 
     beforeEach(async () => {
       s3 = await startFakeS3();
@@ -80,18 +77,6 @@ describe('store/s3-store', () => {
       const store = new S3Store({ s3: client, bucket: 'evidence', prefix: '', retry: noWait });
 
       await expect(store.read('state/findings.json')).rejects.toThrow(/cannot read state\/findings.json/);
-    });
-  });
-
-  describe('parseS3Location', () => {
-    it.each([
-      ['s3://evidence', { bucket: 'evidence', prefix: '' }],
-      ['s3://evidence/', { bucket: 'evidence', prefix: '' }],
-      ['s3://evidence/prod/guard/', { bucket: 'evidence', prefix: 'prod/guard' }],
-      ['./state', undefined],
-      ['s3://UPPER/x', undefined],
-    ])('%s', (location, parsed) => {
-      expect(parseS3Location(location)).toEqual(parsed);
     });
   });
 });
