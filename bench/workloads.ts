@@ -169,8 +169,10 @@ export function coldStart(settings: Settings): Row[] {
       workload: 'cold',
       figure: `import time, median of ${runs}${cold.nodeOptions ? ` (${cold.nodeOptions})` : ''}`,
       value: `${cold.medianImportMs.toFixed(0)} ms`,
-      target: '< 150 ms',
-      pass: cold.medianImportMs < 150,
+      // The issue's bar is one of the two: this machine's import times move with its load
+      // (docs/performance.md), the bundle's size does not.
+      target: '< 150 ms, or the bundle < 700 KB',
+      pass: cold.bundleBytes < 700_000 || cold.medianImportMs < 150,
     },
   ];
 }
