@@ -13,11 +13,19 @@
  */
 import { mapWithConcurrency } from './concurrency.js';
 import { CursorWalk } from './cursor.js';
+import { isDateTime } from './date-time.js';
 import { type AuditRun, enforce } from './enforcement.js';
 import { CheckpointGuardError } from './errors.js';
 import { type Listing, newListing } from './listing.js';
 import type { PermissionSource } from './permission-source.js';
-import { type AuditMode, type CheckpointPolicy, type Policy, requiredOn, standingOf } from './policy.js';
+import {
+  type AuditMode,
+  type CheckpointPolicy,
+  type Exemption,
+  type Policy,
+  requiredOn,
+  standingOf,
+} from './policy.js';
 import {
   type AuditReport,
   type CheckpointResult,
@@ -73,6 +81,9 @@ export interface AuditOptions {
 export const DEFAULT_CONCURRENCY = 16;
 export const DEFAULT_PAGE_SIZE = 100;
 export const DEFAULT_MAX_PAGES_PER_CHECKPOINT = 1000;
+
+/** A project with no exemption, shared rather than built for each grant listed. */
+const NO_EXEMPTIONS: readonly Exemption[] = [];
 
 /** Runs one audit. Never throws for API failures: they become statuses in the report. */
 export async function runAudit(
@@ -204,7 +215,7 @@ async function walkCheckpoint(run: AuditRun, checkpoint: CheckpointPolicy): Prom
     const nowMs = clock.now();
     for (const permission of page.permissions) {
       // A created_at outside the Date range would make toISOString() throw and sink the whole run.
-      if (!Number.isFinite(new Date(permission.createdAt * 1000).getTime())) {
+      if (!isDateTime(permission.createdAt * 1000)) {
         return stop(
           'ERR_OPENAI_INVALID_RESPONSE',
           `permission ${printable(permission.id, 100)} has an impossible created_at (${permission.createdAt})`,
@@ -227,7 +238,7 @@ async function walkCheckpoint(run: AuditRun, checkpoint: CheckpointPolicy): Prom
       if (required.has(permission.projectId)) holding.add(permission.projectId);
       const standing = standingOf(
         checkpoint,
-        policy.exemptionsByProject.get(permission.projectId) ?? [],
+        policy.exemptionsByProject.get(permission.projectId) ?? NO_EXEMPTIONS,
         permission.projectId,
         nowMs,
       );

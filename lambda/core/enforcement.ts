@@ -9,6 +9,7 @@
 import type { AuditOptions, Clock } from './audit.js';
 import { mapWithConcurrency } from './concurrency.js';
 import { createGrants } from './create-grants.js';
+import { isDateTime } from './date-time.js';
 import { type ListingLimits, scanListing } from './fresh-listing.js';
 import { type Listing, setAction } from './listing.js';
 import type { PermissionSource } from './permission-source.js';
@@ -235,7 +236,7 @@ async function create(run: AuditRun, { listing, indices }: PlannedCreation): Pro
         ...finding,
         permissionId: permission.id,
         // A created_at outside the Date range would make toISOString() throw and sink the run.
-        createdAt: Number.isFinite(new Date(permission.createdAt * 1000).getTime())
+        createdAt: isDateTime(permission.createdAt * 1000)
           ? new Date(permission.createdAt * 1000).toISOString()
           : null,
         action: 'created',

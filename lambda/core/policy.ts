@@ -484,6 +484,9 @@ export type GrantStanding =
   | { readonly kind: 'exemption-expired'; readonly exemption: Exemption }
   | { readonly kind: 'unexpected' };
 
+/** The standing of most grants an audit lists: one value, not one per grant. */
+const ALLOWED: GrantStanding = Object.freeze({ kind: 'allowed' });
+
 /**
  * Classifies a grant. Allowed wins over exempt; an active exemption wins over an
  * expired one; when every matching exemption has expired, the latest is named.
@@ -497,7 +500,7 @@ export function standingOf(
   // A required project is allowed: the parser puts it in the allowlist too, and this holds
   // even for a checkpoint built by hand, so nothing can be both revoked and created.
   if (checkpoint.allowedProjects.has(projectId) || requiredOn(checkpoint).has(projectId)) {
-    return { kind: 'allowed' };
+    return ALLOWED;
   }
   let expired: Exemption | undefined;
   for (const exemption of exemptions) {

@@ -20,6 +20,7 @@ import './openai/path.spec.js';
 import './openai/rate-limit-headers.spec.js';
 import './openai/redact.spec.js';
 import './openai/retry.spec.js';
+import './openai/schemas.spec.js';
 import './request-limiter.spec.js';
 import './security-hub-importer.spec.js';
 import './sns-publisher.spec.js';

@@ -12,6 +12,7 @@ import './audit.spec.js';
 import './chat-notification.spec.js';
 import './concurrency.spec.js';
 import './cursor.spec.js';
+import './date-time.spec.js';
 import './did-you-mean.spec.js';
 import './discovery.spec.js';
 import './enrichment.spec.js';

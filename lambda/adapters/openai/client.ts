@@ -36,6 +36,7 @@ import {
   deletePermissionSchema,
   permissionListSchema,
   projectListSchema,
+  readPermissionList,
 } from './schemas.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -177,6 +178,7 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
       permissionListSchema,
       'ListFineTuningCheckpointPermissionResponse',
       PERMISSION_IDS,
+      readPermissionList,
     );
     return { permissions: list.data.map(toPermission), hasMore: list.has_more, lastId: list.last_id ?? null };
   }
@@ -236,6 +238,7 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
       permissionListSchema,
       'ListFineTuningCheckpointPermissionResponse',
       PERMISSION_IDS,
+      readPermissionList,
     );
     return list.data.map(toPermission);
   }
@@ -307,9 +310,15 @@ export class OpenAIClient implements PermissionSource, ProjectDirectory, AuditLo
   }
 
   /** The body of a successful answer, checked against the contract. @throws ApiError */
-  #read<T>(answer: Answer, schema: z.ZodMiniType<T>, schemaName: string, ids?: IdFields): T {
+  #read<T>(
+    answer: Answer,
+    schema: z.ZodMiniType<T>,
+    schemaName: string,
+    ids?: IdFields,
+    quickRead?: (value: unknown) => T | undefined,
+  ): T {
     if (!isSuccess(answer.reply.status)) throw httpError(answer);
-    return parseAnswer(answer, schema, schemaName, this.#redact, ids);
+    return parseAnswer(answer, schema, schemaName, this.#redact, ids, quickRead);
   }
 
   /** An id as shown in messages: redacted (ids come from config files), escaped, bounded. */

@@ -80,24 +80,26 @@ export async function exchange(request: HttpExchange): Promise<HttpOutcome> {
   // The status and headers, as soon as they arrive: an error's body is capped before it is all read.
   let head: { readonly status: number; readonly headers: IncomingHttpHeaders } | undefined;
   const isError = (): boolean => head !== undefined && !isSuccess(head.status);
-  const stop = new AbortController();
-  const signal = request.signal ? AbortSignal.any([request.signal, stop.signal]) : stop.signal;
+  // The request on the wire, destroyed to stop reading a body over its cap (got then rejects).
+  // Not an AbortController of our own: got would listen to its signal on every request.
+  let sent: ClientRequest | undefined;
   const pending = clientFor(request.agents)(request.url, {
     method: request.method as Method,
     headers: request.headers,
     ...(request.body !== undefined ? { body: request.body } : {}),
     timeout: { request: request.timeoutMs },
-    signal,
+    ...(request.signal !== undefined ? { signal: request.signal } : {}),
   });
-  pending.on('request', (sent: ClientRequest) => {
-    sent.once('response', (response: IncomingMessage) => {
+  pending.on('request', (native: ClientRequest) => {
+    sent = native;
+    native.once('response', (response: IncomingMessage) => {
       head = { status: response.statusCode ?? 0, headers: response.headers };
     });
   });
   pending.on('downloadProgress', (progress: { transferred: number }) => {
     if (progress.transferred > (isError() ? maxErrorBytes : maxBytes) && !tooLarge) {
       tooLarge = true;
-      stop.abort();
+      sent?.destroy();
     }
   });
   try {

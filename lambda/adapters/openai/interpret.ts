@@ -36,6 +36,8 @@ export interface IdFields {
  *
  * @param schemaName the contract's name of the schema, for the message
  * @param ids fields that must not have held the key
+ * @param quickRead the schema's check by hand, for the common answer: its value, or
+ * `undefined` to let the schema decide; it must accept nothing the schema refuses
  * @throws ApiError `ERR_OPENAI_INVALID_RESPONSE` for another content type, a body that was
  * not read (not JSON, out of bounds, a page longer than its limit), an id that held the key,
  * or schema drift
@@ -46,6 +48,7 @@ export function parseAnswer<T>(
   schemaName: string,
   redact: Redactor,
   ids?: IdFields,
+  quickRead?: (value: unknown) => T | undefined,
 ): T {
   const { reply } = answer;
   const contentType = firstHeader(reply.headers['content-type']) ?? '';
@@ -60,6 +63,8 @@ export function parseAnswer<T>(
       `the API echoed the admin key in ${ids.what} (${formatPath(echoed)}); an answer holding it is not acted on`,
     );
   }
+  const quick = quickRead?.(reply.body.value);
+  if (quick !== undefined) return quick;
   const parsed = schema.safeParse(reply.body.value);
   if (!parsed.success) {
     throw invalidResponse(

@@ -48,14 +48,10 @@ export function parseJsonBody(text: string, bounds: JsonBounds = DEFAULT_JSON_BO
 export function scanJson(text: string, bounds: JsonBounds): 'depth' | 'values' | undefined {
   let depth = 0;
   let values = 0;
-  let inString = false;
   for (let at = 0; at < text.length; at++) {
     const code = text.charCodeAt(at);
-    if (inString) {
-      if (code === BACKSLASH) at++;
-      else if (code === QUOTE) inString = false;
-    } else if (code === QUOTE) {
-      inString = true;
+    if (code === QUOTE) {
+      at = stringEnd(text, at);
     } else if (code === OPEN_BRACKET || code === OPEN_BRACE) {
       if (++depth > bounds.maxDepth) return 'depth';
       if (++values > bounds.maxValues) return 'values';
@@ -66,6 +62,20 @@ export function scanJson(text: string, bounds: JsonBounds): 'depth' | 'values' |
     }
   }
   return undefined;
+}
+
+/**
+ * Where the string opened at `open` ends: its closing quote, or the end of the text. A quote
+ * ends it unless an odd run of backslashes comes before it (each pair is one escaped
+ * backslash). Found with `indexOf`, not character by character: most of a page is strings.
+ */
+function stringEnd(text: string, open: number): number {
+  for (let quote = text.indexOf('"', open + 1); quote !== -1; quote = text.indexOf('"', quote + 1)) {
+    let backslashes = 0;
+    while (text.charCodeAt(quote - 1 - backslashes) === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return quote;
+  }
+  return text.length;
 }
 
 const QUOTE = 0x22;

@@ -25,6 +25,44 @@ export const permissionListSchema = z.object({
   has_more: z.boolean(),
 });
 
+export type PermissionList = z.infer<typeof permissionListSchema>;
+
+/**
+ * `permissionListSchema`'s check of the answer every page of an audit brings, by hand: zod
+ * builds a copy of each of the page's objects on the way (about a tenth of the CPU the audit
+ * spends per page, measured). Returns the value itself when it holds every field the schema
+ * checks, each of its type (fields the schema does not list stay on it, unread); otherwise
+ * `undefined`, and the schema decides, with its messages. It accepts nothing the schema
+ * refuses (test/adapters/openai/schemas.spec.ts holds it to that).
+ */
+export function readPermissionList(value: unknown): PermissionList | undefined {
+  if (!isRecord(value) || value.object !== 'list' || typeof value.has_more !== 'boolean') return undefined;
+  if (!isNullishString(value.first_id) || !isNullishString(value.last_id)) return undefined;
+  const { data } = value;
+  if (!Array.isArray(data)) return undefined;
+  for (const item of data) {
+    if (
+      !isRecord(item) ||
+      item.object !== 'checkpoint.permission' ||
+      typeof item.id !== 'string' ||
+      typeof item.project_id !== 'string' ||
+      !Number.isSafeInteger(item.created_at)
+    ) {
+      return undefined;
+    }
+  }
+  return value as PermissionList;
+}
+
+/** What `z.object` takes for an object: no array, no null. */
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNullishString(value: unknown): boolean {
+  return value === undefined || value === null || typeof value === 'string';
+}
+
 /** `DeleteFineTuningCheckpointPermissionResponse` */
 export const deletePermissionSchema = z.object({
   id: z.string(),

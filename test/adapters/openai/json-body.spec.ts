@@ -1,5 +1,11 @@
 import { describe, expect, it, jest } from '@jest/globals';
-import { DEFAULT_JSON_BOUNDS, parseJsonBody, scanJson } from '../../../lambda/adapters/openai/json-body.js';
+import fc from 'fast-check';
+import {
+  DEFAULT_JSON_BOUNDS,
+  type JsonBounds,
+  parseJsonBody,
+  scanJson,
+} from '../../../lambda/adapters/openai/json-body.js';
 
 describe('openai/json-body', () => {
   const bounds = { maxDepth: 3, maxValues: 10 };
@@ -16,6 +22,18 @@ describe('openai/json-body', () => {
       ['commas inside a string', '["a,b,c,d,e,f,g,h,i,j,k,l"]', undefined],
     ])('%s: %s', (_case, text, expected) => {
       expect(scanJson(text, bounds)).toBe(expected);
+    });
+
+    it('gives the answer of a scan character by character, on any text', () => {
+      fc.assert(
+        fc.property(
+          fc.string({ unit: fc.constantFrom('"', '\\', '[', ']', '{', '}', ',', 'a'), maxLength: 40 }),
+          (text) => {
+            expect(scanJson(text, bounds)).toBe(scanByCharacter(text, bounds));
+          },
+        ),
+        { numRuns: 5000 },
+      );
     });
   });
 
@@ -64,3 +82,27 @@ describe('openai/json-body', () => {
     });
   });
 });
+
+/** The scan as it was first written, one character at a time: the reference for the fast one. */
+function scanByCharacter(text: string, limits: JsonBounds): 'depth' | 'values' | undefined {
+  let depth = 0;
+  let values = 0;
+  let inString = false;
+  for (let at = 0; at < text.length; at++) {
+    const character = text[at];
+    if (inString) {
+      if (character === '\\') at++;
+      else if (character === '"') inString = false;
+    } else if (character === '"') {
+      inString = true;
+    } else if (character === '[' || character === '{') {
+      if (++depth > limits.maxDepth) return 'depth';
+      if (++values > limits.maxValues) return 'values';
+    } else if (character === ']' || character === '}') {
+      depth--;
+    } else if (character === ',') {
+      if (++values > limits.maxValues) return 'values';
+    }
+  }
+  return undefined;
+}
