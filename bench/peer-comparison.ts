@@ -2,8 +2,9 @@
  * Whole processes side by side, as a user would time them: `checkpoint-guard audit` and the
  * script over the official SDK (bench/sdk-peer.ts), at the same concurrency, each against a
  * fresh emulator of the same workload (a rate limit starts full for both). One run of each is
- * within noise of the other on a two-core machine, so they take turns, `PEER_ROUNDS` times,
- * and the medians are compared (a busy moment then cannot decide the verdict for one side).
+ * within noise of the other on a two-core machine, so they take turns, `--peer-rounds` times,
+ * and the medians are compared (a busy moment then cannot decide the verdict for one side);
+ * every run's time is printed, so that the spread is seen next to the verdict.
  */
 import { VERSION as SDK_VERSION } from 'openai/version';
 import { DEFAULT_CONCURRENCY } from '../lambda/core/audit.js';
@@ -13,9 +14,6 @@ import { progress } from './measure.js';
 import { type Row, seconds, times } from './results-table.js';
 import type { Settings } from './settings.js';
 import { timeCheckpointGuardProcess, timeSdkPeerProcess, type WholeProcessRun } from './whole-process.js';
-
-/** Runs of each side; odd, so the median is one of them. */
-const PEER_ROUNDS = 3;
 
 interface Measured {
   readonly run: WholeProcessRun;
@@ -44,40 +42,44 @@ export async function wholeProcessRows(
   options: { readonly fasterTarget: boolean },
 ): Promise<Row[]> {
   const concurrency = settings.concurrency ?? DEFAULT_CONCURRENCY;
+  const rounds = settings.peerRounds;
   const oursRuns: Measured[] = [];
   const peerRuns: Measured[] = [];
-  for (let round = 1; round <= PEER_ROUNDS; round++) {
-    progress(`${workload}: checkpoint-guard audit, a whole process (${round} of ${PEER_ROUNDS})`);
+  for (let round = 1; round <= rounds; round++) {
+    progress(`${workload}: checkpoint-guard audit, a whole process (${round} of ${rounds})`);
     oursRuns.push(
       await measure(config, (emulator) =>
         timeCheckpointGuardProcess(emulator, config.shape, settings.concurrency),
       ),
     );
-    progress(
-      `${workload}: the SDK script (openai ${SDK_VERSION}), a whole process (${round} of ${PEER_ROUNDS})`,
-    );
+    progress(`${workload}: the SDK script (openai ${SDK_VERSION}), a whole process (${round} of ${rounds})`);
     peerRuns.push(
       await measure(config, (emulator) => timeSdkPeerProcess(emulator, config.shape, concurrency)),
     );
   }
   const ours = median(oursRuns);
   const peer = median(peerRuns);
-  const describe = (who: string, { run, rateLimited, totalRequests }: Measured): string => {
+  const describe = (
+    who: string,
+    { run, rateLimited, totalRequests }: Measured,
+    all: readonly Measured[],
+  ): string => {
     if (run.firstFailure !== undefined) progress(`${workload}: ${who}: first failure: ${run.firstFailure}`);
     const limited = config.rateLimit === undefined ? '' : `, 429s ${rateLimited} / ${totalRequests} sent`;
-    return `${seconds(run.wallMs)}, ${run.failed} of ${run.checkpoints} failed${limited}`;
+    const each = all.length > 1 ? ` (${all.map((m) => (m.run.wallMs / 1000).toFixed(2)).join(', ')})` : '';
+    return `${seconds(run.wallMs)}${each}, ${run.failed} of ${run.checkpoints} failed${limited}`;
   };
   const ratio = ours.run.wallMs / peer.run.wallMs;
   return [
     {
       workload,
-      figure: `whole process: checkpoint-guard audit, concurrency ${concurrency} (median of ${PEER_ROUNDS})`,
-      value: describe('checkpoint-guard', ours),
+      figure: `whole process: checkpoint-guard audit, concurrency ${concurrency} (median of ${rounds})`,
+      value: describe('checkpoint-guard', ours, oursRuns),
     },
     {
       workload,
-      figure: `whole process: SDK script (openai ${SDK_VERSION}), ${concurrency} at a time (median of ${PEER_ROUNDS})`,
-      value: describe('the SDK script', peer),
+      figure: `whole process: SDK script (openai ${SDK_VERSION}), ${concurrency} at a time (median of ${rounds})`,
+      value: describe('the SDK script', peer, peerRuns),
     },
     {
       workload,

@@ -36,6 +36,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --c-grants N            workload C: grants per checkpoint (default 500)
   --render-findings N     render: findings in the report (default 1000000)
   --store-rounds N        store: audits of each side, taking turns; medians compared (default 3)
+  --peer-rounds N         A, B2: whole processes of each side, taking turns; medians compared (default 5)
   --history-runs N        history: nightly runs recorded in the store (default 400)
   --import-runs N         cold start: fresh processes timed (default 7)
   --watch-interval-ms MS  detect, quiet: the watch's interval (default 2000)
@@ -81,6 +82,8 @@ export interface Settings {
   readonly bigShape: WorkloadShape;
   readonly renderFindings: number;
   readonly storeRounds: number;
+  /** Whole processes of checkpoint-guard and of the SDK script, each, taking turns (A, B2). */
+  readonly peerRounds: number;
   readonly historyRuns: number;
   readonly importRuns: number;
   readonly watchIntervalMs: number;
@@ -108,6 +111,7 @@ export function readSettings(argv: readonly string[]): Settings | undefined {
       'c-grants': { type: 'string', default: '500' },
       'render-findings': { type: 'string', default: '1000000' },
       'store-rounds': { type: 'string', default: '3' },
+      'peer-rounds': { type: 'string', default: '5' },
       'history-runs': { type: 'string', default: '400' },
       'import-runs': { type: 'string', default: '7' },
       'watch-interval-ms': { type: 'string', default: '2000' },
@@ -151,6 +155,7 @@ export function readSettings(argv: readonly string[]): Settings | undefined {
     },
     renderFindings: integer('render-findings', values['render-findings'], 1),
     storeRounds: integer('store-rounds', values['store-rounds'], 1),
+    peerRounds: integer('peer-rounds', values['peer-rounds'], 1),
     historyRuns: integer('history-runs', values['history-runs'], 1),
     importRuns: integer('import-runs', values['import-runs'], 1),
     watchIntervalMs: integer('watch-interval-ms', values['watch-interval-ms'], 100),
