@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { synthesizeApp } from '../scripts/synth.js';
+import { median } from './results-table.js';
 
 export interface ColdStart {
   /** Size of `index.mjs`, the bundled handler (the source map is not loaded unless asked). */
@@ -21,14 +22,6 @@ export interface ColdStart {
 // Timed inside the child, so Node's own start-up is not counted: only loading the module.
 const IMPORT_SCRIPT =
   "const t = performance.now(); await import('./index.mjs'); process.stdout.write(String(performance.now() - t));";
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
 
 export function measureColdStart(runs: number): ColdStart {
   const synthesized = synthesizeApp();

@@ -12,6 +12,15 @@ export interface Row {
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 export const times = (ratio: number): string => `${ratio.toFixed(2)}x`;
 
+/** The middle value; the mean of the two middle ones for an even count. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
 export function renderTable(rows: readonly Row[]): string {
   const header: Row = { workload: 'workload', figure: 'figure', value: 'value', target: 'target' };
   const cells = [header, ...rows].map((row, index) => [

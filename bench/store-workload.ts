@@ -20,10 +20,9 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditOutcome } from './audit-process.js';
-import { median } from './cold-start.js';
 import { withEmulator } from './ipc.js';
 import { auditWithCheckpointGuard, completeness, progress } from './measure.js';
-import { type Row, seconds, times } from './results-table.js';
+import { median, type Row, seconds, times } from './results-table.js';
 import type { Settings } from './settings.js';
 
 const kb = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;

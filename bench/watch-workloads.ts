@@ -17,7 +17,7 @@ import { AUDIT_LOG_LAG_SECONDS, AUDIT_LOG_PAGE_SIZE } from '../lambda/core/disco
 import type { DiscoveryMeasure } from './discovery-process.js';
 import { type RunningEmulator, type RunningWatch, runDiscovery, withEmulator, withWatch } from './ipc.js';
 import { MB, progress } from './measure.js';
-import { type Row, seconds } from './results-table.js';
+import { median, type Row, seconds } from './results-table.js';
 import type { Settings } from './settings.js';
 import type { WatchPoll } from './watch-process.js';
 import {
@@ -44,14 +44,6 @@ const DISCOVERY_CAPPED_HEAP_MB = 64;
 
 const ms = (value: number): string => `${Math.round(value)} ms`;
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
 
 /** Runs `use` with a watch of the watch policy over `emulator`, its run store in a fresh folder. */
 async function withBenchWatch<T>(
