@@ -823,8 +823,14 @@ describe('openai-emulator', () => {
 
     it('hangs without answering', async () => {
       emulator.injectFault({ kind: 'hang' });
+      const stop = new AbortController();
 
-      const outcome = call('GET', PERMISSIONS_PATH, { signal: AbortSignal.timeout(50) });
+      const outcome = call('GET', PERMISSIONS_PATH, { signal: stop.signal });
+      // Given up only once the emulator holds the request: a fixed time limit could run out
+      // first on a busy machine, before the request arrived at all.
+      while (emulator.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      stop.abort();
 
       await expect(outcome).rejects.toThrow();
       expect(emulator.requests[0]).toMatchObject({ fault: 'hang', status: null });
