@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { createRedactor, MAX_API_TEXT_LENGTH } from '../../../lambda/adapters/openai/redact.js';
+import fc from 'fast-check';
+import {
+  createRedactor,
+  MAX_API_TEXT_LENGTH,
+  type Redactor,
+  redactJson,
+} from '../../../lambda/adapters/openai/redact.js';
 
 describe('openai/redact', () => {
   const KEY = 'sk-admin-Redact0123456789abcdefghijklmn';
@@ -112,6 +118,99 @@ describe('openai/redact', () => {
 
     it('redacts a key split by a line break in one-line text', () => {
       expect(createRedactor([KEY])(`a ${KEY.slice(0, 10)}\n${KEY.slice(10)} b`)).toBe('a [REDACTED] b');
+    });
+  });
+
+  describe('redactJson', () => {
+    const redactData = createRedactor([KEY], { keepLines: true });
+
+    /** The redactor, counting the strings it is asked to redact. */
+    function counting(redact: Redactor): { redact: Redactor; calls: () => number } {
+      let calls = 0;
+      const counted = Object.assign(
+        (text: string, maxLength?: number) => {
+          calls++;
+          return redact(text, maxLength);
+        },
+        { mayHoldSecret: redact.mayHoldSecret },
+      );
+      return { redact: counted, calls: () => calls };
+    }
+
+    const page = {
+      object: 'list',
+      data: [{ object: 'checkpoint.permission', id: 'cp_1', created_at: 1, project_id: 'proj_a' }],
+      has_more: false,
+    };
+
+    it.each([
+      ['a compact page', JSON.stringify(page)],
+      ['a pretty-printed page, as the API sends them', JSON.stringify(page, null, 2)],
+      [
+        'a page indented with tabs, with CRLF line breaks',
+        JSON.stringify(page, null, '\t').replace(/\n/g, '\r\n'),
+      ],
+    ])('%s, with nothing to redact, is vouched for whole: no string visited', (_, text) => {
+      const { redact, calls } = counting(redactData);
+
+      const result = redactJson(JSON.parse(text), redact, text);
+
+      expect(result).toEqual({ value: page, redacted: [] });
+      expect(calls()).toBe(0);
+    });
+
+    it('a pretty-printed page holding the key has it redacted, with where', () => {
+      const echoed = { ...page, data: [{ ...page.data[0], project_id: `proj_${KEY}` }] };
+      const text = JSON.stringify(echoed, null, 2);
+
+      const result = redactJson(JSON.parse(text), redactData, text);
+
+      expect(result.redacted).toEqual([['data', 0, 'project_id']]);
+      expect(JSON.stringify(result.value)).not.toContain(KEY.slice(-16));
+    });
+
+    it('reading the text first changes nothing: the same value and paths as visiting every string', () => {
+      // Strings built from what the redactor looks for: the key, pieces of it, secret-like and
+      // bearer text, hidden and odd-space characters, line breaks (escaped by JSON.stringify).
+      const piece = fc.constantFrom(
+        KEY,
+        KEY.slice(0, 20),
+        KEY.slice(-16),
+        // Two runs of the key shorter than a fragment, found only once what hides between them is out.
+        ...['\u200b', '\u00a0', '\u2028', '\t', ' '].map(
+          (hider) => `${KEY.slice(9, 21)}${hider}${KEY.slice(21, 33)}`,
+        ),
+        'sk-proj-abcdefgh12',
+        'Bearer tok3n',
+        '\u200b',
+        '\u00a0',
+        '\u2028',
+        '\n',
+        '\t',
+        ' ',
+        'proj_',
+        'cp_1',
+      );
+      const text = fc.array(piece, { maxLength: 4 }).map((parts) => parts.join(''));
+      const json = fc.letrec((tie) => ({
+        value: fc.oneof(
+          { depthSize: 'small' },
+          text,
+          fc.integer(),
+          fc.boolean(),
+          fc.array(tie('value'), { maxLength: 3 }),
+          fc.dictionary(text, tie('value'), { maxKeys: 3 }),
+        ),
+      })).value;
+      fc.assert(
+        fc.property(json, fc.constantFrom(undefined, 2, '\t'), (value, indent) => {
+          const source = JSON.stringify(value, null, indent);
+          const read = redactJson(JSON.parse(source), redactData, source);
+          const visited = redactJson(JSON.parse(source), redactData);
+          expect(read).toEqual(visited);
+        }),
+        { numRuns: 300 },
+      );
     });
   });
 });
