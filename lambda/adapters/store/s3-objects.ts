@@ -33,7 +33,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { type S3Addressing, s3Target } from './s3-location.js';
 
 export interface S3ObjectsOptions {
-  /** @default AWS_REGION, AWS_DEFAULT_REGION... then the profile's `region`, as the SDK resolves it */
+  /** @default AWS_REGION, then the profile's `region` (AWS_PROFILE, ~/.aws/config), as the SDK resolves it */
   readonly region?: string;
   /** @default the SDK's default credential chain */
   readonly credentials?: ConstructorParameters<typeof SignatureV4>[0]['credentials'];
