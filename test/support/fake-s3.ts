@@ -9,9 +9,11 @@
  * the request as received, with the one secret key it knows: 403 SignatureDoesNotMatch), the
  * payload's SHA-256 (`x-amz-content-sha256`) and a write's Content-MD5 (400 BadDigest).
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+// The SDK's JavaScript SHA-256, not the node:crypto one the store signs with.
+import { Sha256Js } from '@smithy/core/checksum';
 import { HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
 
@@ -35,6 +37,8 @@ export interface FakeS3 {
   readonly requests: FakeS3Request[];
   /** Makes every request fail with this status until cleared (`undefined`). */
   failWith: number | undefined;
+  /** The `<Message>` of the errors `failWith` makes (a hostile or broken server's text). */
+  failMessage: string | undefined;
   /**
    * Makes every PUT fail with this status until cleared, while reads and listings still answer
    * (403 comes as AccessDenied: a role without s3:PutObject, or a key it may not encrypt with).
@@ -66,28 +70,6 @@ function xmlError(response: ServerResponse, status: number, code: string, messag
   response.end(
     `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error>`,
   );
-}
-
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-
-function bytesOf(data: SourceData): string | Uint8Array {
-  if (typeof data === 'string') return data;
-  return ArrayBuffer.isView(data)
-    ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-    : new Uint8Array(data);
-}
-
-class NodeSha256 {
-  readonly #hash;
-  constructor(secret?: SourceData) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytesOf(secret));
-  }
-  update(data: SourceData): void {
-    this.#hash.update(bytesOf(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.#hash.digest());
-  }
 }
 
 /**
@@ -135,7 +117,7 @@ async function signatureProblem(request: IncomingMessage, body: string): Promise
       secretAccessKey: FAKE_S3_SECRET,
       ...(typeof token === 'string' ? { sessionToken: token } : {}),
     },
-    sha256: NodeSha256,
+    sha256: Sha256Js,
     uriEscapePath: false,
     applyChecksum: true,
   });
@@ -165,6 +147,7 @@ export async function startFakeS3(): Promise<FakeS3> {
     objects,
     requests,
     failWith: undefined,
+    failMessage: undefined,
     failWritesWith: undefined,
     hideMissing: false,
     pageSize: 1000,
@@ -182,7 +165,8 @@ export async function startFakeS3(): Promise<FakeS3> {
     if (unsigned !== undefined) return xmlError(response, 403, 'SignatureDoesNotMatch', unsigned);
     if (request.headers['x-amz-content-sha256'] !== createHash('sha256').update(body).digest('hex'))
       return xmlError(response, 400, 'XAmzContentSHA256Mismatch');
-    if (fake.failWith !== undefined) return xmlError(response, fake.failWith, 'InternalError');
+    if (fake.failWith !== undefined)
+      return xmlError(response, fake.failWith, 'InternalError', fake.failMessage);
     const id = `${bucket}/${key}`;
     if (request.method === 'GET' && key === '' && query['list-type'] === '2') {
       const prefix = `${bucket}/${query.prefix ?? ''}`;

@@ -17,9 +17,11 @@
  * names them (`name`, `$metadata.httpStatusCode`), which aws-retry.ts and s3-store.ts read.
  * It does not follow a bucket's region redirect (the S3 client does not either, by default).
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { parseXML } from '@aws-sdk/xml-builder';
+// SHA-256 over node:crypto, as SSM's and SNS's clients sign with (in the bundle already).
+import { Sha256 } from '@smithy/core/checksum';
 import {
   loadConfig,
   NODE_REGION_CONFIG_FILE_OPTIONS,
@@ -30,6 +32,7 @@ import {
 import { HttpRequest } from '@smithy/core/protocols';
 import { NodeHttpHandler, type NodeHttpHandlerOptions, streamCollector } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { printable } from '../../core/sanitize.js';
 import { type S3Addressing, s3Target } from './s3-location.js';
 
 export interface S3ObjectsOptions {
@@ -68,32 +71,6 @@ export interface S3ListPage {
 /** Writes only if nothing is there (`ifNoneMatch: '*'`), or only over the version read (`ifMatch`). */
 export type WriteCondition = { readonly ifNoneMatch: '*' } | { readonly ifMatch: string };
 
-/** SHA-256 and its HMAC over node:crypto, in the shape the signer takes. */
-class NodeSha256 {
-  readonly #hash;
-
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.#hash =
-      secret === undefined
-        ? createHash('sha256')
-        : createHmac('sha256', typeof secret === 'string' ? secret : toBuffer(secret));
-  }
-
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.#hash.update(typeof data === 'string' ? data : toBuffer(data));
-  }
-
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.#hash.digest());
-  }
-}
-
-function toBuffer(data: ArrayBuffer | ArrayBufferView): Buffer {
-  return ArrayBuffer.isView(data)
-    ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-    : Buffer.from(data);
-}
-
 export class S3Objects {
   readonly #handler: NodeHttpHandler;
   readonly #addressing: Promise<S3Addressing>;
@@ -123,7 +100,7 @@ export class S3Objects {
           service: 's3',
           region: resolved,
           credentials,
-          sha256: NodeSha256,
+          sha256: Sha256,
           // S3 signs the path as sent (no second escaping) and wants the payload's hash as a header.
           uriEscapePath: false,
           applyChecksum: true,
@@ -232,6 +209,9 @@ function errorOf(status: number, body: string): S3ServiceError {
   } catch {
     // Not XML (a proxy's page, an empty body): named by its status below.
   }
-  const name = typeof code === 'string' && code !== '' ? code : `HTTP${status}`;
-  return new S3ServiceError(name, typeof message === 'string' ? message : `HTTP ${status}`, status);
+  // What the server wrote goes into store errors, and from there into the report, the log and
+  // the alert: escaped and bounded, as every text from the OpenAI API is.
+  const name = typeof code === 'string' && code !== '' ? printable(code, 100) : `HTTP${status}`;
+  const text = typeof message === 'string' ? printable(message, 300) : `HTTP ${status}`;
+  return new S3ServiceError(name, text, status);
 }

@@ -120,6 +120,23 @@ describe('store/s3-store-requests', () => {
       expect(s3.requests[0]?.headers.authorization).toContain('/ap-southeast-2/s3/aws4_request');
     });
 
+    it("an error's text from the server is escaped and bounded in the store error: no forged line", async () => {
+      s3.failWith = 500;
+      s3.failMessage = `broken\nERROR forged line \u001b[31m${'x'.repeat(1000)}`;
+      const store = new S3Store({ s3: client, bucket: 'b', prefix: '', retry: { attempts: 1 } });
+
+      const error = await store.read('state/findings.json').catch((caught: Error) => caught);
+
+      expect(error).toBeInstanceOf(Error);
+      const { message } = error as Error;
+      expect(message).toMatch(
+        /^run store s3:\/\/b: cannot read state\/findings.json: InternalError: broken\\nERROR forged line /,
+      );
+      expect(message).not.toContain('\n');
+      expect(message).not.toContain('\u001b');
+      expect(message.length).toBeLessThan(500);
+    });
+
     it('a 409 ConditionalRequestConflict is a lost race, like a 412', async () => {
       s3.failWritesWith = 409;
       const store = new S3Store({ s3: client, bucket: 'b', prefix: '', retry: noWait });
